@@ -1,0 +1,238 @@
+"""A checked ``Definition`` compiled once onto a ``transitions`` machine.
+
+The machine is built once per definition version with ``auto_transitions=False`` (no
+``to_<state>()`` that would bypass guards). Every guard and action name is resolved here, so a
+missing handler fails at compile time, never at the first fire. A case is not attached to the
+machine: one private model object is reused under a lock, its state set for the call, so no
+attached models accumulate.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from transitions import Machine
+
+from engine.definition.model import Definition, TransitionSpec
+from engine.errors import (
+    FieldError,
+    Forbidden,
+    GuardFailed,
+    HandlerFailed,
+    InvalidInput,
+    TriggerNotAllowed,
+)
+from engine.handlers import Context, Registry
+
+__all__ = ["CompiledWorkflow", "compile_definition", "schema_errors"]
+
+_ROLE = "role"
+_PAYLOAD = "payload"
+
+
+def schema_errors(validator: Draft202012Validator, instance: Any) -> list[FieldError]:
+    """Every violation of ``instance`` against ``validator``, with JSON paths, in path order."""
+    errors = [FieldError(e.json_path, e.message) for e in validator.iter_errors(instance)]
+    return sorted(errors, key=lambda e: e.json_path)
+
+
+def _validator(schema: Mapping[str, Any] | bool | None) -> Draft202012Validator | None:
+    if schema is None:
+        return None
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+@dataclass
+class _Run:
+    """What one call of ``fire`` learned: which transition was taken, why others were not."""
+
+    ctx: Context
+    failed: dict[int, str] = field(default_factory=dict)
+    payload_errors: dict[int, list[FieldError]] = field(default_factory=dict)
+    taken: TransitionSpec | None = None
+
+
+class _Model:
+    state: str
+
+
+class CompiledWorkflow:
+    def __init__(self, definition: Definition, registry: Registry) -> None:
+        self.definition = definition
+        self.data_validator = _validator(definition.data_schema)
+        self._payload = {t.index: _validator(t.payload_schema) for t in definition.transitions}
+        self._when = {t.index: _validator(t.when) for t in definition.transitions}
+        self._lock = threading.Lock()
+        self._model = _Model()
+        initial = definition.states[definition.initial]
+        self._enter_initial = [self._action(name, registry) for name in initial.on_enter]
+        states = [
+            {
+                "name": s.name,
+                "on_enter": [self._action(name, registry) for name in s.on_enter],
+                "on_exit": [self._action(name, registry) for name in s.on_exit],
+            }
+            for s in definition.states.values()
+        ]
+        transitions = [
+            {
+                "trigger": t.trigger,
+                "source": list(t.sources),
+                "dest": t.dest,
+                "conditions": self._conditions(t, registry),
+                "before": [self._taken(t), *(self._action(a, registry) for a in t.actions)],
+            }
+            for t in definition.transitions
+        ]
+        self._machine = Machine(
+            model=self._model,
+            states=states,
+            transitions=transitions,
+            initial=definition.initial,
+            auto_transitions=False,
+            send_event=True,
+        )
+
+    # -- building callbacks -------------------------------------------------------------------
+
+    def _conditions(self, t: TransitionSpec, registry: Registry) -> list[Callable[[Any], bool]]:
+        def role_ok(event: Any) -> bool:
+            run: _Run = event.kwargs["run"]
+            return self._note(run, t, _ROLE, t.admits(run.ctx.actor.role))
+
+        def payload_ok(event: Any) -> bool:
+            run: _Run = event.kwargs["run"]
+            validator = self._payload[t.index]
+            errors = schema_errors(validator, dict(run.ctx.payload)) if validator else []
+            if errors:
+                run.payload_errors[t.index] = errors
+            return self._note(run, t, _PAYLOAD, not errors)
+
+        def when_ok(event: Any) -> bool:
+            run: _Run = event.kwargs["run"]
+            return self._note(run, t, "when", self.when_holds(t, run.ctx.data, run.ctx.payload))
+
+        conditions: list[Callable[[Any], bool]] = [role_ok, payload_ok, when_ok]
+        for name in t.guards:
+            conditions.append(self._guard(t, name, registry))
+        return conditions
+
+    def _guard(self, t: TransitionSpec, name: str, registry: Registry) -> Callable[[Any], bool]:
+        fn = registry.guards[name]
+
+        def guard(event: Any) -> bool:
+            run: _Run = event.kwargs["run"]
+            try:
+                ok = bool(fn(run.ctx))
+            except Exception as exc:
+                raise HandlerFailed(name, run.ctx.case_id, exc) from exc
+            return self._note(run, t, name, ok)
+
+        return guard
+
+    @staticmethod
+    def _action(name: str, registry: Registry) -> Callable[[Any], None]:
+        fn = registry.actions[name]
+
+        def action(event: Any) -> None:
+            ctx: Context = event.kwargs["run"].ctx
+            try:
+                fn(ctx)
+            except HandlerFailed:
+                raise
+            except Exception as exc:
+                raise HandlerFailed(name, ctx.case_id, exc) from exc
+
+        return action
+
+    @staticmethod
+    def _taken(t: TransitionSpec) -> Callable[[Any], None]:
+        def taken(event: Any) -> None:
+            run: _Run = event.kwargs["run"]
+            run.taken = t
+            if t.merge_payload:
+                run.ctx.data.update(run.ctx.payload)
+
+        return taken
+
+    @staticmethod
+    def _note(run: _Run, t: TransitionSpec, what: str, ok: bool) -> bool:
+        if not ok:
+            run.failed[t.index] = what
+        return ok
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def when_holds(
+        self, t: TransitionSpec, data: Mapping[str, Any], payload: Mapping[str, Any]
+    ) -> bool:
+        validator = self._when[t.index]
+        if validator is None:
+            return True
+        candidate = {**data, **payload} if t.merge_payload else dict(data)
+        return bool(validator.is_valid(candidate))
+
+    def available(self, state: str, data: Mapping[str, Any], role: str) -> list[str]:
+        """Triggers ``role`` may fire now (a merging transition may still pass on its payload)."""
+        out: list[str] = []
+        for t in self.definition.transitions_from(state):
+            if t.trigger in out or not t.admits(role):
+                continue
+            if t.merge_payload or self.when_holds(t, data, {}):
+                out.append(t.trigger)
+        return out
+
+    def data_errors(self, data: Mapping[str, Any]) -> list[FieldError]:
+        return schema_errors(self.data_validator, dict(data)) if self.data_validator else []
+
+    # -- firing -------------------------------------------------------------------------------
+
+    def enter_initial(self, ctx: Context) -> None:
+        """Run the initial state's on_enter actions for a new case."""
+        event = SimpleNamespace(kwargs={"run": _Run(ctx)})
+        for action in self._enter_initial:
+            action(event)
+
+    def fire(self, state: str, trigger: str, ctx: Context) -> TransitionSpec:
+        """Run ``trigger`` from ``state``; ``ctx.data`` is changed in place. Returns the
+        transition taken, or raises Forbidden, InvalidInput, TriggerNotAllowed, GuardFailed,
+        HandlerFailed."""
+        candidates = [t for t in self.definition.transitions_from(state) if t.trigger == trigger]
+        allowed = self.available(state, ctx.data, ctx.actor.role)
+        if not candidates:
+            raise TriggerNotAllowed(ctx.case_id, trigger, state, allowed)
+        run = _Run(ctx)
+        with self._lock:
+            self._machine.set_state(state, self._model)
+            self._machine.events[trigger].trigger(self._model, run=run)
+        if run.taken is not None:
+            return run.taken
+        return self._refusal(run, candidates, state, trigger, allowed)
+
+    @staticmethod
+    def _refusal(
+        run: _Run, candidates: list[TransitionSpec], state: str, trigger: str, allowed: list[str]
+    ) -> TransitionSpec:
+        reasons = [run.failed.get(t.index, "") for t in candidates]
+        role = run.ctx.actor.role
+        if all(r == _ROLE for r in reasons):
+            raise Forbidden(
+                f"role {role!r} may not fire {trigger!r} "
+                f"(allowed roles: {', '.join(sorted({r for t in candidates for r in t.roles}))})",
+                role=role,
+                trigger=trigger,
+            )
+        if all(r in (_ROLE, _PAYLOAD) for r in reasons):
+            first = next(t for t in candidates if t.index in run.payload_errors)
+            raise InvalidInput("payload", run.payload_errors[first.index])
+        guards = [r for r in reasons if r not in (_ROLE, _PAYLOAD)]
+        raise GuardFailed(run.ctx.case_id, trigger, state, allowed, guards)
+
+
+def compile_definition(definition: Definition, registry: Registry) -> CompiledWorkflow:
+    return CompiledWorkflow(definition, registry)

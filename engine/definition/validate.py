@@ -1,0 +1,363 @@
+"""YAML text → checked, frozen ``Definition``, or every problem found.
+
+Structure is checked against the JSON Schema shipped in ``schema/workflow.schema.json``; then
+semantics: undefined states, unreachable states, dead ends, unknown roles, unresolved handler
+names, timers naming triggers that cannot fire where they are armed. A file with any problem
+never produces a ``Definition``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, ValidationError, best_match
+
+from engine.definition.loader import Document, Path, load_yaml
+from engine.definition.model import (
+    ADMIN,
+    SYSTEM,
+    AtSpec,
+    DeadlineSpec,
+    Definition,
+    Duration,
+    StateSpec,
+    TimerSpec,
+    TransitionSpec,
+)
+from engine.errors import DefinitionError, Problem
+from engine.handlers import Registry
+
+__all__ = ["parse_definition", "check_definition"]
+
+# Names `transitions` puts on a model, which a trigger must not shadow.
+_RESERVED_TRIGGERS = {"state", "trigger", "machine"}
+_RESERVED_PREFIXES = ("is_", "may_", "to_")
+
+
+@cache
+def _schema_validator() -> Draft202012Validator:
+    text = resources.files("engine.definition").joinpath("schema/workflow.schema.json")
+    return Draft202012Validator(json.loads(text.read_text(encoding="utf-8")))
+
+
+def _schema_message(error: ValidationError) -> tuple[Path, str]:
+    deepest = best_match([error]) if not error.context else best_match(error.context)
+    path = tuple(deepest.absolute_path)
+    if deepest.validator == "additionalProperties":
+        return path, f"unknown key: {deepest.message}"
+    if deepest.validator == "pattern" and path and "identifier" not in str(deepest.schema_path):
+        return path, deepest.message
+    if deepest.validator == "pattern":
+        return path, f"{deepest.instance!r} is not a valid name (lower case, digits, _)"
+    return path, deepest.message
+
+
+def check_definition(
+    text: str, source: str, registry: Registry
+) -> tuple[Definition | None, list[Problem]]:
+    """Parse and check one definition; a ``Definition`` only when there is no problem."""
+    doc, problems = load_yaml(text, source)
+    if problems:
+        return None, problems
+    if not isinstance(doc.value, dict):
+        return None, [doc.problem((), "a definition must be a mapping")]
+    for error in _schema_validator().iter_errors(doc.value):
+        path, message = _schema_message(error)
+        problems.append(doc.problem(path, message))
+    if problems:
+        return None, sorted(problems, key=lambda p: (p.line, p.column))
+    checker = _Semantics(doc, registry)
+    problems = sorted(checker.run(), key=lambda p: (p.line, p.column))
+    if problems:
+        return None, problems
+    return _build(doc.value, text), []
+
+
+def parse_definition(text: str, source: str, registry: Registry) -> Definition:
+    definition, problems = check_definition(text, source, registry)
+    if definition is None:
+        raise DefinitionError(problems)
+    return definition
+
+
+def _as_tuple(value: str | list[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _sources(raw: Mapping[str, Any], states: Mapping[str, Any]) -> tuple[str, ...]:
+    if raw["source"] == "*":
+        return tuple(name for name, s in states.items() if not s.get("final", False))
+    return _as_tuple(raw["source"])
+
+
+def _at(raw: Any) -> AtSpec | None:
+    if raw is None:
+        return None
+    if isinstance(raw, dict):
+        return AtSpec(data_field=raw["data"])
+    return AtSpec(value=str(raw))
+
+
+def _duration(raw: str | None) -> Duration | None:
+    return Duration.parse(raw) if raw is not None else None
+
+
+def _build(v: dict[str, Any], text: str) -> Definition:
+    states = {
+        name: StateSpec(
+            name=name,
+            title=s["title"],
+            final=s.get("final", False),
+            on_enter=tuple(s.get("on_enter", ())),
+            on_exit=tuple(s.get("on_exit", ())),
+            description=s.get("description", ""),
+        )
+        for name, s in v["states"].items()
+    }
+    transitions = tuple(
+        TransitionSpec(
+            index=i,
+            trigger=t["trigger"],
+            sources=_sources(t, v["states"]),
+            dest=None if t.get("internal", False) else t["dest"],
+            roles=tuple(t.get("roles", ())),
+            title=t.get("title", ""),
+            payload_schema=t.get("payload_schema"),
+            when=t.get("when"),
+            guards=_as_tuple(t.get("guard")),
+            merge_payload=t.get("merge_payload", False),
+            actions=tuple(t.get("actions", ())),
+        )
+        for i, t in enumerate(v["transitions"])
+    )
+    timers = {
+        state: tuple(
+            TimerSpec(
+                name=t.get("name", f"{state}_{i}_{t['fires']}"),
+                state=state,
+                fires=t["fires"],
+                after=_duration(t.get("after")),
+                at=_at(t.get("at")),
+                every=_duration(t.get("every")),
+                payload=t.get("payload", {}),
+                catch_up=t.get("catch_up", "fire"),
+            )
+            for i, t in enumerate(items)
+        )
+        for state, items in v.get("timers", {}).items()
+    }
+    deadlines = tuple(
+        DeadlineSpec(
+            name=name,
+            starts_in=_as_tuple(d["starts_in"]),
+            runs_until=_as_tuple(d["runs_until"]),
+            pauses_in=_as_tuple(d.get("pauses_in")),
+            fires=d["fires"],
+            after=_duration(d.get("after")),
+            at=_at(d.get("at")),
+            payload=d.get("payload", {}),
+            catch_up=d.get("catch_up", "fire"),
+        )
+        for name, d in v.get("deadlines", {}).items()
+    )
+    return Definition(
+        name=v["name"],
+        title=v["title"],
+        description=v.get("description", ""),
+        subject=v.get("subject"),
+        one_open_case_per_subject=v.get("one_open_case_per_subject", False),
+        jurisdiction_field=v.get("jurisdiction_field", "jurisdiction"),
+        roles=tuple(v["roles"]),
+        data_schema=v.get("data_schema"),
+        initial=v["initial"],
+        states=states,
+        transitions=transitions,
+        timers=timers,
+        deadlines=deadlines,
+        source_text=text,
+        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+
+
+class _Semantics:
+    """The checks a JSON Schema cannot express. Each method yields problems."""
+
+    def __init__(self, doc: Document, registry: Registry) -> None:
+        self.doc = doc
+        self.v: dict[str, Any] = doc.value
+        self.registry = registry
+        self.states: dict[str, Any] = self.v["states"]
+        self.roles = set(self.v["roles"]) | {ADMIN, SYSTEM}
+
+    def run(self) -> list[Problem]:
+        problems: list[Problem] = []
+        for check in (
+            self._initial,
+            self._states,
+            self._transitions,
+            self._schemas,
+            self._timers,
+            self._deadlines,
+            self._graph,
+        ):
+            problems.extend(check())
+        return problems
+
+    def _p(self, path: Path, message: str) -> Problem:
+        return self.doc.problem(path, message)
+
+    def _state_ref(self, path: Path, name: str, what: str) -> Iterator[Problem]:
+        if name not in self.states:
+            yield self._p(path, f"{what} {name!r} is not a state of this workflow")
+
+    def _state_refs(
+        self, path: Path, value: str | list[str] | None, what: str
+    ) -> Iterator[Problem]:
+        if isinstance(value, list):
+            for i, name in enumerate(value):
+                yield from self._state_ref((*path, i), name, what)
+        elif value is not None:
+            yield from self._state_ref(path, value, what)
+
+    def _initial(self) -> Iterator[Problem]:
+        yield from self._state_ref(("initial",), self.v["initial"], "initial state")
+
+    def _states(self) -> Iterator[Problem]:
+        for name, state in self.states.items():
+            for hook in ("on_enter", "on_exit"):
+                for i, action in enumerate(state.get(hook, [])):
+                    if action not in self.registry.actions:
+                        yield self._p(
+                            ("states", name, hook, i), f"action {action!r} is not in handlers/"
+                        )
+
+    def _transitions(self) -> Iterator[Problem]:
+        unguarded: dict[tuple[str, str], int] = {}
+        for i, t in enumerate(self.v["transitions"]):
+            at: Path = ("transitions", i)
+            yield from self._transition_shape(at, t)
+            yield from self._transition_refs(at, t)
+            guarded = "when" in t or "guard" in t
+            for source in _sources(t, self.states):
+                key = (t["trigger"], source)
+                if key in unguarded:
+                    yield self._p(
+                        (*at, "trigger"),
+                        f"trigger {t['trigger']!r} from {source!r} can never be taken: "
+                        f"transitions[{unguarded[key]}] has no guard and comes first",
+                    )
+                elif not guarded:
+                    unguarded[key] = i
+
+    def _transition_refs(self, at: Path, t: dict[str, Any]) -> Iterator[Problem]:
+        if t["source"] != "*":
+            yield from self._state_refs((*at, "source"), t["source"], "source")
+        for j, role in enumerate(t.get("roles", [])):
+            if role not in self.roles:
+                yield self._p((*at, "roles", j), f"role {role!r} is not declared in roles")
+        for j, guard in enumerate(_as_tuple(t.get("guard"))):
+            if guard not in self.registry.guards:
+                path = (*at, "guard", j) if isinstance(t["guard"], list) else (*at, "guard")
+                yield self._p(path, f"guard {guard!r} is not in handlers/")
+        for j, action in enumerate(t.get("actions", [])):
+            if action not in self.registry.actions:
+                yield self._p((*at, "actions", j), f"action {action!r} is not in handlers/")
+
+    def _transition_shape(self, at: Path, t: dict[str, Any]) -> Iterator[Problem]:
+        trigger = t["trigger"]
+        if trigger in _RESERVED_TRIGGERS or trigger.startswith(_RESERVED_PREFIXES):
+            yield self._p((*at, "trigger"), f"trigger name {trigger!r} is reserved")
+        internal = t.get("internal", False)
+        if internal and "dest" in t:
+            yield self._p((*at, "dest"), "an internal transition has no dest")
+        elif not internal and "dest" not in t:
+            yield self._p(at, "a transition needs a dest (or internal: true)")
+        elif "dest" in t:
+            yield from self._state_ref((*at, "dest"), t["dest"], "dest")
+        if t.get("merge_payload") and internal and "payload_schema" not in t:
+            yield self._p((*at, "merge_payload"), "merge_payload needs a payload_schema")
+
+    def _schemas(self) -> Iterator[Problem]:
+        embedded: list[tuple[Path, Any]] = []
+        if "data_schema" in self.v:
+            embedded.append((("data_schema",), self.v["data_schema"]))
+        for i, t in enumerate(self.v["transitions"]):
+            for key in ("payload_schema", "when"):
+                if key in t:
+                    embedded.append((("transitions", i, key), t[key]))
+        for path, schema in embedded:
+            try:
+                Draft202012Validator.check_schema(schema)
+            except SchemaError as exc:
+                yield self._p((*path, *exc.absolute_path), f"invalid JSON Schema: {exc.message}")
+
+    def _fireable(self, trigger: str, state: str) -> bool:
+        return any(
+            t["trigger"] == trigger and state in _sources(t, self.states)
+            for t in self.v["transitions"]
+        )
+
+    def _timers(self) -> Iterator[Problem]:
+        for state, items in self.v.get("timers", {}).items():
+            yield from self._state_ref(("timers", state), state, "timer state")
+            for i, timer in enumerate(items):
+                at: Path = ("timers", state, i)
+                kinds = [k for k in ("after", "at", "every") if k in timer]
+                if len(kinds) != 1:
+                    yield self._p(at, "a timer needs exactly one of after, at, every")
+                if state in self.states and not self._fireable(timer["fires"], state):
+                    yield self._p(
+                        (*at, "fires"),
+                        f"timer fires {timer['fires']!r}, which no transition allows "
+                        f"from state {state!r}",
+                    )
+
+    def _deadlines(self) -> Iterator[Problem]:
+        for name, d in self.v.get("deadlines", {}).items():
+            at: Path = ("deadlines", name)
+            for key in ("starts_in", "runs_until", "pauses_in"):
+                yield from self._state_refs((*at, key), d.get(key), key)
+            if ("after" in d) == ("at" in d):
+                yield self._p(at, "a deadline needs exactly one of after, at")
+            if not any(t["trigger"] == d["fires"] for t in self.v["transitions"]):
+                yield self._p((*at, "fires"), f"deadline fires {d['fires']!r}: no such trigger")
+
+    def _edges(self) -> dict[str, set[str]]:
+        edges: dict[str, set[str]] = {name: set() for name in self.states}
+        for t in self.v["transitions"]:
+            dest = t.get("dest")
+            if t.get("internal", False) or dest not in self.states:
+                continue
+            for source in _sources(t, self.states):
+                if source in edges:
+                    edges[source].add(dest)
+        return edges
+
+    def _graph(self) -> Iterator[Problem]:
+        if self.v["initial"] not in self.states:
+            return
+        edges = self._edges()
+        seen = {self.v["initial"]}
+        stack = [self.v["initial"]]
+        while stack:
+            for nxt in edges[stack.pop()] - seen:
+                seen.add(nxt)
+                stack.append(nxt)
+        for name, state in self.states.items():
+            final = state.get("final", False)
+            if name not in seen:
+                yield self._p(("states", name), f"state {name!r} cannot be reached from initial")
+            if not final and not (edges[name] - {name}):
+                yield self._p(
+                    ("states", name), f"state {name!r} is not final and has no transition out"
+                )
+            if final and edges[name]:
+                yield self._p(("states", name), f"final state {name!r} has transitions out")

@@ -1,0 +1,107 @@
+"""The handler registry: guard and action functions that definitions name.
+
+Domain code declares its functions explicitly::
+
+    registry = Registry()
+
+    @registry.guard("water_function_zone_allows")
+    def water_function_zone_allows(ctx: Context) -> bool: ...
+
+    @registry.action("publish_decision")
+    def publish_decision(ctx: Context) -> None: ...
+
+Names are resolved when a definition is validated, never at the first fire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+__all__ = ["Action", "Actor", "CaseOps", "Context", "Guard", "Registry"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a person or system behind a token, with its role and jurisdiction."""
+
+    name: str
+    role: str
+    jurisdiction: str | None = None
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls("system", "system", None)
+
+
+class CaseOps(Protocol):
+    """What a handler may do besides changing its own case, inside the same transaction."""
+
+    def open_case(
+        self, workflow: str, data: Mapping[str, Any], subject: str | None = None
+    ) -> int: ...
+
+    def get_subject(self, kind: str, key: str) -> dict[str, Any] | None: ...
+
+    def put_subject(
+        self, kind: str, key: str, data: Mapping[str, Any], jurisdiction: str | None = None
+    ) -> None: ...
+
+
+@dataclass
+class Context:
+    """What a guard or action sees. Actions may change ``data``; the change is recorded."""
+
+    case_id: int
+    workflow: str
+    trigger: str
+    source: str
+    dest: str | None
+    data: dict[str, Any]
+    payload: Mapping[str, Any]
+    actor: Actor
+    now: datetime
+    subject: str | None
+    ops: CaseOps
+    reference: Mapping[str, Any] = field(default_factory=dict)
+
+
+Guard = Callable[[Context], bool]
+Action = Callable[[Context], None]
+
+
+class Registry:
+    def __init__(self) -> None:
+        self.guards: dict[str, Guard] = {}
+        self.actions: dict[str, Action] = {}
+
+    def guard(self, name: str) -> Callable[[Guard], Guard]:
+        def register(fn: Guard) -> Guard:
+            if name in self.guards:
+                raise ValueError(f"guard {name!r} is registered twice")
+            self.guards[name] = fn
+            return fn
+
+        return register
+
+    @classmethod
+    def merged(cls, *parts: Registry) -> Registry:
+        """One registry from several (one per handler module); a name twice is an error."""
+        out = cls()
+        for part in parts:
+            for name, guard in part.guards.items():
+                out.guard(name)(guard)
+            for name, action in part.actions.items():
+                out.action(name)(action)
+        return out
+
+    def action(self, name: str) -> Callable[[Action], Action]:
+        def register(fn: Action) -> Action:
+            if name in self.actions:
+                raise ValueError(f"action {name!r} is registered twice")
+            self.actions[name] = fn
+            return fn
+
+        return register

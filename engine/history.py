@@ -1,0 +1,137 @@
+"""The append-only history: data patches, the hash chain, and replay.
+
+Each event row carries ``hash = sha256(prev_hash + canonical JSON of its content)``; the first
+event of a case chains from ``GENESIS``. The case row's state and data are a cache of the history:
+``replay`` folds the events over the definition and must arrive at the same place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engine.definition.model import Definition
+from engine.store.repository import CaseRow, EventRow
+from engine.store.tables import dumps
+
+__all__ = ["GENESIS", "Replay", "apply_patch", "chain_hash", "diff", "replay", "verify_chain"]
+
+GENESIS = "0" * 64
+
+_HASHED = (
+    "case_id",
+    "seq",
+    "kind",
+    "trigger",
+    "transition",
+    "from_state",
+    "to_state",
+    "actor",
+    "role",
+    "jurisdiction",
+    "payload",
+    "patch",
+    "at",
+    "due_at",
+)
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def chain_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
+    body = dumps({key: _plain(content.get(key)) for key in _HASHED})
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """A top-level patch: ``{"set": {...}, "unset": [...]}``, empty parts left out."""
+    changed = {k: v for k, v in after.items() if k not in before or before[k] != v}
+    removed = sorted(k for k in before if k not in after)
+    patch: dict[str, Any] = {}
+    if changed:
+        patch["set"] = changed
+    if removed:
+        patch["unset"] = removed
+    return patch
+
+
+def apply_patch(data: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    out.update(patch.get("set", {}))
+    for key in patch.get("unset", []):
+        out.pop(key, None)
+    return out
+
+
+def verify_chain(events: Sequence[EventRow]) -> str | None:
+    """None when the chain holds, else a sentence naming the first broken row."""
+    prev = GENESIS
+    for expected_seq, row in enumerate(events, start=1):
+        if row.seq != expected_seq:
+            return f"case {row.case_id}: event {expected_seq} is missing (found seq {row.seq})"
+        if row.prev_hash != prev:
+            return (
+                f"case {row.case_id} event {row.seq}: prev_hash does not match event {row.seq - 1}"
+            )
+        if chain_hash(prev, row.__dict__) != row.hash:
+            return f"case {row.case_id} event {row.seq}: content does not match its hash"
+        prev = row.hash
+    return None
+
+
+@dataclass(frozen=True)
+class Replay:
+    case_id: int
+    state: str | None
+    data: dict[str, Any]
+    version: int
+    problems: list[str]
+
+    def matches(self, case: CaseRow) -> bool:
+        return (
+            not self.problems
+            and self.state == case.state
+            and self.data == case.data
+            and self.version == case.version
+        )
+
+
+def _step(definition: Definition, state: str | None, row: EventRow) -> str | None:
+    """Check one event against the definition; a problem sentence, or None."""
+    if row.kind == "created":
+        if state is not None or row.to_state != definition.initial:
+            return f"event {row.seq}: a case is created once, in {definition.initial!r}"
+        return None
+    if row.kind != "transition":
+        return None if row.to_state is None else f"event {row.seq}: {row.kind} moved the state"
+    index = row.transition if row.transition is not None else -1
+    if not 0 <= index < len(definition.transitions):
+        return f"event {row.seq}: transition {index} is not in the definition"
+    spec = definition.transitions[index]
+    dest = spec.dest if spec.dest is not None else state
+    if spec.trigger != row.trigger or state not in spec.sources or dest != row.to_state:
+        return (
+            f"event {row.seq}: {row.trigger!r} from {state!r} to {row.to_state!r} "
+            "is not a transition of the definition"
+        )
+    return None
+
+
+def replay(definition: Definition, events: Sequence[EventRow]) -> Replay:
+    state: str | None = None
+    data: dict[str, Any] = {}
+    problems: list[str] = []
+    for row in events:
+        problem = _step(definition, state, row)
+        if problem:
+            problems.append(problem)
+        if row.to_state is not None:
+            state = row.to_state
+        data = apply_patch(data, row.patch)
+    case_id = events[0].case_id if events else 0
+    return Replay(case_id, state, data, len(events), problems)

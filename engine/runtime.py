@@ -1,0 +1,424 @@
+"""The engine facade: the one API that the CLI, the HTTP API, the scheduler and tests call.
+
+Every change is one database transaction: the case row (compare-and-set on its version), the
+history row with its hash, timer changes and any rows a handler writes commit together or not
+at all.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from engine.catalog import Catalog, Published
+from engine.clock import Clock, SystemClock
+from engine.definition.compile import CompiledWorkflow
+from engine.definition.model import ADMIN, SYSTEM, Definition
+from engine.errors import (
+    CaseNotFound,
+    DuplicateOpenCase,
+    Forbidden,
+    InvalidInput,
+    StaleVersion,
+    TriggerNotAllowed,
+)
+from engine.handlers import Actor, Context, Registry
+from engine.history import GENESIS, Replay, chain_hash, diff, replay, verify_chain
+from engine.store.repository import CaseRow, DefinitionRow, EventRow, Store, Tx
+from engine.time.calendar import WorkingCalendar
+from engine.time.timers import TimerPlanner
+from engine.views import CaseView
+
+__all__ = ["Engine", "Scope"]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which jurisdictions an actor reaches: its own and every one beneath it."""
+
+    parents: Mapping[str, str | None] = field(default_factory=dict)
+
+    def covers(self, actor: Actor, jurisdiction: str | None) -> bool:
+        if actor.role in (ADMIN, SYSTEM) or actor.jurisdiction is None:
+            return True
+        return self.within(jurisdiction, actor.jurisdiction)
+
+    def within(self, jurisdiction: str | None, ancestor: str) -> bool:
+        seen: set[str] = set()
+        while jurisdiction is not None and jurisdiction not in seen:
+            if jurisdiction == ancestor:
+                return True
+            seen.add(jurisdiction)
+            jurisdiction = self.parents.get(jurisdiction)
+        return False
+
+    def beneath(self, ancestor: str) -> list[str]:
+        """``ancestor`` and every jurisdiction under it."""
+        return sorted(j for j in {ancestor, *self.parents} if self.within(j, ancestor))
+
+
+class _Ops:
+    """What handlers may do inside the running transaction (``engine.handlers.CaseOps``)."""
+
+    def __init__(self, engine: Engine, tx: Tx, actor: Actor, now: datetime) -> None:
+        self._engine, self._tx, self._actor, self._now = engine, tx, actor, now
+
+    def open_case(self, workflow: str, data: Mapping[str, Any], subject: str | None = None) -> int:
+        view = self._engine._create(self._tx, workflow, dict(data), self._actor, subject, self._now)
+        return view.id
+
+    def get_subject(self, kind: str, key: str) -> dict[str, Any] | None:
+        return self._tx.get_subject(kind, key)
+
+    def put_subject(
+        self, kind: str, key: str, data: Mapping[str, Any], jurisdiction: str | None = None
+    ) -> None:
+        self._tx.put_subject(kind, key, data, jurisdiction, self._now)
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        clock: Clock | None = None,
+        calendar: WorkingCalendar | None = None,
+        scope: Scope | None = None,
+        reference: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.catalog = Catalog(registry)
+        self.planner = TimerPlanner(calendar or WorkingCalendar())
+        self.scope = scope or Scope()
+        self.reference = reference or {}
+
+    # -- definitions --------------------------------------------------------------------------
+
+    def load(self, paths: Iterable[str | Path]) -> list[Published]:
+        with self.store.write() as tx:
+            return self.catalog.publish_files(tx, paths, self.clock.now())
+
+    def publish(self, text: str, source: str = "<api>") -> Published:
+        with self.store.write() as tx:
+            return self.catalog.publish_text(tx, text, source, self.clock.now())
+
+    def definitions(self) -> list[DefinitionRow]:
+        with self.store.read() as tx:
+            return tx.latest_definitions()
+
+    def definition(self, name: str, version: int | None = None) -> tuple[DefinitionRow, Definition]:
+        with self.store.read() as tx:
+            definition_id, compiled = self.catalog.latest(tx, name, version)
+            row = tx.definition_by_id(definition_id)
+            assert row is not None
+            return row, compiled.definition
+
+    # -- cases --------------------------------------------------------------------------------
+
+    def create_case(
+        self,
+        workflow: str,
+        data: Mapping[str, Any],
+        actor: Actor,
+        subject: str | None = None,
+    ) -> CaseView:
+        with self.store.write() as tx:
+            view = self._create(tx, workflow, dict(data), actor, subject, self.clock.now())
+        return view
+
+    def _create(
+        self,
+        tx: Tx,
+        workflow: str,
+        data: dict[str, Any],
+        actor: Actor,
+        subject: str | None,
+        now: datetime,
+    ) -> CaseView:
+        definition_id, wf = self.catalog.latest(tx, workflow)
+        d = wf.definition
+        if actor.role not in (ADMIN, SYSTEM) and actor.role not in d.roles:
+            raise Forbidden(f"role {actor.role!r} may not open {workflow!r} cases", role=actor.role)
+        errors = wf.data_errors(data)
+        if errors:
+            raise InvalidInput("data", errors)
+        jurisdiction = data.get(d.jurisdiction_field)
+        jurisdiction = str(jurisdiction) if jurisdiction is not None else None
+        if not self.scope.covers(actor, jurisdiction):
+            raise Forbidden(f"{actor.name} may not open cases in {jurisdiction}", role=actor.role)
+        values: dict[str, Any] = {
+            "definition_id": definition_id,
+            "workflow": d.name,
+            "workflow_version": int(tx.definition_by_id(definition_id).version),  # type: ignore[union-attr]
+            "state": d.initial,
+            "data": data,
+            "version": 0,
+            "subject": subject,
+            "jurisdiction": jurisdiction,
+            "is_open": not d.is_final(d.initial),
+            "last_hash": GENESIS,
+            "created_at": now,
+            "updated_at": now,
+        }
+        case_id = self._insert_case(tx, d, values, subject)
+        row = CaseRow(id=case_id, **values)
+        ctx = self._context(tx, row, "create", None, d.initial, {}, actor, now)
+        ctx.data = data
+        wf.enter_initial(ctx)
+        self._check_data(wf, ctx.data)
+        self._arm(tx, wf, case_id, d.initial, ctx.data, now)
+        event = self._event(row, "created", actor, now, ctx.data, diff({}, ctx.data))
+        event.update(to_state=d.initial, payload={})
+        return self._commit(tx, wf, row, event, ctx.data, d.initial)
+
+    def _insert_case(
+        self, tx: Tx, d: Definition, values: dict[str, Any], subject: str | None
+    ) -> int:
+        if not (d.one_open_case_per_subject and subject is not None):
+            return tx.insert_case(values)
+        existing = tx.open_case_for_subject(d.name, subject)
+        case_id = tx.try_insert_case(values) if existing is None else None
+        if case_id is None:
+            existing = tx.open_case_for_subject(d.name, subject)
+            raise DuplicateOpenCase(d.name, subject, existing or 0)
+        return case_id
+
+    def fire(
+        self,
+        case_id: int,
+        trigger: str,
+        actor: Actor,
+        payload: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+        *,
+        due_at: datetime | None = None,
+    ) -> CaseView:
+        """Fire ``trigger``. ``due_at`` (timers) is the moment the firing was due: the next
+        timers count from it, so a late sweep lands a case where a punctual one would have."""
+        with self.store.write() as tx:
+            return self.fire_in(tx, case_id, trigger, actor, payload, expected_version, due_at)
+
+    def fire_in(
+        self,
+        tx: Tx,
+        case_id: int,
+        trigger: str,
+        actor: Actor,
+        payload: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+        due_at: datetime | None = None,
+    ) -> CaseView:
+        row = self._load(tx, case_id, actor)
+        if expected_version is not None and row.version != expected_version:
+            raise StaleVersion(case_id, expected_version, row.version)
+        wf = self.catalog.compiled(tx, row.definition_id)
+        if not row.is_open:
+            raise TriggerNotAllowed(
+                case_id, trigger, row.state, [], f"case is closed in final state {row.state!r}"
+            )
+        now = self.clock.now()
+        body = dict(payload or {})
+        ctx = self._context(tx, row, trigger, row.state, None, body, actor, now)
+        taken = wf.fire(row.state, trigger, ctx)
+        self._check_data(wf, ctx.data)
+        dest = taken.dest if taken.dest is not None else row.state
+        if not taken.internal:
+            tx.cancel_state_timers(case_id, row.state)
+            self._arm(tx, wf, case_id, dest, ctx.data, due_at or now)
+        event = self._event(row, "transition", actor, now, body, diff(row.data, ctx.data))
+        event.update(trigger=trigger, transition=taken.index, from_state=row.state)
+        event.update(to_state=dest, due_at=due_at)
+        return self._commit(tx, wf, row, event, ctx.data, dest)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def get_case(self, case_id: int, actor: Actor | None = None) -> CaseView:
+        with self.store.read() as tx:
+            row = self._load(tx, case_id, actor)
+            wf = self.catalog.compiled(tx, row.definition_id)
+            return self._view(tx, wf, row, actor)
+
+    def available_triggers(self, case_id: int, actor: Actor) -> list[str]:
+        view = self.get_case(case_id, actor)
+        return list(view.available_triggers or [])
+
+    def history(self, case_id: int, actor: Actor | None = None) -> list[EventRow]:
+        with self.store.read() as tx:
+            self._load(tx, case_id, actor)
+            return tx.events(case_id)
+
+    def list_cases(self, actor: Actor | None = None, **filters: Any) -> list[CaseView]:
+        with self.store.read() as tx:
+            if actor is not None and actor.jurisdiction is not None and actor.role != ADMIN:
+                filters["jurisdictions"] = self.scope.beneath(actor.jurisdiction)
+            rows = tx.list_cases(**filters)
+            return [
+                self._view(tx, self.catalog.compiled(tx, r.definition_id), r, None) for r in rows
+            ]
+
+    def replay(self, case_id: int) -> tuple[CaseRow, Replay]:
+        with self.store.read() as tx:
+            row = self._load(tx, case_id, None)
+            wf = self.catalog.compiled(tx, row.definition_id)
+            return row, replay(wf.definition, tx.events(case_id))
+
+    def verify_audit(self) -> list[str]:
+        """One sentence per broken chain (the first broken row of each); empty when sound."""
+        broken: list[str] = []
+        with self.store.read() as tx:
+            for case_id in tx.case_ids():
+                events = tx.events(case_id)
+                problem = verify_chain(events)
+                row = tx.get_case(case_id)
+                if (
+                    problem is None
+                    and row is not None
+                    and events
+                    and row.last_hash != events[-1].hash
+                ):
+                    problem = f"case {case_id}: the last event is not the one the case points at"
+                if problem:
+                    broken.append(problem)
+        return broken
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _load(self, tx: Tx, case_id: int, actor: Actor | None) -> CaseRow:
+        row = tx.get_case(case_id)
+        if row is None or (actor is not None and not self.scope.covers(actor, row.jurisdiction)):
+            raise CaseNotFound(case_id)  # another jurisdiction's case does not exist for you
+        return row
+
+    def _context(
+        self,
+        tx: Tx,
+        row: CaseRow,
+        trigger: str,
+        source: str | None,
+        dest: str | None,
+        payload: Mapping[str, Any],
+        actor: Actor,
+        now: datetime,
+    ) -> Context:
+        return Context(
+            case_id=row.id,
+            workflow=row.workflow,
+            trigger=trigger,
+            source=source or "",
+            dest=dest,
+            data=copy.deepcopy(row.data),
+            payload=payload,
+            actor=actor,
+            now=now,
+            subject=row.subject,
+            ops=_Ops(self, tx, actor, now),
+            reference=self.reference,
+        )
+
+    @staticmethod
+    def _check_data(wf: CompiledWorkflow, data: Mapping[str, Any]) -> None:
+        errors = wf.data_errors(data)
+        if errors:
+            raise InvalidInput("data", errors)
+
+    def _arm(
+        self,
+        tx: Tx,
+        wf: CompiledWorkflow,
+        case_id: int,
+        state: str,
+        data: Mapping[str, Any],
+        base: datetime,
+    ) -> None:
+        rows = []
+        for spec in wf.definition.timers.get(state, ()):
+            if spec.at is not None:
+                due = self.planner.at(spec.at, data)
+            else:
+                duration = spec.after or spec.every
+                assert duration is not None
+                due = self.planner.after(base, duration)
+            if due is None:
+                continue
+            rows.append(
+                {
+                    "case_id": case_id,
+                    "name": spec.name,
+                    "trigger": spec.fires,
+                    "state": state,
+                    "deadline": None,
+                    "due_at": due.at,
+                    "status": "pending",
+                    "payload": dict(spec.payload),
+                    "catch_up": spec.catch_up,
+                    "every": str(spec.every) if spec.every else None,
+                    "provisional": due.provisional,
+                    "created_at": self.clock.now(),
+                    "fired_at": None,
+                }
+            )
+        tx.insert_timers(rows)
+
+    @staticmethod
+    def _event(
+        row: CaseRow,
+        kind: str,
+        actor: Actor,
+        now: datetime,
+        payload: Mapping[str, Any],
+        patch: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        return {
+            "case_id": row.id,
+            "seq": row.version + 1,
+            "kind": kind,
+            "trigger": None,
+            "transition": None,
+            "from_state": None,
+            "to_state": None,
+            "actor": actor.name,
+            "role": actor.role,
+            "jurisdiction": actor.jurisdiction,
+            "payload": dict(payload),
+            "patch": dict(patch),
+            "at": now,
+            "due_at": None,
+            "prev_hash": row.last_hash,
+        }
+
+    def _commit(
+        self,
+        tx: Tx,
+        wf: CompiledWorkflow,
+        row: CaseRow,
+        event: dict[str, Any],
+        data: dict[str, Any],
+        state: str,
+    ) -> CaseView:
+        event["hash"] = chain_hash(row.last_hash, event)
+        values = {
+            "state": state,
+            "data": data,
+            "version": event["seq"],
+            "is_open": not wf.definition.is_final(state),
+            "last_hash": event["hash"],
+            "updated_at": event["at"],
+        }
+        if not tx.update_case(row.id, row.version, values):
+            current = tx.get_case(row.id)
+            raise StaleVersion(row.id, row.version, current.version if current else -1)
+        tx.append_event(event)
+        updated = CaseRow(**{**row.__dict__, **values})
+        return self._view(tx, wf, updated, None)
+
+    def _view(self, tx: Tx, wf: CompiledWorkflow, row: CaseRow, actor: Actor | None) -> CaseView:
+        state = wf.definition.states[row.state]
+        available = None
+        if actor is not None:
+            available = wf.available(row.state, row.data, actor.role) if row.is_open else []
+        return CaseView(row, state.title, state.final, tx.pending_timers(row.id), available)

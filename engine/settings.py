@@ -1,0 +1,134 @@
+"""Settings from ``config/`` (folder from ``QINGLIU_CONFIG``, default ``./config``) and the
+environment, and the one place that assembles an ``Engine`` from them.
+
+``config/settings.yaml``::
+
+    database_url: sqlite:///var/qingliu.db   # QINGLIU_DATABASE_URL wins over this
+    handlers: handlers                        # a module with build_registry() -> Registry
+    workflows: workflows                      # folder loaded by `qingliu load` / `serve`
+
+``config/calendar.yaml`` is the working-day calendar; every YAML file in ``config/reference/``
+is reference data handed to handlers as ``ctx.reference[<file stem>]``. If
+``reference/jurisdictions.yaml`` exists, its ``jurisdictions`` list (``code``, ``parent``)
+decides which cases an actor of a jurisdiction reaches.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.clock import Clock
+from engine.errors import ConfigError
+from engine.handlers import Registry
+from engine.runtime import Engine, Scope
+from engine.store.repository import Store
+from engine.time.calendar import WorkingCalendar
+
+__all__ = ["Settings", "build_engine", "load_settings"]
+
+DEFAULT_DATABASE_URL = "sqlite:///var/qingliu.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_dir: Path
+    database_url: str = DEFAULT_DATABASE_URL
+    handlers: str = "handlers"
+    workflows: str = "workflows"
+    reference: dict[str, Any] = field(default_factory=dict)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+
+
+def load_settings(config_dir: str | Path | None = None) -> Settings:
+    folder = Path(config_dir or os.environ.get("QINGLIU_CONFIG") or "config")
+    raw: dict[str, Any] = {}
+    settings_file = folder / "settings.yaml"
+    if settings_file.exists():
+        loaded = _read_yaml(settings_file) or {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{settings_file}: must be a mapping")
+        unknown = sorted(set(loaded) - {"database_url", "handlers", "workflows"})
+        if unknown:
+            raise ConfigError(f"{settings_file}: unknown setting(s) {', '.join(unknown)}")
+        raw = loaded
+    reference: dict[str, Any] = {}
+    reference_dir = folder / "reference"
+    if reference_dir.is_dir():
+        for path in sorted(reference_dir.glob("*.yaml")):
+            reference[path.stem] = _read_yaml(path)
+    url = os.environ.get("QINGLIU_DATABASE_URL") or raw.get("database_url") or DEFAULT_DATABASE_URL
+    return Settings(
+        config_dir=folder,
+        database_url=str(url),
+        handlers=str(raw.get("handlers", "handlers")),
+        workflows=str(raw.get("workflows", "workflows")),
+        reference=reference,
+    )
+
+
+def load_registry(module_name: str) -> Registry:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"handlers module {module_name!r} cannot be imported: {exc}") from exc
+    build = getattr(module, "build_registry", None)
+    if build is None:
+        raise ConfigError(f"handlers module {module_name!r} has no build_registry()")
+    registry = build()
+    if not isinstance(registry, Registry):
+        raise ConfigError(f"{module_name}.build_registry() did not return a Registry")
+    return registry
+
+
+def _scope(reference: dict[str, Any]) -> Scope:
+    listing = (reference.get("jurisdictions") or {}).get("jurisdictions") or []
+    try:
+        return Scope({str(j["code"]): j.get("parent") for j in listing})
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"reference/jurisdictions.yaml: each entry needs a code ({exc})") from exc
+
+
+def _calendar(folder: Path) -> WorkingCalendar:
+    path = folder / "calendar.yaml"
+    if not path.exists():
+        return WorkingCalendar()
+    try:
+        return WorkingCalendar.from_file(path)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and ":memory:" not in url:
+        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def build_engine(settings: Settings | None = None, clock: Clock | None = None) -> Engine:
+    """An engine on the configured database, created on first use."""
+    settings = settings or load_settings()
+    _ensure_sqlite_folder(settings.database_url)
+    store = Store(settings.database_url)
+    store.create_schema()
+    return Engine(
+        store,
+        load_registry(settings.handlers),
+        clock=clock,
+        calendar=_calendar(settings.config_dir),
+        scope=_scope(settings.reference),
+        reference=settings.reference,
+    )

@@ -1,0 +1,351 @@
+"""The only place that writes SQL. Core statements on the hot path; one transaction per change.
+
+``Store.write()`` opens a write transaction (``BEGIN IMMEDIATE`` on SQLite, so writers queue
+instead of failing on lock upgrade); ``Store.read()`` a read-only one. Both yield a ``Tx`` whose
+methods are the whole storage contract.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+
+from engine.store.tables import cases, definitions, events, metadata, subjects, timers
+
+__all__ = ["CaseRow", "DefinitionRow", "EventRow", "Store", "TimerRow", "Tx"]
+
+
+@dataclass(frozen=True)
+class DefinitionRow:
+    id: int
+    name: str
+    version: int
+    title: str
+    source: str
+    content_hash: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    id: int
+    definition_id: int
+    workflow: str
+    workflow_version: int
+    state: str
+    data: dict[str, Any]
+    version: int
+    subject: str | None
+    jurisdiction: str | None
+    is_open: bool
+    last_hash: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: int
+    case_id: int
+    seq: int
+    kind: str
+    trigger: str | None
+    transition: int | None
+    from_state: str | None
+    to_state: str | None
+    actor: str
+    role: str
+    jurisdiction: str | None
+    payload: dict[str, Any]
+    patch: dict[str, Any]
+    at: datetime
+    due_at: datetime | None
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class TimerRow:
+    id: int
+    case_id: int
+    name: str
+    trigger: str
+    state: str | None
+    deadline: str | None
+    due_at: datetime
+    status: str
+    payload: dict[str, Any]
+    catch_up: str
+    every: str | None
+    provisional: bool
+    created_at: datetime
+    fired_at: datetime | None
+
+
+def _json_serializer(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            json_serializer=_json_serializer,
+            poolclass=StaticPool if ":memory:" in url else None,
+            connect_args={"timeout": 30, "check_same_thread": False},
+        )
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            immediate = conn.get_execution_options().get("qingliu_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    return create_engine(url, json_serializer=_json_serializer, pool_pre_ping=True)
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        with self.engine.connect() as conn:
+            conn.execution_options(qingliu_write=True)
+            with conn.begin():
+                yield Tx(conn)
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        with self.engine.connect() as conn, conn.begin():
+            yield Tx(conn)
+
+
+class Tx:
+    """The storage contract, bound to one open transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # -- definitions --------------------------------------------------------------------------
+
+    def latest_definition(self, name: str) -> DefinitionRow | None:
+        row = self.conn.execute(
+            select(definitions)
+            .where(definitions.c.name == name)
+            .order_by(definitions.c.version.desc())
+            .limit(1)
+        ).first()
+        return DefinitionRow(**row._mapping) if row else None
+
+    def definition(self, name: str, version: int) -> DefinitionRow | None:
+        row = self.conn.execute(
+            select(definitions).where(definitions.c.name == name, definitions.c.version == version)
+        ).first()
+        return DefinitionRow(**row._mapping) if row else None
+
+    def definition_by_id(self, definition_id: int) -> DefinitionRow | None:
+        row = self.conn.execute(
+            select(definitions).where(definitions.c.id == definition_id)
+        ).first()
+        return DefinitionRow(**row._mapping) if row else None
+
+    def latest_definitions(self) -> list[DefinitionRow]:
+        latest = (
+            select(definitions.c.name, func.max(definitions.c.version).label("v"))
+            .group_by(definitions.c.name)
+            .subquery()
+        )
+        rows = self.conn.execute(
+            select(definitions)
+            .join(
+                latest,
+                (definitions.c.name == latest.c.name) & (definitions.c.version == latest.c.v),
+            )
+            .order_by(definitions.c.name)
+        )
+        return [DefinitionRow(**r._mapping) for r in rows]
+
+    def insert_definition(
+        self, name: str, version: int, title: str, source: str, content_hash: str, now: datetime
+    ) -> int:
+        result = self.conn.execute(
+            insert(definitions).values(
+                name=name,
+                version=version,
+                title=title,
+                source=source,
+                content_hash=content_hash,
+                created_at=now,
+            )
+        )
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    # -- cases --------------------------------------------------------------------------------
+
+    def insert_case(self, values: Mapping[str, Any]) -> int:
+        """Insert a case; ``None`` id back means the open-subject business key was taken."""
+        result = self.conn.execute(insert(cases).values(**values))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def try_insert_case(self, values: Mapping[str, Any]) -> int | None:
+        savepoint = self.conn.begin_nested()
+        try:
+            case_id = self.insert_case(values)
+        except IntegrityError:
+            savepoint.rollback()
+            return None
+        savepoint.commit()
+        return case_id
+
+    def get_case(self, case_id: int) -> CaseRow | None:
+        row = self.conn.execute(select(cases).where(cases.c.id == case_id)).first()
+        return CaseRow(**row._mapping) if row else None
+
+    def open_case_for_subject(self, workflow: str, subject: str) -> int | None:
+        return self.conn.execute(
+            select(cases.c.id).where(
+                cases.c.workflow == workflow, cases.c.subject == subject, cases.c.is_open
+            )
+        ).scalar()
+
+    def update_case(self, case_id: int, expected_version: int, values: Mapping[str, Any]) -> bool:
+        """Compare-and-set on the version counter; False when another writer got there first."""
+        result = self.conn.execute(
+            update(cases)
+            .where(cases.c.id == case_id, cases.c.version == expected_version)
+            .values(**values)
+        )
+        return result.rowcount == 1
+
+    def list_cases(
+        self,
+        *,
+        workflow: str | None = None,
+        state: str | None = None,
+        subject: str | None = None,
+        jurisdictions: Sequence[str] | None = None,
+        is_open: bool | None = None,
+        overdue_at: datetime | None = None,
+        after_id: int = 0,
+        limit: int = 100,
+    ) -> list[CaseRow]:
+        query = select(cases).where(cases.c.id > after_id)
+        if workflow is not None:
+            query = query.where(cases.c.workflow == workflow)
+        if state is not None:
+            query = query.where(cases.c.state == state)
+        if subject is not None:
+            query = query.where(cases.c.subject == subject)
+        if jurisdictions is not None:
+            query = query.where(cases.c.jurisdiction.in_(list(jurisdictions)))
+        if is_open is not None:
+            query = query.where(cases.c.is_open == is_open)
+        if overdue_at is not None:
+            late = select(timers.c.case_id).where(
+                timers.c.status == "pending", timers.c.due_at <= overdue_at
+            )
+            query = query.where(cases.c.id.in_(late))
+        rows = self.conn.execute(query.order_by(cases.c.id).limit(limit))
+        return [CaseRow(**r._mapping) for r in rows]
+
+    def case_ids(self) -> list[int]:
+        return list(self.conn.execute(select(cases.c.id).order_by(cases.c.id)).scalars())
+
+    # -- events -------------------------------------------------------------------------------
+
+    def append_event(self, values: Mapping[str, Any]) -> None:
+        self.conn.execute(insert(events).values(**values))
+
+    def events(self, case_id: int) -> list[EventRow]:
+        rows = self.conn.execute(
+            select(events).where(events.c.case_id == case_id).order_by(events.c.seq)
+        )
+        return [EventRow(**r._mapping) for r in rows]
+
+    # -- timers -------------------------------------------------------------------------------
+
+    def insert_timers(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(insert(timers), [dict(r) for r in rows])
+
+    def cancel_state_timers(self, case_id: int, state: str) -> int:
+        result = self.conn.execute(
+            update(timers)
+            .where(
+                timers.c.case_id == case_id,
+                timers.c.status == "pending",
+                timers.c.state == state,
+            )
+            .values(status="cancelled")
+        )
+        return int(result.rowcount)
+
+    def pending_timers(self, case_id: int) -> list[TimerRow]:
+        rows = self.conn.execute(
+            select(timers)
+            .where(timers.c.case_id == case_id, timers.c.status == "pending")
+            .order_by(timers.c.due_at, timers.c.id)
+        )
+        return [TimerRow(**r._mapping) for r in rows]
+
+    # -- subjects -----------------------------------------------------------------------------
+
+    def get_subject(self, kind: str, key: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            select(subjects.c.data).where(subjects.c.kind == kind, subjects.c.key == key)
+        ).first()
+        return dict(row[0]) if row else None
+
+    def put_subject(
+        self,
+        kind: str,
+        key: str,
+        data: Mapping[str, Any],
+        jurisdiction: str | None,
+        now: datetime,
+    ) -> None:
+        changed = self.conn.execute(
+            update(subjects)
+            .where(subjects.c.kind == kind, subjects.c.key == key)
+            .values(data=dict(data), jurisdiction=jurisdiction, updated_at=now)
+        )
+        if changed.rowcount == 0:
+            self.conn.execute(
+                insert(subjects).values(
+                    kind=kind,
+                    key=key,
+                    data=dict(data),
+                    jurisdiction=jurisdiction,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )

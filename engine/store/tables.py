@@ -1,0 +1,155 @@
+"""The tables. Times are stored as naive UTC on every backend (``UTCDateTime`` converts)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["SCHEMA_VERSION", "cases", "definitions", "events", "metadata", "subjects", "timers"]
+
+# Bumped with every change of the tables below; each bump is a named migration.
+SCHEMA_VERSION = 1
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; naive UTC in the database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store: pass an aware datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+
+definitions = Table(
+    "definitions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("name", "version", name="uq_definitions_name_version"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("definition_id", Id, ForeignKey("definitions.id"), nullable=False),
+    Column("workflow", String(64), nullable=False),
+    Column("workflow_version", Integer, nullable=False),
+    Column("state", String(64), nullable=False),
+    Column("data", Json, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("subject", String(200)),
+    Column("jurisdiction", String(64)),
+    Column("is_open", Boolean, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_cases_workflow_state", "workflow", "state"),
+    Index("ix_cases_jurisdiction", "jurisdiction"),
+    Index(
+        "uq_cases_open_subject",
+        "workflow",
+        "subject",
+        unique=True,
+        sqlite_where=text("is_open AND subject IS NOT NULL"),
+        postgresql_where=text("is_open AND subject IS NOT NULL"),
+    ),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", Id, ForeignKey("cases.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("trigger", String(64)),
+    Column("transition", Integer),
+    Column("from_state", String(64)),
+    Column("to_state", String(64)),
+    Column("actor", String(200), nullable=False),
+    Column("role", String(64), nullable=False),
+    Column("jurisdiction", String(64)),
+    Column("payload", Json, nullable=False),
+    Column("patch", Json, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),
+)
+
+timers = Table(
+    "timers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", Id, ForeignKey("cases.id"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("trigger", String(64), nullable=False),
+    Column("state", String(64)),
+    Column("deadline", String(64)),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("catch_up", String(8), nullable=False),
+    Column("every", String(32)),
+    Column("provisional", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("fired_at", UTCDateTime),
+    Index("ix_timers_status_due", "status", "due_at"),
+    Index("ix_timers_case", "case_id", "status"),
+)
+
+subjects = Table(
+    "subjects",
+    metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("jurisdiction", String(64)),
+    Column("data", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
