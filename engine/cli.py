@@ -4,6 +4,7 @@ exit codes in one place (``EXIT_CODES``)."""
 from __future__ import annotations
 
 import getpass
+import importlib
 import json
 import sys
 from collections.abc import Callable, Iterable
@@ -226,8 +227,21 @@ def audit_verify() -> None:
     sys.exit(1 if broken else 0)
 
 
+def _add_domain_commands() -> None:
+    """The handlers module may offer ``cli_commands() -> list[click.Command]`` (ledger, reports,
+    demo); they are added under their own names. Engine commands cannot be replaced."""
+    try:
+        module = importlib.import_module(load_settings().handlers)
+    except (ImportError, QingliuError):
+        return  # `qingliu validate` etc. still work and report the configuration problem
+    for command in getattr(module, "cli_commands", lambda: [])():
+        if command.name not in cli.commands:
+            cli.add_command(command)
+
+
 def main() -> None:
     try:
+        _add_domain_commands()
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
