@@ -43,6 +43,10 @@ class CaseOps(Protocol):
         self, workflow: str, data: Mapping[str, Any], subject: str | None = None
     ) -> int: ...
 
+    def open_case_if_absent(
+        self, workflow: str, data: Mapping[str, Any], subject: str
+    ) -> tuple[int, bool]: ...
+
     def get_subject(self, kind: str, key: str) -> dict[str, Any] | None: ...
 
     def put_subject(

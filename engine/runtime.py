@@ -71,6 +71,16 @@ class _Ops:
         view = self._engine._create(self._tx, workflow, dict(data), self._actor, subject, self._now)
         return view.id
 
+    def open_case_if_absent(
+        self, workflow: str, data: Mapping[str, Any], subject: str
+    ) -> tuple[int, bool]:
+        """The open case of ``workflow`` about ``subject``, opening one if there is none;
+        ``(case_id, opened)``."""
+        existing = self._tx.open_case_for_subject(workflow, subject)
+        if existing is not None:
+            return existing, False
+        return self.open_case(workflow, data, subject), True
+
     def get_subject(self, kind: str, key: str) -> dict[str, Any] | None:
         return self._tx.get_subject(kind, key)
 
