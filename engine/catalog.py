@@ -60,20 +60,19 @@ class Catalog:
                 continue
             definition, file_problems = check_definition(text, str(path), self.registry)
             problems.extend(file_problems)
-            if definition is None:
-                continue
-            if definition.name in first_file:
-                doc, _ = load_yaml(text, str(path))
+            doc, _ = load_yaml(text, str(path))
+            name = doc.value.get("name") if isinstance(doc.value, dict) else None
+            if isinstance(name, str) and name in first_file:
                 problems.append(
                     doc.problem(
-                        ("name",),
-                        f"duplicate definition {definition.name!r} "
-                        f"(first in {first_file[definition.name]})",
+                        ("name",), f"duplicate definition {name!r} (first in {first_file[name]})"
                     )
                 )
                 continue
-            first_file[definition.name] = str(path)
-            found.append(definition)
+            if isinstance(name, str):
+                first_file[name] = str(path)
+            if definition is not None:
+                found.append(definition)
         return found, problems
 
     # -- publishing ---------------------------------------------------------------------------

@@ -39,23 +39,44 @@ __all__ = ["parse_definition", "check_definition"]
 _RESERVED_TRIGGERS = {"state", "trigger", "machine"}
 _RESERVED_PREFIXES = ("is_", "may_", "to_")
 
+@cache
+def _schema() -> dict[str, Any]:
+    text = resources.files("engine.definition").joinpath("schema/workflow.schema.json")
+    schema: dict[str, Any] = json.loads(text.read_text(encoding="utf-8"))
+    return schema
+
+
+def _pattern_meanings() -> dict[str, str]:
+    defs = _schema()["$defs"]
+    return {
+        defs["identifier"]["pattern"]: "is not a valid name (lower-case letters, digits, _)",
+        defs["duration"]["pattern"]: "is not a duration: write e.g. '20 working days', '3 days'",
+        defs["date_or_datetime"]["pattern"]: "is not a date (YYYY-MM-DD) or ISO datetime",
+    }
+
+
+_PATTERN_MEANING = _pattern_meanings()
+
 
 @cache
 def _schema_validator() -> Draft202012Validator:
-    text = resources.files("engine.definition").joinpath("schema/workflow.schema.json")
-    return Draft202012Validator(json.loads(text.read_text(encoding="utf-8")))
+    return Draft202012Validator(_schema())
 
 
-def _schema_message(error: ValidationError) -> tuple[Path, str]:
-    deepest = best_match([error]) if not error.context else best_match(error.context)
+def _schema_problems(doc: Document, error: ValidationError) -> list[Problem]:
+    deepest = best_match(error.context) if error.context else error
     path = tuple(deepest.absolute_path)
-    if deepest.validator == "additionalProperties":
-        return path, f"unknown key: {deepest.message}"
-    if deepest.validator == "pattern" and path and "identifier" not in str(deepest.schema_path):
-        return path, deepest.message
+    if deepest.validator == "additionalProperties" and isinstance(deepest.instance, dict):
+        known = set(deepest.schema.get("properties", {}))
+        return [
+            doc.problem((*path, key), f"unknown key {key!r}", at_key=True)
+            for key in deepest.instance
+            if key not in known
+        ]
     if deepest.validator == "pattern":
-        return path, f"{deepest.instance!r} is not a valid name (lower case, digits, _)"
-    return path, deepest.message
+        what = _PATTERN_MEANING.get(deepest.schema.get("pattern", ""), "does not have the form")
+        return [doc.problem(path, f"{deepest.instance!r} {what}")]
+    return [doc.problem(path, deepest.message)]
 
 
 def check_definition(
@@ -68,8 +89,7 @@ def check_definition(
     if not isinstance(doc.value, dict):
         return None, [doc.problem((), "a definition must be a mapping")]
     for error in _schema_validator().iter_errors(doc.value):
-        path, message = _schema_message(error)
-        problems.append(doc.problem(path, message))
+        problems.extend(_schema_problems(doc, error))
     if problems:
         return None, sorted(problems, key=lambda p: (p.line, p.column))
     checker = _Semantics(doc, registry)
@@ -211,8 +231,8 @@ class _Semantics:
             problems.extend(check())
         return problems
 
-    def _p(self, path: Path, message: str) -> Problem:
-        return self.doc.problem(path, message)
+    def _p(self, path: Path, message: str, at_key: bool = False) -> Problem:
+        return self.doc.problem(path, message, at_key)
 
     def _state_ref(self, path: Path, name: str, what: str) -> Iterator[Problem]:
         if name not in self.states:
@@ -307,7 +327,8 @@ class _Semantics:
 
     def _timers(self) -> Iterator[Problem]:
         for state, items in self.v.get("timers", {}).items():
-            yield from self._state_ref(("timers", state), state, "timer state")
+            if state not in self.states:
+                yield self._p(("timers", state), f"timer state {state!r} is not a state", True)
             for i, timer in enumerate(items):
                 at: Path = ("timers", state, i)
                 kinds = [k for k in ("after", "at", "every") if k in timer]
@@ -354,10 +375,12 @@ class _Semantics:
         for name, state in self.states.items():
             final = state.get("final", False)
             if name not in seen:
-                yield self._p(("states", name), f"state {name!r} cannot be reached from initial")
+                yield self._p(
+                    ("states", name), f"state {name!r} cannot be reached from initial", True
+                )
             if not final and not (edges[name] - {name}):
                 yield self._p(
-                    ("states", name), f"state {name!r} is not final and has no transition out"
+                    ("states", name), f"state {name!r} is not final and has no transition out", True
                 )
             if final and edges[name]:
-                yield self._p(("states", name), f"final state {name!r} has transitions out")
+                yield self._p(("states", name), f"final state {name!r} has transitions out", True)
