@@ -8,7 +8,8 @@ at all.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ from engine.errors import (
     StaleVersion,
     TriggerNotAllowed,
 )
-from engine.handlers import Actor, Context, Registry
+from engine.handlers import Actor, CaseOps, Context, Registry
 from engine.history import GENESIS, Replay, chain_hash, diff, replay, verify_chain
 from engine.store.repository import CaseRow, DefinitionRow, EventRow, Store, Tx
 from engine.time.calendar import WorkingCalendar
@@ -129,6 +130,13 @@ class Engine:
             return row, compiled.definition
 
     # -- cases --------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self, actor: Actor) -> Iterator[tuple[Tx, CaseOps]]:
+        """One write transaction for domain services (e.g. the outfall ledger): the ``Tx`` and
+        the ``CaseOps`` a handler would get, acting as ``actor``. All or nothing."""
+        with self.store.write() as tx:
+            yield tx, _Ops(self, tx, actor, self.clock.now())
 
     def create_case(
         self,

@@ -6,6 +6,7 @@ environment, and the one place that assembles an ``Engine`` from them.
     database_url: sqlite:///var/qingliu.db   # QINGLIU_DATABASE_URL wins over this
     handlers: handlers                        # a module with build_registry() -> Registry
     workflows: workflows                      # folder loaded by `qingliu load` / `serve`
+    public_base_url: http://localhost:8000    # the API as agencies reach it (QR codes)
 
 ``config/calendar.yaml`` is the working-day calendar; every YAML file in ``config/reference/``
 is reference data handed to handlers as ``ctx.reference[<file stem>]``. If
@@ -33,6 +34,9 @@ from engine.time.calendar import WorkingCalendar
 __all__ = ["Settings", "build_engine", "load_settings"]
 
 DEFAULT_DATABASE_URL = "sqlite:///var/qingliu.db"
+# Where agencies reach the HTTP API; outfall QR codes point at records under it.
+DEFAULT_PUBLIC_BASE_URL = "http://localhost:8000"
+KNOWN_SETTINGS = {"database_url", "handlers", "workflows", "public_base_url"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     handlers: str = "handlers"
     workflows: str = "workflows"
+    public_base_url: str = DEFAULT_PUBLIC_BASE_URL
     reference: dict[str, Any] = field(default_factory=dict)
 
 
@@ -61,7 +66,7 @@ def load_settings(config_dir: str | Path | None = None) -> Settings:
         loaded = _read_yaml(settings_file) or {}
         if not isinstance(loaded, dict):
             raise ConfigError(f"{settings_file}: must be a mapping")
-        unknown = sorted(set(loaded) - {"database_url", "handlers", "workflows"})
+        unknown = sorted(set(loaded) - KNOWN_SETTINGS)
         if unknown:
             raise ConfigError(f"{settings_file}: unknown setting(s) {', '.join(unknown)}")
         raw = loaded
@@ -76,6 +81,7 @@ def load_settings(config_dir: str | Path | None = None) -> Settings:
         database_url=str(url),
         handlers=str(raw.get("handlers", "handlers")),
         workflows=str(raw.get("workflows", "workflows")),
+        public_base_url=str(raw.get("public_base_url", DEFAULT_PUBLIC_BASE_URL)).rstrip("/"),
         reference=reference,
     )
 

@@ -14,13 +14,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
 from engine.store.tables import cases, definitions, events, metadata, subjects, timers
 
-__all__ = ["CaseRow", "DefinitionRow", "EventRow", "Store", "TimerRow", "Tx"]
+__all__ = ["CaseRow", "DefinitionRow", "EventRow", "Store", "SubjectRow", "TimerRow", "Tx"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,16 @@ class TimerRow:
     provisional: bool
     created_at: datetime
     fired_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SubjectRow:
+    kind: str
+    key: str
+    jurisdiction: str | None
+    data: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
 
 
 def _json_serializer(value: Any) -> str:
@@ -349,3 +369,77 @@ class Tx:
                     updated_at=now,
                 )
             )
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: an error inside undoes only what was done inside, then
+        propagates (e.g. one bad row of an import kept out of an otherwise good batch)."""
+        with self.conn.begin_nested():
+            yield
+
+    def list_subjects(
+        self,
+        kind: str,
+        *,
+        jurisdictions: Sequence[str] | None = None,
+        fields: Mapping[str, str] | None = None,
+        keys: Sequence[str] | None = None,
+        after_key: str | None = None,
+        limit: int | None = None,
+    ) -> list[SubjectRow]:
+        """Subjects of ``kind`` in key order; ``fields`` match top-level string data fields."""
+        query = self._subjects_query(select(subjects), kind, jurisdictions, fields)
+        if keys is not None:
+            query = query.where(subjects.c.key.in_(list(keys)))
+        if after_key is not None:
+            query = query.where(subjects.c.key > after_key)
+        query = query.order_by(subjects.c.key)
+        if limit is not None:
+            query = query.limit(limit)
+        return [SubjectRow(**r._mapping) for r in self.conn.execute(query)]
+
+    def count_subjects(
+        self,
+        kind: str,
+        *,
+        jurisdictions: Sequence[str] | None = None,
+        fields: Mapping[str, str] | None = None,
+    ) -> int:
+        query = self._subjects_query(
+            select(func.count()).select_from(subjects), kind, jurisdictions, fields
+        )
+        return int(self.conn.execute(query).scalar_one())
+
+    @staticmethod
+    def _subjects_query(
+        query: Select[Any],
+        kind: str,
+        jurisdictions: Sequence[str] | None,
+        fields: Mapping[str, str] | None,
+    ) -> Select[Any]:
+        query = query.where(subjects.c.kind == kind)
+        if jurisdictions is not None:
+            query = query.where(subjects.c.jurisdiction.in_(list(jurisdictions)))
+        for name, value in (fields or {}).items():
+            query = query.where(subjects.c.data[name].as_string() == value)
+        return query
+
+    def count_cases(
+        self,
+        group_by: Sequence[str] = ("workflow", "state", "jurisdiction"),
+        *,
+        workflow: str | None = None,
+        is_open: bool | None = None,
+    ) -> list[tuple[tuple[Any, ...], int]]:
+        """Case counts grouped by some of workflow, state, jurisdiction, is_open."""
+        allowed = {"workflow", "state", "jurisdiction", "is_open"}
+        unknown = [g for g in group_by if g not in allowed]
+        if unknown:
+            raise ValueError(f"cannot group cases by {', '.join(unknown)}")
+        columns = [cases.c[g] for g in group_by]
+        query = select(*columns, func.count()).group_by(*columns).order_by(*columns)
+        if workflow is not None:
+            query = query.where(cases.c.workflow == workflow)
+        if is_open is not None:
+            query = query.where(cases.c.is_open == is_open)
+        return [(tuple(r[:-1]), int(r[-1])) for r in self.conn.execute(query)]
