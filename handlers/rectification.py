@@ -1,0 +1,81 @@
+"""Rectification (整治), plan section 三(三): ban / merge / regularise, county pre-close-out,
+city review, de-listing (销号) that updates the ledger; the deadline comes from the basin and an
+overdue case escalates (督办) its county."""
+
+from __future__ import annotations
+
+from engine.handlers import Context, Registry
+from handlers import reference as ref
+from handlers.casework import OUTFALL, open_escalation, outfall_code, update_outfall
+
+registry = Registry()
+
+# Ledger status after de-listing, by mode (regularised outfalls stay in service).
+STATUS_AFTER = {"ban": "abolished", "merge": "merged", "regularise": "active"}
+
+
+def basin_of_case(ctx: Context) -> str | None:
+    basin = ctx.data.get("basin")
+    if not basin and ctx.data.get("river"):
+        basin = ref.basin_of(ctx.reference, str(ctx.data["river"]))
+    return str(basin) if basin else None
+
+
+@registry.action("set_rectification_deadline")
+def set_rectification_deadline(ctx: Context) -> None:
+    """Unless the case was opened with a deadline: the basin's (Yellow River 2024-06-30,
+    otherwise 2025-12-31, config/reference/deadlines.yaml)."""
+    basin = basin_of_case(ctx)
+    if basin and "basin" not in ctx.data:
+        ctx.data["basin"] = basin
+    if not ctx.data.get("deadline"):
+        ctx.data["deadline"] = ref.rectification_deadline(ctx.reference, basin)
+
+
+@registry.action("mark_rectification_started")
+def mark_rectification_started(ctx: Context) -> None:
+    update_outfall(ctx, rectification_status="in_progress")
+
+
+@registry.guard("merge_target_in_ledger")
+def merge_target_in_ledger(ctx: Context) -> bool:
+    """The outfall merged into is another outfall of the ledger that is still in service."""
+    target = str(ctx.payload.get("merged_into", ""))
+    if not target or target == outfall_code(ctx):
+        return False
+    record = ctx.ops.get_subject(OUTFALL, target)
+    return record is not None and record.get("status", "active") == "active"
+
+
+@registry.action("record_pre_close")
+def record_pre_close(ctx: Context) -> None:
+    ctx.data["pre_closed_at"] = ctx.now.isoformat()
+
+
+@registry.action("record_send_back")
+def record_send_back(ctx: Context) -> None:
+    ctx.data["send_back_reason"] = str(ctx.payload["reason"])
+    ctx.data["send_backs"] = int(ctx.data.get("send_backs", 0)) + 1
+
+
+@registry.action("delist_outfall")
+def delist_outfall(ctx: Context) -> None:
+    """销号: the ledger record shows the outcome of the mode."""
+    mode = str(ctx.data["mode"])
+    ctx.data["delisted_at"] = ctx.now.isoformat()
+    changes: dict[str, object] = {
+        "status": STATUS_AFTER[mode],
+        "rectification_status": "done",
+        "rectification_mode": mode,
+    }
+    if mode == "merge":
+        changes["merged_into"] = ctx.data["merged_into"]
+    update_outfall(ctx, **changes)
+
+
+@registry.action("escalate_overdue_rectification")
+def escalate_overdue_rectification(ctx: Context) -> None:
+    """Past its deadline: mark the case and open a 督办 case against the county, once."""
+    ctx.data["overdue"] = True
+    reason = f"排污口{outfall_code(ctx)}整治逾期（期限{ctx.data.get('deadline', '')}）"
+    open_escalation(ctx, "rectification", reason)
