@@ -85,6 +85,13 @@ class _Ops:
     def get_subject(self, kind: str, key: str) -> dict[str, Any] | None:
         return self._tx.get_subject(kind, key)
 
+    def list_subjects(self, kind: str, jurisdiction: str | None = None) -> list[dict[str, Any]]:
+        """Subjects of ``kind`` in ``jurisdiction`` and beneath it (every one when None), in key
+        order, as ``{"key", "jurisdiction", "data"}``."""
+        scope = self._engine.scope.beneath(jurisdiction) if jurisdiction is not None else None
+        rows = self._tx.list_subjects(kind, jurisdictions=scope)
+        return [{"key": r.key, "jurisdiction": r.jurisdiction, "data": r.data} for r in rows]
+
     def put_subject(
         self, kind: str, key: str, data: Mapping[str, Any], jurisdiction: str | None = None
     ) -> None:

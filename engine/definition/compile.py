@@ -155,6 +155,7 @@ class CompiledWorkflow:
         def taken(event: Any) -> None:
             run: _Run = event.kwargs["run"]
             run.taken = t
+            run.ctx.dest = t.dest if t.dest is not None else run.ctx.source
             if t.merge_payload:
                 run.ctx.data.update(run.ctx.payload)
 
