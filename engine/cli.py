@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
+from engine.api import commands as api_commands
 from engine.catalog import Catalog
 from engine.errors import (
     ConfigError,
@@ -225,6 +226,10 @@ def audit_verify() -> None:
         click.echo(line)
     click.echo("audit: " + ("FAILED" if broken else "every chain verified"))
     sys.exit(1 if broken else 0)
+
+
+cli.add_command(api_commands.token)
+cli.add_command(api_commands.serve)
 
 
 def _add_domain_commands() -> None:

@@ -264,9 +264,13 @@ class Engine:
 
     def get_case(self, case_id: int, actor: Actor | None = None) -> CaseView:
         with self.store.read() as tx:
-            row = self._load(tx, case_id, actor)
-            wf = self.catalog.compiled(tx, row.definition_id)
-            return self._view(tx, wf, row, actor)
+            return self.get_case_in(tx, case_id, actor)
+
+    def get_case_in(self, tx: Tx, case_id: int, actor: Actor | None = None) -> CaseView:
+        """The case as ``actor`` sees it (with its available triggers), inside ``tx``."""
+        row = self._load(tx, case_id, actor)
+        wf = self.catalog.compiled(tx, row.definition_id)
+        return self._view(tx, wf, row, actor)
 
     def available_triggers(self, case_id: int, actor: Actor) -> list[str]:
         view = self.get_case(case_id, actor)

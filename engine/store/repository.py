@@ -28,9 +28,28 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
-from engine.store.tables import cases, definitions, events, metadata, subjects, timers
+from engine.store.tables import (
+    api_tokens,
+    cases,
+    definitions,
+    events,
+    idempotency_keys,
+    metadata,
+    subjects,
+    timers,
+)
 
-__all__ = ["CaseRow", "DefinitionRow", "EventRow", "Store", "SubjectRow", "TimerRow", "Tx"]
+__all__ = [
+    "CaseRow",
+    "DefinitionRow",
+    "EventRow",
+    "IdempotencyRow",
+    "Store",
+    "SubjectRow",
+    "TimerRow",
+    "TokenRow",
+    "Tx",
+]
 
 
 @dataclass(frozen=True)
@@ -108,6 +127,28 @@ class SubjectRow:
     data: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    id: int
+    name: str
+    role: str
+    jurisdiction: str | None
+    token_hash: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class IdempotencyRow:
+    id: int
+    token_id: int
+    key: str
+    request_hash: str
+    status: int
+    body: Any
+    created_at: datetime
 
 
 def _json_serializer(value: Any) -> str:
@@ -275,6 +316,7 @@ class Tx:
         jurisdictions: Sequence[str] | None = None,
         is_open: bool | None = None,
         overdue_at: datetime | None = None,
+        not_overdue_at: datetime | None = None,
         after_id: int = 0,
         limit: int = 100,
     ) -> list[CaseRow]:
@@ -294,6 +336,11 @@ class Tx:
                 timers.c.status == "pending", timers.c.due_at <= overdue_at
             )
             query = query.where(cases.c.id.in_(late))
+        if not_overdue_at is not None:
+            late = select(timers.c.case_id).where(
+                timers.c.status == "pending", timers.c.due_at <= not_overdue_at
+            )
+            query = query.where(cases.c.id.not_in(late))
         rows = self.conn.execute(query.order_by(cases.c.id).limit(limit))
         return [CaseRow(**r._mapping) for r in rows]
 
@@ -443,3 +490,81 @@ class Tx:
         if is_open is not None:
             query = query.where(cases.c.is_open == is_open)
         return [(tuple(r[:-1]), int(r[-1])) for r in self.conn.execute(query)]
+
+    # -- API tokens and idempotency keys --------------------------------------------------------
+
+    def insert_token(
+        self, name: str, role: str, jurisdiction: str | None, token_hash: str, now: datetime
+    ) -> int | None:
+        """The new token's id, or None when the name is taken."""
+        savepoint = self.conn.begin_nested()
+        try:
+            result = self.conn.execute(
+                insert(api_tokens).values(
+                    name=name,
+                    role=role,
+                    jurisdiction=jurisdiction,
+                    token_hash=token_hash,
+                    created_at=now,
+                    revoked_at=None,
+                )
+            )
+        except IntegrityError:
+            savepoint.rollback()
+            return None
+        savepoint.commit()
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def tokens(self) -> list[TokenRow]:
+        rows = self.conn.execute(select(api_tokens).order_by(api_tokens.c.id))
+        return [TokenRow(**r._mapping) for r in rows]
+
+    def token_by_hash(self, token_hash: str) -> TokenRow | None:
+        row = self.conn.execute(
+            select(api_tokens).where(api_tokens.c.token_hash == token_hash)
+        ).first()
+        return TokenRow(**row._mapping) if row else None
+
+    def revoke_token(self, token_id: int, now: datetime) -> bool:
+        result = self.conn.execute(
+            update(api_tokens)
+            .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return result.rowcount == 1
+
+    def idempotency(self, token_id: int, key: str) -> IdempotencyRow | None:
+        row = self.conn.execute(
+            select(idempotency_keys).where(
+                idempotency_keys.c.token_id == token_id, idempotency_keys.c.key == key
+            )
+        ).first()
+        return IdempotencyRow(**row._mapping) if row else None
+
+    def insert_idempotency(
+        self,
+        token_id: int,
+        key: str,
+        request_hash: str,
+        status: int,
+        body: Any,
+        now: datetime,
+    ) -> bool:
+        """Record a first response; False when the key was recorded meanwhile (another writer)."""
+        savepoint = self.conn.begin_nested()
+        try:
+            self.conn.execute(
+                insert(idempotency_keys).values(
+                    token_id=token_id,
+                    key=key,
+                    request_hash=request_hash,
+                    status=status,
+                    body=body,
+                    created_at=now,
+                )
+            )
+        except IntegrityError:
+            savepoint.rollback()
+            return False
+        savepoint.commit()
+        return True

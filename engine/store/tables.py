@@ -26,7 +26,17 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["SCHEMA_VERSION", "cases", "definitions", "events", "metadata", "subjects", "timers"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "api_tokens",
+    "cases",
+    "definitions",
+    "events",
+    "idempotency_keys",
+    "metadata",
+    "subjects",
+    "timers",
+]
 
 # Bumped with every change of the tables below; each bump is a named migration.
 SCHEMA_VERSION = 1
@@ -152,4 +162,33 @@ subjects = Table(
     Column("data", Json, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+
+# HTTP API bearer tokens: only the SHA-256 of a token is stored.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("role", String(64), nullable=False),
+    Column("jurisdiction", String(64)),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+# First responses to requests sent with an Idempotency-Key, per token; written in the same
+# transaction as the change they record.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("token_id", Id, ForeignKey("api_tokens.id"), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("token_id", "key", name="uq_idempotency_token_key"),
 )

@@ -1,0 +1,77 @@
+"""The FastAPI application: ``create_app(engine)``.
+
+OpenAPI at ``/openapi.json``, interactive docs at ``/docs``. Every error is
+``application/problem+json`` (``engine.api.problems``). The domain module named by
+``settings.handlers`` may define ``api_routers() -> list[fastapi.APIRouter]``; each router is
+mounted under ``/api/v1`` (a router whose prefix already starts with ``/api/`` is mounted as
+is), with ``engine.api.auth.current_actor`` and ``engine.api.deps.get_engine`` for its
+dependencies.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from engine.api import problems, routes_cases, routes_workflows
+from engine.errors import QingliuError
+from engine.runtime import Engine
+
+__all__ = ["create_app", "domain_routers"]
+
+API_PREFIX = "/api/v1"
+
+
+def domain_routers(module_name: str | None) -> list[APIRouter]:
+    """The routers the domain module offers (none when it has no ``api_routers``)."""
+    if module_name is None:
+        return []
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise QingliuError(f"handlers module {module_name!r} cannot be imported: {exc}") from exc
+    offer = getattr(module, "api_routers", None)
+    return list(offer()) if offer is not None else []
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        details = problems.ProblemDetails.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        components.update(details.pop("$defs", {}))
+        components["ProblemDetails"] = details
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def create_app(engine: Engine, handlers: str | None = None) -> FastAPI:
+    """The API on ``engine``; ``handlers`` names the domain module whose routers to mount."""
+    app = FastAPI(
+        title="Qingliu (清流) API",
+        version="1",
+        description="Cases, transitions and history of the outfall supervision workflows. "
+        "Errors are RFC 9457 problem documents (application/problem+json).",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    problems.install(app)
+    app.include_router(routes_workflows.router)
+    app.include_router(routes_cases.router)
+    for router in domain_routers(handlers):
+        prefix = "" if router.prefix.startswith("/api/") else API_PREFIX
+        app.include_router(router, prefix=prefix)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,56 @@
+"""Bearer-token authentication: ``Authorization: Bearer <token>`` → the token's ``Actor``.
+
+Domain routes use ``current_actor`` (and ``engine.api.deps.get_engine``) as dependencies; the
+actor's role and jurisdiction then decide what it may see and do, as for the engine's routes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from engine.api.deps import get_engine
+from engine.api.problems import ApiProblem
+from engine.api.tokens import authenticate, token_actor
+from engine.definition.model import ADMIN
+from engine.handlers import Actor
+from engine.runtime import Engine
+from engine.store.repository import TokenRow
+
+__all__ = ["current_actor", "current_token", "require_admin"]
+
+_bearer = HTTPBearer(auto_error=False, description="a token from `qingliu token create`")
+
+
+def _unauthorized(detail: str) -> ApiProblem:
+    return ApiProblem(401, "unauthorized", "Authentication required", detail)
+
+
+def current_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    engine: Annotated[Engine, Depends(get_engine)],
+) -> TokenRow:
+    if credentials is None:
+        raise _unauthorized("send the header 'Authorization: Bearer <token>'")
+    token = authenticate(engine, credentials.credentials)
+    if token is None:
+        raise _unauthorized("the token is unknown or revoked")
+    return token
+
+
+def current_actor(token: Annotated[TokenRow, Depends(current_token)]) -> Actor:
+    """Who is calling: the token's name, role and jurisdiction (recorded in the history)."""
+    return token_actor(token)
+
+
+def require_admin(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    if actor.role != ADMIN:
+        raise ApiProblem(
+            403,
+            "forbidden",
+            "Your role or jurisdiction may not do this",
+            f"only the admin role may do this (your role: {actor.role})",
+        )
+    return actor

@@ -1,0 +1,97 @@
+"""``qingliu token ...`` and ``qingliu serve``: the CLI side of the HTTP API."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from engine.api.tokens import TokenError, create_token, list_tokens, revoke_token
+from engine.settings import build_engine, load_settings
+
+__all__ = ["serve", "token"]
+
+
+@click.group()
+def token() -> None:
+    """API tokens: create (shown once), list, revoke."""
+
+
+@token.command("create")
+@click.option("--name", required=True, help="who holds it; recorded in the history")
+@click.option("--role", required=True, help="admin, or a role of a workflow or roles.yaml")
+@click.option("--jurisdiction", default=None, help="code from reference/jurisdictions.yaml")
+def token_create(name: str, role: str, jurisdiction: str | None) -> None:
+    """Create a token and print it, alone, on stdout. It is not shown again."""
+    try:
+        _, secret = create_token(build_engine(), name, role, jurisdiction)
+    except TokenError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(secret)
+
+
+@token.command("list")
+def token_list() -> None:
+    """Tokens: id, name, role, jurisdiction, created, revoked."""
+    for t in list_tokens(build_engine()):
+        revoked = f"revoked {t.revoked_at.isoformat(timespec='seconds')}" if t.revoked_at else ""
+        click.echo(
+            f"{t.id}\t{t.name}\t{t.role}\t{t.jurisdiction or '-'}\t"
+            f"{t.created_at.isoformat(timespec='seconds')}\t{revoked or 'active'}"
+        )
+
+
+@token.command("revoke")
+@click.argument("name_or_id")
+def token_revoke(name_or_id: str) -> None:
+    """Revoke a token by name (or id); requests with it get 401 from now on."""
+    try:
+        revoked = revoke_token(build_engine(), name_or_id)
+    except TokenError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"revoked token {revoked.id} ({revoked.name})", err=True)
+
+
+def _sweeper() -> Callable[..., Callable[[], None]] | None:
+    """The timer sweep starter, when the scheduler module is installed."""
+    try:
+        module = importlib.import_module("engine.time.scheduler")
+    except ModuleNotFoundError:
+        return None
+    start: Callable[..., Callable[[], None]] | None = getattr(
+        module, "start_background_sweeper", None
+    )
+    return start
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--no-scheduler", is_flag=True, help="do not run the timer sweep in this process")
+@click.option("--sweep-seconds", default=30.0, show_default=True, type=click.FloatRange(0.1))
+def serve(host: str, port: int, no_scheduler: bool, sweep_seconds: float) -> None:
+    """Load the configured workflows folder and serve the HTTP API (docs at /docs)."""
+    import uvicorn
+
+    from engine.api.app import create_app
+
+    settings = load_settings()
+    engine = build_engine(settings)
+    for published in engine.load([settings.workflows]):
+        status = "new version" if published.created else "unchanged"
+        click.echo(f"{published.name} v{published.version} ({status})", err=True)
+    stop: Callable[[], Any] | None = None
+    start = None if no_scheduler else _sweeper()
+    if start is not None:
+        stop = start(engine, sweep_seconds)
+    elif not no_scheduler:
+        click.echo("timer sweep not available (engine.time.scheduler missing)", err=True)
+    click.echo(f"Qingliu API on http://{host}:{port} (docs: /docs)", err=True)
+    try:
+        uvicorn.run(create_app(engine, settings.handlers), host=host, port=port, log_level="info")
+    finally:
+        if stop is not None:
+            stop()
+        engine.store.dispose()

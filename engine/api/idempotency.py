@@ -1,0 +1,112 @@
+"""Firing a transition once per ``Idempotency-Key``.
+
+The first successful response to a key is recorded in ``idempotency_keys`` in the same
+transaction as the transition it answers, so either both exist or neither does. A repeated key
+(by the same token) gets that response back and changes nothing; the same key with a different
+request is refused (422). A request that failed changed nothing and recorded nothing, so
+retrying it with the same key runs it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from engine.api.problems import ApiProblem
+from engine.handlers import Actor
+from engine.runtime import Engine
+from engine.store.repository import TokenRow, Tx
+from engine.store.tables import dumps
+
+__all__ = ["fire", "parse_if_match", "parse_key"]
+
+_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+_VERSION = re.compile(r'^\s*(?:W/)?"?([0-9]{1,18})"?\s*$')
+
+
+def _malformed(header: str, detail: str) -> ApiProblem:
+    return ApiProblem(
+        400,
+        "malformed-request",
+        "The request is malformed",
+        detail,
+        errors=[{"in": "header", "json_path": f"$.{header}", "message": detail}],
+    )
+
+
+def parse_key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not _KEY.match(value):
+        raise _malformed("Idempotency-Key", "Idempotency-Key must be 1-200 printable ASCII")
+    return value
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """``If-Match: 3`` or ``"3"`` (the ETag of GET /cases/{id}); ``*`` matches any version."""
+    if value is None or value.strip() == "*":
+        return None
+    match = _VERSION.match(value)
+    if not match:
+        raise _malformed("If-Match", 'If-Match must be a case version, e.g. "3"')
+    return int(match[1])
+
+
+class _KeyTaken(Exception):
+    """Another request recorded the key while this one ran; roll back and read theirs."""
+
+
+def _request_hash(case_id: int, trigger: str, payload: Mapping[str, Any]) -> str:
+    body = dumps({"case_id": case_id, "trigger": trigger, "payload": dict(payload)})
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _fire_in(
+    engine: Engine,
+    tx: Tx,
+    actor: Actor,
+    case_id: int,
+    trigger: str,
+    payload: Mapping[str, Any],
+    expected_version: int | None,
+) -> dict[str, Any]:
+    engine.fire_in(tx, case_id, trigger, actor, payload, expected_version)
+    return engine.get_case_in(tx, case_id, actor).to_json()
+
+
+def fire(
+    engine: Engine,
+    token: TokenRow,
+    actor: Actor,
+    case_id: int,
+    trigger: str,
+    payload: Mapping[str, Any],
+    expected_version: int | None,
+    key: str | None,
+) -> tuple[dict[str, Any], bool]:
+    """The case after the transition, and whether this is a replayed first response."""
+    if key is None:
+        with engine.store.write() as tx:
+            return _fire_in(engine, tx, actor, case_id, trigger, payload, expected_version), False
+    digest = _request_hash(case_id, trigger, payload)
+    while True:
+        try:
+            with engine.store.write() as tx:
+                seen = tx.idempotency(token.id, key)
+                if seen is not None:
+                    if seen.request_hash != digest:
+                        raise ApiProblem(
+                            422,
+                            "idempotency-key-reused",
+                            "The Idempotency-Key was used for a different request",
+                            f"key {key!r} was first sent with another case, trigger or payload",
+                        )
+                    return dict(seen.body), True
+                body = _fire_in(engine, tx, actor, case_id, trigger, payload, expected_version)
+                if not tx.insert_idempotency(token.id, key, digest, 200, body, engine.clock.now()):
+                    raise _KeyTaken
+                return body, False
+        except _KeyTaken:
+            continue

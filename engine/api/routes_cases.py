@@ -1,0 +1,159 @@
+"""``/api/v1/cases``: open, list, read and advance cases, and read their history."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
+
+from engine.api import idempotency
+from engine.api.auth import current_actor, current_token
+from engine.api.deps import get_engine
+from engine.api.models import (
+    MAX_ID,
+    CaseCreate,
+    CaseList,
+    CaseOut,
+    History,
+    TransitionRequest,
+)
+from engine.api.problems import problem_responses
+from engine.definition.model import ADMIN
+from engine.handlers import Actor
+from engine.runtime import Engine
+from engine.store.repository import TokenRow
+from engine.views import event_json
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+ActorDep = Annotated[Actor, Depends(current_actor)]
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="the case id")]
+Filter = Annotated[str | None, Query(min_length=1, max_length=200)]
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CaseOut,
+    responses=problem_responses(400, 401, 403, 404, 409, 422),
+    summary="Open a case",
+)
+def create_case(
+    body: CaseCreate, response: Response, engine: EngineDep, actor: ActorDep
+) -> dict[str, Any]:
+    view = engine.create_case(body.workflow, body.data, actor, subject=body.subject)
+    out = engine.get_case(view.id, actor).to_json()
+    response.headers["Location"] = f"{router.prefix}/{view.id}"
+    response.headers["ETag"] = _etag(out["version"])
+    return out
+
+
+def _jurisdictions(engine: Engine, actor: Actor, wanted: str | None) -> list[str] | None:
+    """The jurisdictions to list: the caller's reach, narrowed to ``wanted`` and beneath it."""
+    reach = None
+    if actor.role != ADMIN and actor.jurisdiction is not None:
+        reach = set(engine.scope.beneath(actor.jurisdiction))
+    if wanted is not None:
+        below = set(engine.scope.beneath(wanted))
+        reach = below if reach is None else reach & below
+    return None if reach is None else sorted(reach)
+
+
+@router.get(
+    "",
+    response_model=CaseList,
+    responses=problem_responses(401, 422),
+    summary="List cases (oldest first; page with `after` and `limit`)",
+)
+def list_cases(
+    engine: EngineDep,
+    actor: ActorDep,
+    workflow: Filter = None,
+    state: Filter = None,
+    jurisdiction: Filter = None,
+    subject: Filter = None,
+    overdue: Annotated[
+        bool | None, Query(description="true: a pending timer is past due; false: none is")
+    ] = None,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="the `next` of a page")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    now = engine.clock.now()
+    views = engine.list_cases(
+        None,
+        workflow=workflow,
+        state=state,
+        subject=subject,
+        jurisdictions=_jurisdictions(engine, actor, jurisdiction),
+        overdue_at=now if overdue is True else None,
+        not_overdue_at=now if overdue is False else None,
+        after_id=after,
+        limit=limit + 1,
+    )
+    page = views[:limit]
+    more = len(views) > limit
+    return {"items": [v.to_json() for v in page], "next": page[-1].id if more else None}
+
+
+@router.get(
+    "/{case_id}",
+    response_model=CaseOut,
+    responses=problem_responses(401, 404, 422),
+    summary="Read a case, its pending timers and the triggers you may fire now",
+)
+def get_case(
+    case_id: CaseId, response: Response, engine: EngineDep, actor: ActorDep
+) -> dict[str, Any]:
+    out = engine.get_case(case_id, actor).to_json()
+    response.headers["ETag"] = _etag(out["version"])
+    return out
+
+
+@router.post(
+    "/{case_id}/transitions",
+    response_model=CaseOut,
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 422),
+    summary="Fire a trigger",
+)
+def fire(
+    case_id: CaseId,
+    body: TransitionRequest,
+    response: Response,
+    engine: EngineDep,
+    token: Annotated[TokenRow, Depends(current_token)],
+    actor: ActorDep,
+    if_match: Annotated[
+        str | None,
+        Header(alias="If-Match", description="the case version you read (412 if it moved on)"),
+    ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", description="a repeated key returns the first result"),
+    ] = None,
+) -> dict[str, Any]:
+    key = idempotency.parse_key(idempotency_key)
+    expected = idempotency.parse_if_match(if_match)
+    out, replayed = idempotency.fire(
+        engine, token, actor, case_id, body.trigger, body.payload, expected, key
+    )
+    response.headers["ETag"] = _etag(out["version"])
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return out
+
+
+@router.get(
+    "/{case_id}/history",
+    response_model=History,
+    responses=problem_responses(401, 404, 422),
+    summary="The case's events, in order",
+)
+def history(case_id: CaseId, engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+    return {"case_id": case_id, "items": [event_json(e) for e in engine.history(case_id, actor)]}

@@ -1,0 +1,155 @@
+"""``/api/v1/workflows``: read published definitions, check YAML, publish new versions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import PlainTextResponse
+
+from engine.api.auth import current_actor, require_admin
+from engine.api.deps import get_engine
+from engine.api.models import PublishResult, ValidationResult, WorkflowList, WorkflowOut
+from engine.api.problems import ApiProblem, definition_errors, problem_responses
+from engine.definition.loader import load_yaml
+from engine.definition.validate import check_definition
+from engine.errors import DefinitionError, Problem
+from engine.handlers import Actor
+from engine.runtime import Engine
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+MAX_YAML_BYTES = 1_000_000
+SOURCE = "<body>"
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/plain")
+
+_YAML_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {media: {"schema": {"type": "string"}} for media in YAML_TYPES[:1]},
+    }
+}
+
+
+async def yaml_body(request: Request) -> str | Problem:
+    """The request body as text, or the problem that keeps it from being YAML text."""
+    raw = await request.body()
+    if len(raw) > MAX_YAML_BYTES:
+        raise ApiProblem(
+            413,
+            "payload-too-large",
+            "The request body is too large",
+            f"a definition may be at most {MAX_YAML_BYTES} bytes",
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Problem(SOURCE, 1, 1, f"the body is not UTF-8 text: {exc.reason}")
+
+
+YamlBody = Annotated[str | Problem, Depends(yaml_body)]
+
+
+def _check(engine: Engine, text: str | Problem, name: str | None = None) -> list[Problem]:
+    """Every problem in ``text``; with ``name``, the definition must carry that name."""
+    if isinstance(text, Problem):
+        return [text]
+    try:
+        definition, problems = check_definition(text, SOURCE, engine.catalog.registry)
+    except RecursionError:
+        return [Problem(SOURCE, 1, 1, "the document is nested too deeply")]
+    if definition is not None and name is not None and definition.name != name:
+        doc, _ = load_yaml(text, SOURCE)
+        problems = [doc.problem(("name",), f"the name is {definition.name!r}, the URL {name!r}")]
+    return problems
+
+
+@router.get("", response_model=WorkflowList, responses=problem_responses(401), summary="Workflows")
+def list_workflows(engine: EngineDep, _actor: Annotated[Actor, Depends(current_actor)]) -> Any:
+    rows = engine.definitions()
+    return {
+        "items": [
+            {
+                "name": r.name,
+                "version": r.version,
+                "title": r.title,
+                "created_at": r.created_at.isoformat(),
+            }
+            for r in rows
+        ]
+    }
+
+
+@router.post(
+    "/validate",
+    response_model=ValidationResult,
+    responses=problem_responses(401, 413),
+    openapi_extra=_YAML_BODY,
+    summary="Check a definition (YAML body) without publishing it",
+)
+def validate(
+    engine: EngineDep, text: YamlBody, _actor: Annotated[Actor, Depends(current_actor)]
+) -> Any:
+    problems = _check(engine, text)
+    return {"valid": not problems, "errors": definition_errors(problems)}
+
+
+@router.get(
+    "/{name}",
+    response_model=WorkflowOut,
+    responses={
+        **problem_responses(401, 404, 422),
+        200: {
+            "description": "The definition as JSON, or its YAML source with ?format=yaml",
+            "content": {"application/yaml": {"schema": {"description": "YAML source"}}},
+        },
+    },
+    summary="A workflow definition (latest, or ?version=N)",
+)
+def get_workflow(
+    name: str,
+    engine: EngineDep,
+    _actor: Annotated[Actor, Depends(current_actor)],
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    format: Literal["json", "yaml"] = "json",  # noqa: A002 - the public query parameter
+) -> Any:
+    row, definition = engine.definition(name, version)
+    if format == "yaml":
+        return PlainTextResponse(row.source, media_type="application/yaml; charset=utf-8")
+    return {
+        **definition.to_json(),
+        "version": row.version,
+        "created_at": row.created_at.isoformat(),
+    }
+
+
+@router.put(
+    "/{name}",
+    status_code=201,
+    response_model=PublishResult,
+    responses={
+        **problem_responses(401, 403, 413, 422),
+        200: {"description": "Unchanged: the text is the latest version already"},
+    },
+    openapi_extra=_YAML_BODY,
+    summary="Publish a new version (admin only); running cases keep their version",
+)
+def put_workflow(
+    name: str,
+    text: YamlBody,
+    response: Response,
+    engine: EngineDep,
+    _admin: Annotated[Actor, Depends(require_admin)],
+) -> Any:
+    problems = _check(engine, text, name)
+    if problems:
+        raise DefinitionError(problems)
+    assert isinstance(text, str)
+    published = engine.publish(text, source=f"PUT {name}")
+    response.headers["Location"] = f"{router.prefix}/{name}?version={published.version}"
+    if not published.created:
+        response.status_code = 200
+    return {"name": published.name, "version": published.version, "created": published.created}

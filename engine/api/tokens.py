@@ -1,0 +1,128 @@
+"""API tokens: created once (only their SHA-256 is stored), listed, revoked, authenticated.
+
+A token carries a name (recorded in the history as the actor), a role and an optional
+jurisdiction. ``admin`` is built in; every other role must be declared by a published
+definition or in ``config/reference/roles.yaml``; ``system`` belongs to timers and is never
+given to a token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from engine.definition.model import ADMIN, SYSTEM
+from engine.handlers import Actor
+from engine.runtime import Engine
+from engine.store.repository import TokenRow
+
+__all__ = [
+    "TokenError",
+    "authenticate",
+    "create_token",
+    "hash_token",
+    "known_roles",
+    "list_tokens",
+    "revoke_token",
+    "token_actor",
+]
+
+PREFIX = "qlt_"
+
+
+class TokenError(ValueError):
+    """A token cannot be created or revoked as asked (the message says why)."""
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def token_actor(token: TokenRow) -> Actor:
+    return Actor(token.name, token.role, token.jurisdiction)
+
+
+def _reference_roles(reference: Any) -> set[str]:
+    listing = reference.get("roles") if isinstance(reference, dict) else reference
+    if isinstance(listing, dict):
+        return {str(k) for k in listing}
+    out: set[str] = set()
+    for item in listing or []:
+        if isinstance(item, dict) and "code" in item:
+            out.add(str(item["code"]))
+        elif isinstance(item, str):
+            out.add(item)
+    return out
+
+
+def known_roles(engine: Engine) -> set[str]:
+    """``admin``, the roles of every published definition, and config/reference/roles.yaml."""
+    roles = {ADMIN} | _reference_roles(engine.reference.get("roles"))
+    for row in engine.definitions():
+        _, definition = engine.definition(row.name, row.version)
+        roles.update(definition.roles)
+        roles.update(r for t in definition.transitions for r in t.roles)
+    roles.discard(SYSTEM)
+    return roles
+
+
+def _check(engine: Engine, name: str, role: str, jurisdiction: str | None) -> None:
+    if not name.strip() or len(name) > 200:
+        raise TokenError("a token name must be 1 to 200 characters")
+    if role == SYSTEM:
+        raise TokenError("role 'system' is reserved for timers and cannot be given to a token")
+    roles = known_roles(engine)
+    if role not in roles:
+        raise TokenError(
+            f"unknown role {role!r}: declare it in a workflow or config/reference/roles.yaml "
+            f"(known: {', '.join(sorted(roles))})"
+        )
+    parents = engine.scope.parents
+    if jurisdiction is not None and parents and jurisdiction not in parents:
+        raise TokenError(
+            f"unknown jurisdiction {jurisdiction!r} (known: {', '.join(sorted(parents))})"
+        )
+
+
+def create_token(
+    engine: Engine, name: str, role: str, jurisdiction: str | None = None
+) -> tuple[TokenRow, str]:
+    """A new token; the secret is returned here and never again."""
+    _check(engine, name, role, jurisdiction)
+    secret = PREFIX + secrets.token_urlsafe(32)
+    now = engine.clock.now()
+    with engine.store.write() as tx:
+        token_id = tx.insert_token(name, role, jurisdiction, hash_token(secret), now)
+        if token_id is None:
+            raise TokenError(f"a token named {name!r} exists already")
+    row = TokenRow(token_id, name, role, jurisdiction, hash_token(secret), now, None)
+    return row, secret
+
+
+def list_tokens(engine: Engine) -> list[TokenRow]:
+    with engine.store.read() as tx:
+        return tx.tokens()
+
+
+def revoke_token(engine: Engine, name_or_id: str) -> TokenRow:
+    with engine.store.write() as tx:
+        rows = tx.tokens()
+        found = [r for r in rows if r.name == name_or_id] or [
+            r for r in rows if str(r.id) == name_or_id
+        ]
+        if not found:
+            raise TokenError(f"no token named or numbered {name_or_id!r}")
+        token = found[0]
+        if not tx.revoke_token(token.id, engine.clock.now()):
+            raise TokenError(f"token {token.name!r} is revoked already")
+    return token
+
+
+def authenticate(engine: Engine, secret: str) -> TokenRow | None:
+    """The live token with this secret, or None (unknown or revoked)."""
+    with engine.store.read() as tx:
+        token = tx.token_by_hash(hash_token(secret))
+    if token is None or token.revoked_at is not None:
+        return None
+    return token
