@@ -232,6 +232,15 @@ cli.add_command(api_commands.token)
 cli.add_command(api_commands.serve)
 
 
+def _add_time_commands() -> None:
+    from engine.cli_time import register  # it uses this module's helpers
+
+    register(cli, case)
+
+
+_add_time_commands()
+
+
 def _add_domain_commands() -> None:
     """The handlers module may offer ``cli_commands() -> list[click.Command]`` (ledger, reports,
     demo); they are added under their own names. Engine commands cannot be replaced."""

@@ -17,9 +17,21 @@ from engine.definition.model import Definition
 from engine.store.repository import CaseRow, EventRow
 from engine.store.tables import dumps
 
-__all__ = ["GENESIS", "Replay", "apply_patch", "chain_hash", "diff", "replay", "verify_chain"]
+__all__ = [
+    "GENESIS",
+    "NOTE_KINDS",
+    "Replay",
+    "apply_patch",
+    "chain_hash",
+    "diff",
+    "replay",
+    "verify_chain",
+]
 
 GENESIS = "0" * 64
+
+# History rows that record something about a case without moving it (no state, no data change).
+NOTE_KINDS = frozenset({"timer_skipped", "timer_recomputed", "deadline_paused", "deadline_resumed"})
 
 _HASHED = (
     "case_id",
@@ -106,6 +118,10 @@ def _step(definition: Definition, state: str | None, row: EventRow) -> str | Non
     if row.kind == "created":
         if state is not None or row.to_state != definition.initial:
             return f"event {row.seq}: a case is created once, in {definition.initial!r}"
+        return None
+    if row.kind in NOTE_KINDS:
+        if row.to_state is not None or row.patch:
+            return f"event {row.seq}: {row.kind} changed the state or the data"
         return None
     if row.kind != "transition":
         return None if row.to_state is None else f"event {row.seq}: {row.kind} moved the state"

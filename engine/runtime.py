@@ -28,9 +28,11 @@ from engine.errors import (
     TriggerNotAllowed,
 )
 from engine.handlers import Actor, CaseOps, Context, Registry
-from engine.history import GENESIS, Replay, chain_hash, diff, replay, verify_chain
+from engine.history import GENESIS, NOTE_KINDS, Replay, chain_hash, diff, replay, verify_chain
 from engine.store.repository import CaseRow, DefinitionRow, EventRow, Store, Tx
+from engine.time.arming import Arming
 from engine.time.calendar import WorkingCalendar
+from engine.time.preview import TimerPreview, preview
 from engine.time.timers import TimerPlanner
 from engine.views import CaseView
 
@@ -112,6 +114,7 @@ class Engine:
         self.clock = clock or SystemClock()
         self.catalog = Catalog(registry)
         self.planner = TimerPlanner(calendar or WorkingCalendar())
+        self.arming = Arming(self.planner)
         self.scope = scope or Scope()
         self.reference = reference or {}
 
@@ -196,7 +199,7 @@ class Engine:
         ctx.data = data
         wf.enter_initial(ctx)
         self._check_data(wf, ctx.data)
-        self._arm(tx, wf, case_id, d.initial, ctx.data, now)
+        self.arming.on_create(tx, d, case_id, ctx.data, now)
         event = self._event(row, "created", actor, now, ctx.data, diff({}, ctx.data))
         event.update(to_state=d.initial, payload={})
         return self._commit(tx, wf, row, event, ctx.data, d.initial)
@@ -237,7 +240,10 @@ class Engine:
         payload: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
         due_at: datetime | None = None,
+        *,
+        timer: Mapping[str, Any] | None = None,
     ) -> CaseView:
+        """``timer`` (the sweep) is recorded in the history row's payload under ``_timer``."""
         row = self._load(tx, case_id, actor)
         if expected_version is not None and row.version != expected_version:
             raise StaleVersion(case_id, expected_version, row.version)
@@ -252,13 +258,48 @@ class Engine:
         taken = wf.fire(row.state, trigger, ctx)
         self._check_data(wf, ctx.data)
         dest = taken.dest if taken.dest is not None else row.state
+        notes = []
         if not taken.internal:
-            tx.cancel_state_timers(case_id, row.state)
-            self._arm(tx, wf, case_id, dest, ctx.data, due_at or now)
-        event = self._event(row, "transition", actor, now, body, diff(row.data, ctx.data))
+            base = due_at or now
+            notes = self.arming.on_transition(
+                tx, wf.definition, case_id, row.state, dest, ctx.data, base, now
+            )
+        recorded = {**body, "_timer": dict(timer)} if timer is not None else body
+        event = self._event(row, "transition", actor, now, recorded, diff(row.data, ctx.data))
         event.update(trigger=trigger, transition=taken.index, from_state=row.state)
         event.update(to_state=dest, due_at=due_at)
-        return self._commit(tx, wf, row, event, ctx.data, dest)
+        view = self._commit(tx, wf, row, event, ctx.data, dest)
+        for note in notes:
+            view = self.record_in(tx, case_id, note.kind, note.payload, actor, due_at=due_at)
+        return view
+
+    def record_in(
+        self,
+        tx: Tx,
+        case_id: int,
+        kind: str,
+        payload: Mapping[str, Any],
+        actor: Actor | None = None,
+        *,
+        due_at: datetime | None = None,
+    ) -> CaseView:
+        """Append a history row that moves neither state nor data (``NOTE_KINDS``: a skipped
+        timer, a paused or resumed deadline, a recomputed due time); the version increments."""
+        if kind not in NOTE_KINDS:
+            raise ValueError(f"{kind!r} is not a note kind ({', '.join(sorted(NOTE_KINDS))})")
+        row = self._load(tx, case_id, None)
+        wf = self.catalog.compiled(tx, row.definition_id)
+        event = self._event(row, kind, actor or Actor.system(), self.clock.now(), payload, {})
+        event["due_at"] = due_at
+        return self._commit(tx, wf, row, event, row.data, row.state)
+
+    def timers_preview(self, case_id: int, actor: Actor | None = None) -> TimerPreview:
+        """Every live timer and deadline of the case with its due time, and when each timer of
+        its current state would fall if armed now."""
+        with self.store.read() as tx:
+            row = self._load(tx, case_id, actor)
+            wf = self.catalog.compiled(tx, row.definition_id)
+            return preview(self.arming, wf.definition, row, tx.live_timers(case_id), self.clock)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -355,44 +396,6 @@ class Engine:
         if errors:
             raise InvalidInput("data", errors)
 
-    def _arm(
-        self,
-        tx: Tx,
-        wf: CompiledWorkflow,
-        case_id: int,
-        state: str,
-        data: Mapping[str, Any],
-        base: datetime,
-    ) -> None:
-        rows = []
-        for spec in wf.definition.timers.get(state, ()):
-            if spec.at is not None:
-                due = self.planner.at(spec.at, data)
-            else:
-                duration = spec.after or spec.every
-                assert duration is not None
-                due = self.planner.after(base, duration)
-            if due is None:
-                continue
-            rows.append(
-                {
-                    "case_id": case_id,
-                    "name": spec.name,
-                    "trigger": spec.fires,
-                    "state": state,
-                    "deadline": None,
-                    "due_at": due.at,
-                    "status": "pending",
-                    "payload": dict(spec.payload),
-                    "catch_up": spec.catch_up,
-                    "every": str(spec.every) if spec.every else None,
-                    "provisional": due.provisional,
-                    "created_at": self.clock.now(),
-                    "fired_at": None,
-                }
-            )
-        tx.insert_timers(rows)
-
     @staticmethod
     def _event(
         row: CaseRow,
@@ -450,4 +453,4 @@ class Engine:
         available = None
         if actor is not None:
             available = wf.available(row.state, row.data, actor.role) if row.is_open else []
-        return CaseView(row, state.title, state.final, tx.pending_timers(row.id), available)
+        return CaseView(row, state.title, state.final, tx.live_timers(row.id), available)

@@ -26,6 +26,9 @@ def timer_json(t: TimerRow) -> dict[str, Any]:
         "provisional": t.provisional,
         "catch_up": t.catch_up,
         "every": t.every,
+        "duration": t.duration,
+        "remaining_seconds": t.remaining_seconds,
+        "remaining_working_days": t.remaining_working_days,
     }
 
 

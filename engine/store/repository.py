@@ -43,6 +43,7 @@ __all__ = [
     "CaseRow",
     "DefinitionRow",
     "EventRow",
+    "LIVE_TIMER",
     "IdempotencyRow",
     "Store",
     "SubjectRow",
@@ -117,6 +118,13 @@ class TimerRow:
     provisional: bool
     created_at: datetime
     fired_at: datetime | None
+    base_at: datetime | None = None
+    duration: str | None = None
+    remaining_seconds: int | None = None
+    remaining_working_days: int | None = None
+
+
+LIVE_TIMER = ("pending", "paused")
 
 
 @dataclass(frozen=True)
@@ -375,6 +383,84 @@ class Tx:
             .values(status="cancelled")
         )
         return int(result.rowcount)
+
+    def next_due_timer(self, now: datetime, skip: Sequence[int] = ()) -> TimerRow | None:
+        """The earliest pending timer due by ``now`` (by due time, then id), row-locked.
+
+        On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets concurrent sweeps take different rows;
+        SQLite ignores it (its write transactions are serialised by ``BEGIN IMMEDIATE``).
+        ``skip`` leaves out timers this sweep has already tried.
+        """
+        query = select(timers).where(timers.c.status == "pending", timers.c.due_at <= now)
+        if skip:
+            query = query.where(timers.c.id.not_in(list(skip)))
+        row = self.conn.execute(
+            query.order_by(timers.c.due_at, timers.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        return TimerRow(**row._mapping) if row else None
+
+    def set_timer(
+        self, timer_id: int, values: Mapping[str, Any], *, if_status: str | None = None
+    ) -> bool:
+        """Update one timer; with ``if_status`` only while it still has that status (a claim)."""
+        query = update(timers).where(timers.c.id == timer_id)
+        if if_status is not None:
+            query = query.where(timers.c.status == if_status)
+        return bool(self.conn.execute(query.values(**values)).rowcount == 1)
+
+    def get_timer(self, timer_id: int) -> TimerRow | None:
+        row = self.conn.execute(select(timers).where(timers.c.id == timer_id)).first()
+        return TimerRow(**row._mapping) if row else None
+
+    def live_timers(self, case_id: int) -> list[TimerRow]:
+        """Pending and paused timers of a case, in due order."""
+        rows = self.conn.execute(
+            select(timers)
+            .where(timers.c.case_id == case_id, timers.c.status.in_(LIVE_TIMER))
+            .order_by(timers.c.due_at, timers.c.id)
+        )
+        return [TimerRow(**r._mapping) for r in rows]
+
+    def case_timers(self, case_id: int) -> list[TimerRow]:
+        """Every timer row of a case, any status, oldest first."""
+        rows = self.conn.execute(
+            select(timers).where(timers.c.case_id == case_id).order_by(timers.c.id)
+        )
+        return [TimerRow(**r._mapping) for r in rows]
+
+    def deadline_timers(self, case_id: int, deadline: str) -> list[TimerRow]:
+        """Every row a deadline ever had on a case (any status), oldest first."""
+        rows = self.conn.execute(
+            select(timers)
+            .where(timers.c.case_id == case_id, timers.c.deadline == deadline)
+            .order_by(timers.c.id)
+        )
+        return [TimerRow(**r._mapping) for r in rows]
+
+    def has_pending_timer(self, case_id: int, name: str) -> bool:
+        found = self.conn.execute(
+            select(timers.c.id)
+            .where(
+                timers.c.case_id == case_id,
+                timers.c.status == "pending",
+                timers.c.name == name,
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
+    def provisional_timers(
+        self, due_before: datetime | None = None, limit: int = 10_000
+    ) -> list[TimerRow]:
+        """Live timers whose due time was computed on a provisional calendar year (those due
+        before ``due_before`` only, if given: the ones a newly covered year can settle)."""
+        query = select(timers).where(timers.c.provisional, timers.c.status.in_(LIVE_TIMER))
+        if due_before is not None:
+            query = query.where(timers.c.due_at < due_before)
+        rows = self.conn.execute(query.order_by(timers.c.due_at, timers.c.id).limit(limit))
+        return [TimerRow(**r._mapping) for r in rows]
 
     def pending_timers(self, case_id: int) -> list[TimerRow]:
         rows = self.conn.execute(

@@ -149,8 +149,28 @@ timers = Table(
     Column("provisional", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("fired_at", UTCDateTime),
+    # What the due time was computed from, so a provisional one can be recomputed.
+    Column("base_at", UTCDateTime),
+    Column("duration", String(32)),
+    # A paused deadline keeps its remaining time here (working days or seconds).
+    Column("remaining_seconds", BigInteger),
+    Column("remaining_working_days", Integer),
     Index("ix_timers_status_due", "status", "due_at"),
     Index("ix_timers_case", "case_id", "status"),
+    # The sweep reads only pending rows in due order: its cost follows the due timers.
+    Index(
+        "ix_timers_pending_due",
+        "due_at",
+        "id",
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
+    Index(
+        "ix_timers_provisional",
+        "due_at",
+        sqlite_where=text("provisional"),
+        postgresql_where=text("provisional"),
+    ),
 )
 
 subjects = Table(

@@ -1,0 +1,128 @@
+"""APScheduler 3 runs the sweep inside a long-running process.
+
+``qingliu scheduler`` uses a ``BlockingScheduler``; the HTTP server starts a
+``BackgroundScheduler`` with :func:`start_background_sweeper`. Both add one interval job:
+
+* ``coalesce=True``: runs missed while the process was busy or suspended collapse into one
+  (a sweep fires *everything* due, so one run catches up fully);
+* ``max_instances=1``: a sweep never overlaps itself in one process (two processes are safe
+  anyway: each timer is claimed in its own transaction);
+* ``misfire_grace_time`` = the interval: a run delayed by less than one interval still runs, a
+  later one is dropped in favour of the next, which sweeps the same timers.
+
+The scheduler keeps wall-clock time; the sweep asks the engine's clock what "now" is. A failing
+sweep is logged and the job keeps its schedule.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from engine.time.sweep import SweepResult, sweep
+
+if TYPE_CHECKING:
+    from engine.runtime import Engine
+
+__all__ = [
+    "DEFAULT_INTERVAL",
+    "JOB_ID",
+    "build_scheduler",
+    "job_options",
+    "run_scheduler",
+    "run_sweep",
+    "start_background_sweeper",
+]
+
+DEFAULT_INTERVAL = 60
+JOB_ID = "qingliu-sweep"
+SWEEP_LIMIT = 10_000
+log = logging.getLogger(__name__)
+
+OnResult = Callable[[SweepResult], None]
+
+
+def job_options(interval_seconds: int) -> dict[str, Any]:
+    if interval_seconds < 1:
+        raise ValueError(f"the sweep interval must be at least 1 second, got {interval_seconds}")
+    return {"coalesce": True, "max_instances": 1, "misfire_grace_time": interval_seconds}
+
+
+def run_sweep(engine: Engine, on_result: OnResult | None = None) -> SweepResult | None:
+    """One scheduled sweep; errors are logged, never raised into the scheduler."""
+    try:
+        result = sweep(engine, limit=SWEEP_LIMIT)
+    except Exception:
+        log.exception("scheduled sweep failed")
+        return None
+    if result.firings or result.recomputed:
+        log.info(
+            "sweep at %s: %d fired, %d skipped, %d recomputed",
+            result.now.isoformat(),
+            result.count("fired"),
+            result.count("skipped"),
+            len(result.recomputed),
+        )
+    if on_result is not None:
+        on_result(result)
+    return result
+
+
+def build_scheduler(
+    engine: Engine,
+    interval_seconds: int = DEFAULT_INTERVAL,
+    *,
+    blocking: bool = False,
+    on_result: OnResult | None = None,
+) -> BaseScheduler:
+    """A scheduler (not started) with the sweep job; the first run is immediate."""
+    options = job_options(interval_seconds)
+    scheduler: BaseScheduler = (
+        BlockingScheduler(timezone=UTC) if blocking else BackgroundScheduler(timezone=UTC)
+    )
+    scheduler.add_job(
+        run_sweep,
+        "interval",
+        seconds=interval_seconds,
+        args=[engine, on_result],
+        id=JOB_ID,
+        name="qingliu timer sweep",
+        next_run_time=engine.clock.now(),
+        **options,
+    )
+    return scheduler
+
+
+def run_scheduler(
+    engine: Engine, interval_seconds: int = DEFAULT_INTERVAL, on_result: OnResult | None = None
+) -> None:
+    """Sweep every ``interval_seconds`` until interrupted (``qingliu scheduler``)."""
+    scheduler = build_scheduler(engine, interval_seconds, blocking=True, on_result=on_result)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+
+def start_background_sweeper(
+    engine: Engine, interval_seconds: int = DEFAULT_INTERVAL
+) -> Callable[[], None]:
+    """Start sweeping in a background thread (the HTTP server); returns the function that stops
+    it (waiting for a running sweep to finish). Calling it twice is harmless."""
+    scheduler = build_scheduler(engine, interval_seconds)
+    scheduler.start()
+
+    def stop() -> None:
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+
+    return stop
