@@ -9,13 +9,38 @@ from __future__ import annotations
 from typing import Any
 
 from engine.handlers import Registry
-from handlers import approval, config_cli
+from handlers import (
+    approval,
+    config_cli,
+    escalation,
+    rectification,
+    responsibility,
+    retained_list,
+    sampling,
+    sampling_cli,
+)
 
 
 def build_registry() -> Registry:
-    return Registry.merged(approval.registry)
+    return Registry.merged(
+        approval.registry,
+        escalation.registry,
+        rectification.registry,
+        responsibility.registry,
+        retained_list.registry,
+        sampling.registry,
+    )
 
 
 def cli_commands() -> list[Any]:
     """Domain commands added to ``qingliu`` (click commands or groups)."""
-    return [config_cli.config_group]
+    from handlers import ledger_cli  # click commands load only for the CLI
+
+    return [config_cli.config_group, sampling_cli.sample_group, *ledger_cli.commands()]
+
+
+def api_routers() -> list[Any]:
+    """FastAPI routers the HTTP API includes (the ledger's /api/v1/outfalls)."""
+    from handlers import api  # FastAPI loads only for the server
+
+    return api.routers()
