@@ -1,0 +1,178 @@
+"""Commands: ``qingliu ledger ...``, ``qingliu outfall card``, ``qingliu report ...``,
+``qingliu demo``. Thin: parse, call the ledger / reports, print."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.cli import actor_options
+from engine.handlers import Actor
+from engine.settings import build_engine, load_settings
+from handlers import ledger_io, reports
+from handlers.idcard import write_card
+from handlers.ledger import LIST_FILTERS, Ledger
+from handlers.tabular import format_table, table_format, write_table
+
+__all__ = ["commands"]
+
+
+def _ledger() -> Ledger:
+    return Ledger(build_engine(load_settings()))
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def filter_options(fn: Any) -> Any:
+    for name in reversed(LIST_FILTERS):
+        flag = "--" + name.replace("_", "-")
+        fn = click.option(flag, name, default=None, help=f"only outfalls with this {name}")(fn)
+    return fn
+
+
+@click.group("ledger")
+def ledger_group() -> None:
+    """The outfall ledger (动态管理台账): import, export, list, show, add."""
+
+
+@ledger_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--partial", is_flag=True, help="keep the good rows when some rows are bad")
+@actor_options
+def ledger_import(file: str, partial: bool, actor: Actor) -> None:
+    """Import a .csv or .xlsx file. All or nothing unless --partial; every bad row is printed
+    as FILE:LINE: COLUMN: MESSAGE (exit status 7)."""
+    result = ledger_io.import_file(_ledger(), file, actor, partial=partial)
+    click.echo(f"{file}: {result.rows} row(s): {result.added} added, {result.updated} updated")
+
+
+@ledger_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@filter_options
+@actor_options
+def ledger_export(file: str, actor: Actor, **filters: str | None) -> None:
+    """Write the ledger (or the filtered part) to FILE.csv or FILE.xlsx."""
+    table_format(file)
+    count = ledger_io.export_file(_ledger(), file, actor, **filters)
+    click.echo(f"{file}: {count} outfall(s)")
+
+
+@ledger_group.command("list")
+@filter_options
+@click.option("--json", "as_json", is_flag=True, help="print JSON records")
+@click.option("--limit", type=int, default=None, help="at most this many")
+@actor_options
+def ledger_list(as_json: bool, limit: int | None, actor: Actor, **filters: str | None) -> None:
+    """List outfalls in code order."""
+    ledger = _ledger()
+    views = ledger.list(actor, limit=limit, **filters)
+    if as_json:
+        _echo_json([v.record for v in views])
+        return
+    writer = ledger_io.CellWriter(ledger.reference)
+    wanted = ("code", "name", "sub_type", "county", "river", "status", "rectification_status")
+    index = [ledger_io.FIELD_INDEX[f] for f in wanted]
+    rows = [[writer.row(v.record)[i] for i in index] for v in views]
+    click.echo(format_table([ledger_io.HEADER_OF[f] for f in wanted], rows))
+    click.echo(f"{len(views)} outfall(s)", err=True)
+
+
+@ledger_group.command("show")
+@click.argument("code")
+@actor_options
+def ledger_show(code: str, actor: Actor) -> None:
+    """One outfall as JSON, with links to every case about it."""
+    ledger = _ledger()
+    _echo_json(ledger.get(code, actor).to_json(ledger.state_titles()))
+
+
+@ledger_group.command("add")
+@click.argument("record")
+@actor_options
+def ledger_add(record: str, actor: Actor) -> None:
+    """Add one outfall given as a JSON object (starts its responsibility case)."""
+    try:
+        value = json.loads(record)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="RECORD") from exc
+    if not isinstance(value, dict):
+        raise click.BadParameter("must be a JSON object", param_hint="RECORD")
+    ledger = _ledger()
+    _echo_json(ledger.add(value, actor).to_json(ledger.state_titles()))
+
+
+@click.group("outfall")
+def outfall_group() -> None:
+    """One outfall's ID card (身份证式管理)."""
+
+
+@outfall_group.command("card")
+@click.argument("code")
+@click.option("--out", "out_dir", default=".", show_default=True, type=click.Path(file_okay=False))
+@actor_options
+def outfall_card(code: str, out_dir: str, actor: Actor) -> None:
+    """Write CODE.png and CODE.svg (QR code of the record's address) and CODE.html (the
+    one-page record with its history) into --out."""
+    settings = load_settings()
+    ledger = Ledger(build_engine(settings))
+    paths = write_card(ledger, code, out_dir, settings.public_base_url, actor)
+    for path in paths.values():
+        click.echo(str(path))
+
+
+@click.command("report")
+@click.argument("which", metavar="NAME", type=click.Choice(sorted(reports.REPORTS)))
+@click.option("--as-of", "as_of", default=None, help="YYYY-MM-DD (default: today, UTC+8)")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "xlsx"]),
+    default=None,
+    help="default: from --out's suffix, else table",
+)
+@click.option("--out", default=None, type=click.Path(dir_okay=False), help="write to this file")
+@actor_options
+def report_command(
+    which: str, as_of: str | None, fmt: str | None, out: str | None, actor: Actor
+) -> None:
+    """Reports: progress (county × type × stage), deadlines (completion against each
+    rectification deadline), overdue (late cases and their escalation rung)."""
+    ledger = _ledger()
+    try:
+        day = date.fromisoformat(as_of) if as_of else reports.today(ledger.engine.clock.now())
+    except ValueError:
+        raise click.BadParameter(f"{as_of!r} is not YYYY-MM-DD", param_hint="--as-of") from None
+    fmt = fmt or (Path(out).suffix.lstrip(".").lower() if out else "table")
+    if fmt not in ("table", "json", "csv", "xlsx"):
+        raise click.BadParameter(f"unknown format {fmt!r}", param_hint="--out")
+    if fmt in ("csv", "xlsx") and not out:
+        raise click.UsageError(f"--format {fmt} needs --out FILE.{fmt}")
+    report = reports.run(which, ledger, day, actor)
+    if fmt in ("csv", "xlsx"):
+        assert out is not None
+        path = Path(out).with_suffix(f".{fmt}")
+        write_table(path, report.header, report.rows)
+        click.echo(f"{path}: {len(report.rows)} row(s)")
+        return
+    text = (
+        json.dumps(report.to_json(), ensure_ascii=False, indent=2)
+        if fmt == "json"
+        else f"{report.title}（截至 {report.as_of}）\n{format_table(report.header, report.rows)}"
+    )
+    if out:
+        Path(out).write_text(text + "\n", encoding="utf-8")
+        click.echo(out)
+    else:
+        click.echo(text)
+
+
+def commands() -> list[click.Command]:
+    from handlers.demo import demo_command
+
+    return [ledger_group, outfall_group, report_command, demo_command]

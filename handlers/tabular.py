@@ -1,0 +1,186 @@
+"""Tables in and out: CSV (UTF-8 with BOM on export; UTF-8, UTF-8 with BOM or GB18030 on import),
+Excel .xlsx (openpyxl), and plain-text tables for the terminal that line up Chinese text."""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+
+from engine.errors import FieldError, InvalidInput
+
+__all__ = [
+    "FORMATS",
+    "Sheet",
+    "UnreadableFile",
+    "format_table",
+    "read_sheet",
+    "table_format",
+    "write_table",
+]
+
+FORMATS = ("csv", "xlsx")
+
+
+class UnreadableFile(InvalidInput):
+    """The file cannot be read as a table (named in the message)."""
+
+    def __init__(self, message: str) -> None:
+        self.what = "file"
+        self.errors = [FieldError("$", message)]
+        Exception.__init__(self, message)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A table read from a file: its header and its non-empty rows with their line numbers."""
+
+    header: list[str]
+    rows: list[tuple[int, list[Any]]]
+
+
+def table_format(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise UnreadableFile(f"{path}: use a .csv or .xlsx file, not {suffix or 'no suffix'!r}")
+    return suffix
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _blank(row: Sequence[Any]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in Chinese saves CSV as GB18030/GBK
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableFile(f"{path}: not UTF-8 or GB18030 text")
+
+
+def _read_csv(path: Path) -> Sheet:
+    reader = csv.reader(io.StringIO(_decode(path.read_bytes(), path), newline=""))
+    try:
+        header = [_cell(h) for h in next(reader)]
+    except StopIteration:
+        raise UnreadableFile(f"{path}: empty file") from None
+    except csv.Error as exc:
+        raise UnreadableFile(f"{path}:1: {exc}") from None
+    rows: list[tuple[int, list[Any]]] = []
+    start = reader.line_num + 1
+    try:
+        for row in reader:
+            if not _blank(row):
+                rows.append((start, [_cell(v) for v in row]))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise UnreadableFile(f"{path}:{start}: {exc}") from None
+    return Sheet(header, rows)
+
+
+def _read_xlsx(path: Path) -> Sheet:
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise UnreadableFile(f"{path}: not an Excel .xlsx workbook ({exc})") from None
+    try:
+        sheet = book.worksheets[0]
+        lines = sheet.iter_rows(values_only=True)
+        header = [_cell(h) if h is not None else "" for h in next(lines, ())]
+        rows = [
+            (number, [_cell(v) for v in row])
+            for number, row in enumerate(lines, start=2)
+            if not _blank(row)
+        ]
+    finally:
+        book.close()
+    if not header:
+        raise UnreadableFile(f"{path}: the first sheet is empty")
+    return Sheet([str(h) for h in header], rows)
+
+
+def read_sheet(path: str | Path) -> Sheet:
+    """The first sheet (xlsx) or the whole file (csv); line numbers count the header as 1."""
+    path = Path(path)
+    kind = table_format(path)
+    if not path.is_file():
+        raise UnreadableFile(f"{path}: no such file")
+    return _read_csv(path) if kind == "csv" else _read_xlsx(path)
+
+
+def _excel_value(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool | date | datetime):
+        return value
+    return str(value)
+
+
+def write_table(
+    path: str | Path, header: Sequence[str], rows: Iterator[Sequence[Any]] | Sequence[Sequence[Any]]
+) -> int:
+    """Write a table as .csv (UTF-8 with BOM, so Excel reads the Chinese) or .xlsx; returns
+    the number of rows written."""
+    path = Path(path)
+    kind = table_format(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    if kind == "csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(header)
+            for row in rows:
+                writer.writerow(["" if v is None else v for v in row])
+                count += 1
+        return count
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(list(header))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([_excel_value(v) for v in row])
+        count += 1
+    sheet.freeze_panes = "A2"
+    book.save(path)
+    return count
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    space = " " * (width - _width(text))
+    return space + text if right else text + space
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain-text table; numbers right-aligned, wide (CJK) characters counted as two."""
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    numeric = [
+        all(isinstance(row[i], int | float) for row in rows if row[i] is not None)
+        for i in range(len(header))
+    ]
+    widths = [max([_width(h), *(_width(row[i]) for row in cells)]) for i, h in enumerate(header)]
+    lines = [
+        "  ".join(_pad(h, widths[i], numeric[i] and bool(rows)) for i, h in enumerate(header)),
+        "  ".join("-" * w for w in widths),
+    ]
+    for row in cells:
+        lines.append("  ".join(_pad(v, widths[i], numeric[i]) for i, v in enumerate(row)))
+    return "\n".join(line.rstrip() for line in lines)
