@@ -30,7 +30,7 @@ from engine.errors import (
 from engine.handlers import Actor, CaseOps, Context, Registry
 from engine.history import GENESIS, NOTE_KINDS, Replay, chain_hash, diff, replay, verify_chain
 from engine.store.repository import CaseRow, DefinitionRow, EventRow, Store, Tx
-from engine.time.arming import Arming
+from engine.time.arming import Armed, Arming
 from engine.time.calendar import WorkingCalendar
 from engine.time.preview import TimerPreview, preview
 from engine.time.timers import TimerPlanner
@@ -199,9 +199,9 @@ class Engine:
         ctx.data = data
         wf.enter_initial(ctx)
         self._check_data(wf, ctx.data)
-        self.arming.on_create(tx, d, case_id, ctx.data, now)
+        armed = self.arming.on_create(tx, d, case_id, ctx.data, now)
         event = self._event(row, "created", actor, now, ctx.data, diff({}, ctx.data))
-        event.update(to_state=d.initial, payload={})
+        event.update(to_state=d.initial, payload=armed.annotate({}))
         return self._commit(tx, wf, row, event, ctx.data, d.initial)
 
     def _insert_case(
@@ -258,18 +258,18 @@ class Engine:
         taken = wf.fire(row.state, trigger, ctx)
         self._check_data(wf, ctx.data)
         dest = taken.dest if taken.dest is not None else row.state
-        notes = []
+        armed = Armed()
         if not taken.internal:
             base = due_at or now
-            notes = self.arming.on_transition(
+            armed = self.arming.on_transition(
                 tx, wf.definition, case_id, row.state, dest, ctx.data, base, now
             )
-        recorded = {**body, "_timer": dict(timer)} if timer is not None else body
+        recorded = armed.annotate({**body, "_timer": dict(timer)} if timer is not None else body)
         event = self._event(row, "transition", actor, now, recorded, diff(row.data, ctx.data))
         event.update(trigger=trigger, transition=taken.index, from_state=row.state)
         event.update(to_state=dest, due_at=due_at)
         view = self._commit(tx, wf, row, event, ctx.data, dest)
-        for note in notes:
+        for note in armed.notes:
             view = self.record_in(tx, case_id, note.kind, note.payload, actor, due_at=due_at)
         return view
 

@@ -14,7 +14,7 @@ Durations count from ``base``: the moment the transition was due (a timer's due 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from engine.definition.model import AtSpec, DeadlineSpec, Definition, Duration, 
 from engine.store.repository import LIVE_TIMER, TimerRow, Tx
 from engine.time.timers import Due, TimerPlanner
 
-__all__ = ["Arming", "Note", "Planned"]
+__all__ = ["Armed", "Arming", "Note", "Planned"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,25 @@ class Note:
 
     kind: str
     payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Armed:
+    """What a state change did to timers that the history must show: pause/resume rows, and
+    the timers armed with a provisional due time (listed under ``_provisional`` in the
+    payload of the change's own history row)."""
+
+    notes: list[Note] = field(default_factory=list)
+    provisional: list[dict[str, Any]] = field(default_factory=list)
+
+    def annotate(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        if not self.provisional:
+            return dict(payload)
+        return {**payload, "_provisional": self.provisional}
+
+
+def _provisional(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"timer": r["name"], "due_at": _iso(r["due_at"])} for r in rows if r["provisional"]]
 
 
 @dataclass(frozen=True)
@@ -194,7 +213,7 @@ class Arming:
         case_id: int,
         data: Mapping[str, Any],
         now: datetime,
-    ) -> None:
+    ) -> Armed:
         state = definition.initial
         rows = self.state_rows(definition, case_id, state, data, now, now)
         for d in definition.deadlines:
@@ -202,6 +221,7 @@ class Arming:
                 row = self._deadline_row(d, case_id, data, now, now)
                 rows.extend([row] if row else [])
         tx.insert_timers(rows)
+        return Armed(provisional=_provisional(rows))
 
     def on_transition(
         self,
@@ -213,16 +233,18 @@ class Arming:
         data: Mapping[str, Any],
         base: datetime,
         now: datetime,
-    ) -> list[Note]:
+    ) -> Armed:
         """Leave ``source`` and enter ``dest`` (not for internal transitions)."""
         tx.cancel_state_timers(case_id, source)
-        tx.insert_timers(self.state_rows(definition, case_id, dest, data, base, now))
-        notes: list[Note] = []
+        rows = self.state_rows(definition, case_id, dest, data, base, now)
+        armed = Armed()
         for d in definition.deadlines:
-            note = self._deadline_step(tx, d, case_id, dest, data, base, now)
+            note = self._deadline_step(tx, d, case_id, dest, data, base, now, rows)
             if note is not None:
-                notes.append(note)
-        return notes
+                armed.notes.append(note)
+        tx.insert_timers(rows)
+        armed.provisional.extend(_provisional(rows))
+        return armed
 
     def _deadline_step(
         self,
@@ -233,7 +255,9 @@ class Arming:
         data: Mapping[str, Any],
         base: datetime,
         now: datetime,
+        new_rows: list[dict[str, Any]],
     ) -> Note | None:
+        """Disarm, arm (appended to ``new_rows``), pause or resume deadline ``d``."""
         rows = tx.deadline_timers(case_id, d.name)
         live = next((r for r in rows if r.status in LIVE_TIMER), None)
         if dest in d.runs_until:
@@ -243,7 +267,7 @@ class Arming:
         if live is None:
             if dest in d.starts_in and not rows:
                 row = self._deadline_row(d, case_id, data, base, now)
-                tx.insert_timers([row] if row else [])
+                new_rows.extend([row] if row else [])
             return None
         if live.status == "pending" and dest in d.pauses_in:
             return self._pause(tx, live, base)

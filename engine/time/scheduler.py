@@ -81,7 +81,7 @@ def build_scheduler(
     blocking: bool = False,
     on_result: OnResult | None = None,
 ) -> BaseScheduler:
-    """A scheduler (not started) with the sweep job; the first run is immediate."""
+    """A scheduler (not started) with the sweep job, first run one interval after start."""
     options = job_options(interval_seconds)
     scheduler: BaseScheduler = (
         BlockingScheduler(timezone=UTC) if blocking else BackgroundScheduler(timezone=UTC)
@@ -93,7 +93,6 @@ def build_scheduler(
         args=[engine, on_result],
         id=JOB_ID,
         name="qingliu timer sweep",
-        next_run_time=engine.clock.now(),
         **options,
     )
     return scheduler
@@ -102,8 +101,9 @@ def build_scheduler(
 def run_scheduler(
     engine: Engine, interval_seconds: int = DEFAULT_INTERVAL, on_result: OnResult | None = None
 ) -> None:
-    """Sweep every ``interval_seconds`` until interrupted (``qingliu scheduler``)."""
+    """Sweep now, then every ``interval_seconds`` until interrupted (``qingliu scheduler``)."""
     scheduler = build_scheduler(engine, interval_seconds, blocking=True, on_result=on_result)
+    run_sweep(engine, on_result)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

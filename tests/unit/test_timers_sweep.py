@@ -51,12 +51,16 @@ def test_catch_up_skip_fires_once_and_keeps_the_rhythm(
     result = sweep(engine)
     assert result.count("fired") == 1
     (firing,) = result.firings
-    assert firing.late and firing.due_at == START + timedelta(days=1)
+    assert firing.late
+    assert firing.due_at == START + timedelta(days=1)
     event = engine.history(case.id)[-1]
-    assert event.trigger == "remind" and event.due_at == START + timedelta(days=1)
+    assert event.trigger == "remind"
+    assert event.due_at == START + timedelta(days=1)
     assert event.at == clock.now()
     assert event.payload["_timer"]["late"] is True
-    assert event.payload["_timer"]["late_seconds"] == int(timedelta(days=6, hours=5).total_seconds())
+    assert event.payload["_timer"]["late_seconds"] == int(
+        timedelta(days=6, hours=5).total_seconds()
+    )
     (nxt,) = [t for t in live(engine, case.id) if t.name == "daily_reminder"]
     assert nxt.due_at == START + timedelta(days=8)  # the first occurrence after now
     assert sweep(engine).firings == []
@@ -92,13 +96,18 @@ def test_guard_false_is_a_skipped_firing_with_its_reason(
     # the sweep went on with the other case's timers
     assert engine.get_case(other.id).state == "notice"
     view = engine.get_case(case.id)
-    assert view.state == "notice" and view.version == version + 1
+    assert view.state == "notice"
+    assert view.version == version + 1
     event = engine.history(case.id)[-1]
-    assert event.kind == "timer_skipped" and event.to_state is None
-    assert event.actor == "system" and event.due_at is not None
-    assert event.payload["trigger"] == "auto_close" and "when" in event.payload["reason"]
+    assert event.kind == "timer_skipped"
+    assert event.to_state is None
+    assert event.actor == "system"
+    assert event.due_at is not None
+    assert event.payload["trigger"] == "auto_close"
+    assert "when" in event.payload["reason"]
     (timer,) = [t for t in timers_of(engine, case.id) if t.name == "verify_check"]
-    assert timer.status == "skipped" and timer.fired_at == clock.now()
+    assert timer.status == "skipped"
+    assert timer.fired_at == clock.now()
     row, replayed = engine.replay(case.id)
     assert replayed.matches(row)
     assert engine.verify_audit() == []
@@ -124,7 +133,8 @@ def test_deadline_of_a_closed_case_is_skipped(settings: Settings, clock: FakeClo
     (deadline,) = live(engine, case.id)
     clock.set(deadline.due_at + timedelta(hours=1))
     (firing,) = sweep(engine).firings
-    assert firing.outcome == "skipped" and "closed" in firing.reason
+    assert firing.outcome == "skipped"
+    assert "closed" in firing.reason
     assert engine.history(case.id)[-1].kind == "timer_skipped"
     assert engine.get_case(case.id).state == "withdrawn"
     assert live(engine, case.id) == []
@@ -164,11 +174,13 @@ def test_a_failing_handler_is_rolled_back_and_recorded_as_skipped(
     clock.advance(timedelta(days=1, minutes=1))
     (firing,) = sweep(engine).firings
     assert firing.outcome == "skipped"
-    assert "record_then_fail" in firing.reason and "archive is offline" in firing.reason
+    assert "record_then_fail" in firing.reason
+    assert "archive is offline" in firing.reason
     with engine.store.read() as tx:
         assert tx.get_subject("note", "written") is None  # the action's write rolled back
     view = engine.get_case(case.id)
-    assert view.state == "waiting" and view.version == 2
+    assert view.state == "waiting"
+    assert view.version == 2
     assert [e.kind for e in engine.history(case.id)] == ["created", "timer_skipped"]
     assert sweep(engine).firings == []
     engine.store.dispose()
@@ -181,7 +193,8 @@ def test_preview_lists_pending_timers_and_when_state_timers_would_fall(
     case = engine.create_case("ladder", {"deadline": "2024-03-08"}, ADMIN)
     clock.advance(timedelta(hours=5))
     preview = engine.timers_preview(case.id, ADMIN)
-    assert preview.state == "rectifying" and preview.now == clock.now()
+    assert preview.state == "rectifying"
+    assert preview.now == clock.now()
     pending = {t["name"]: t for t in preview.live}
     assert pending["daily_reminder"]["due_at"] == (START + timedelta(days=1)).isoformat()
     assert pending["daily_reminder"]["remaining_seconds"] == 19 * 3600
@@ -190,7 +203,8 @@ def test_preview_lists_pending_timers_and_when_state_timers_would_fall(
     assert armed["daily_reminder"].repeats == "1 days"
     assert armed["rectifying_0_overdue"].due_at == end_of(2024, 3, 8)
     as_json = preview.to_json()
-    assert as_json["state"] == "rectifying" and len(as_json["pending"]) == 2
+    assert as_json["state"] == "rectifying"
+    assert len(as_json["pending"]) == 2
 
     engine.fire(case.id, "overdue", ADMIN)
     preview = engine.timers_preview(case.id)
@@ -198,4 +212,3 @@ def test_preview_lists_pending_timers_and_when_state_timers_would_fall(
     # notice entered Friday 03-01 14:00 local: 03-04 .. 03-08, five working days left
     assert datetime.fromisoformat(escalate["due_at"]) == end_of(2024, 3, 8)
     assert escalate["remaining_working_days"] == 5
-
