@@ -24,7 +24,12 @@ PROVINCE_GOV = Actor("山东省人民政府", "province_gov", "shandong")
 
 @pytest.fixture
 def flows(engine: Engine) -> Engine:
-    engine.load([ROOT / "workflows"])
+    engine.load(
+        [
+            ROOT / "workflows" / f"{name}.yaml"
+            for name in ["responsibility", "rectification", "escalation"]
+        ]
+    )
     return engine
 
 
