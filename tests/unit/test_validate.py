@@ -68,13 +68,15 @@ def test_minimal_definition_is_clean_and_frozen() -> None:
     d = parse_definition(MINIMAL, "x.yaml", Registry())
     assert d.name == "tiny"
     assert d.transitions[0].sources == ("a",)
-    assert d.content_hash and len(d.content_hash) == 64
+    assert len(d.content_hash) == 64
     with pytest.raises(AttributeError):
         d.name = "other"  # type: ignore[misc]
 
 
 def test_dead_end_state_is_reported() -> None:
-    text = MINIMAL.replace("  b: {title: B, final: true}", "  b: {title: B}\n  c: {title: C, final: true}")
+    text = MINIMAL.replace(
+        "  b: {title: B, final: true}", "  b: {title: B}\n  c: {title: C, final: true}"
+    )
     assert _problems(text) == [
         "7:3: state 'b' is not final and has no transition out",
         "8:3: state 'c' cannot be reached from initial",
@@ -84,7 +86,8 @@ def test_dead_end_state_is_reported() -> None:
 def test_shadowed_transition_is_reported() -> None:
     text = MINIMAL + "  - trigger: go\n    source: a\n    dest: a\n    roles: [clerk]\n"
     assert _problems(text) == [
-        "13:14: trigger 'go' from 'a' can never be taken: transitions[0] has no guard and comes first"
+        "13:14: trigger 'go' from 'a' can never be taken: "
+        "transitions[0] has no guard and comes first"
     ]
 
 
@@ -113,7 +116,9 @@ def test_internal_transition_with_dest_is_reported() -> None:
 
 
 def test_parse_raises_with_all_problems() -> None:
-    text = MINIMAL.replace("dest: b", "dest: zz").replace("    roles: [clerk]", "    roles: [ghost]")
+    text = MINIMAL.replace("dest: b", "dest: zz").replace(
+        "    roles: [clerk]", "    roles: [ghost]"
+    )
     with pytest.raises(DefinitionError) as info:
         parse_definition(text, "x.yaml", Registry())
     messages = [p.message for p in info.value.problems]
