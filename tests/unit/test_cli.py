@@ -41,7 +41,10 @@ def test_walk_through_create_fire_to_final_and_history(run) -> None:  # type: ig
     # review.yaml names fixture-only handlers, so load a copy of the shipped example instead
     out = run("load", "workflows/setup_approval.yaml")
     assert "setup_approval v1 (new version)" in out
-    data = '{"outfall_code":"371502A0001","eia_level":"county","kind":"new","county":"dongchangfu"}'
+    data = (
+        '{"outfall_code":"371502A0001","eia_level":"county","kind":"new",'
+        '"county":"dongchangfu","sub_type":"industrial_enterprise"}'
+    )
     created = json.loads(
         run(
             "case",
@@ -57,8 +60,7 @@ def test_walk_through_create_fire_to_final_and_history(run) -> None:  # type: ig
     )
     case_id = str(created["id"])
     assert created["state"] == "submitted"
-    for trigger in ("accept", "start_review"):
-        run("case", "fire", case_id, trigger, "--as", "approval_bureau", "--actor", "审批科")
+    run("case", "fire", case_id, "accept", "--as", "approval_bureau", "--actor", "审批科")
     final = json.loads(
         run(
             "case",
@@ -71,12 +73,12 @@ def test_walk_through_create_fire_to_final_and_history(run) -> None:  # type: ig
             '{"decision_number":"聊审〔2026〕8号"}',
         )
     )
-    assert (final["state"], final["final"], final["version"]) == ("approved", True, 4)
+    assert (final["state"], final["final"], final["version"]) == ("approved", True, 3)
     history = run("case", "history", case_id).splitlines()
-    assert [line.split()[3] for line in history[1:]] == ["accept", "start_review", "approve"]
+    assert [line.split()[3] for line in history[1:]] == ["accept", "approve"]
     assert "审批科 (approval_bureau)" in history[1]
     events = json.loads(run("case", "history", case_id, "--json"))
-    assert [e["seq"] for e in events] == [1, 2, 3, 4]
+    assert [e["seq"] for e in events] == [1, 2, 3]
     assert "every chain verified" in run("audit", "verify")
     assert "replayed 1 case(s), 0 mismatch(es)" in run("replay")
 
@@ -86,7 +88,10 @@ def test_errors_map_to_exit_codes_without_tracebacks(run) -> None:  # type: igno
     assert "duplicate_keys.yaml:5:1: duplicate key 'initial'" in out
     run("load", "workflows/setup_approval.yaml")
     assert "case 42 not found" in run("case", "show", "42", code=3)
-    data = '{"outfall_code":"371502A0002","eia_level":"county","kind":"new","county":"chiping"}'
+    data = (
+        '{"outfall_code":"371502A0002","eia_level":"county","kind":"new",'
+        '"county":"chiping","sub_type":"urban_wwtp"}'
+    )
     created = json.loads(run("case", "create", "setup_approval", "--data", data))
     case_id = str(created["id"])
     assert "may not fire 'accept'" in run(
