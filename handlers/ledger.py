@@ -39,6 +39,7 @@ from handlers import reference as ref
 __all__ = [
     "ENTRY_MODES",
     "FIELDS",
+    "InvalidOutfall",
     "KIND",
     "Ledger",
     "OUTFALL_SCHEMA",
@@ -103,6 +104,14 @@ DEFAULTS: dict[str, Any] = {
     "responsible_fallback": False,
 }
 _VALIDATOR = Draft202012Validator(OUTFALL_SCHEMA)
+
+
+class InvalidOutfall(InvalidInput):
+    """A record breaks the ledger's rules; JSON paths point into the record itself."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("", errors)
+        self.args = ("invalid outfall: " + "; ".join(str(e) for e in errors),)
 
 
 class OutfallExists(Conflict):
@@ -278,12 +287,12 @@ class Ledger:
         if stored is None or not self.engine.scope.covers(actor, stored.get("county")):
             raise OutfallNotFound(code)
         if "code" in changes and changes["code"] != code:
-            raise InvalidInput("outfall", [FieldError("$.code", "the code cannot change")])
+            raise InvalidOutfall([FieldError("$.code", "the code cannot change")])
         unknown = [
             FieldError(f"$.{k}", "is not a ledger field") for k in changes if k not in FIELDS
         ]
         if unknown:
-            raise InvalidInput("outfall", unknown)
+            raise InvalidOutfall(unknown)
         merged = {**stored, **changes}
         if "river" in changes and "basin" not in changes:
             merged.pop("basin", None)  # follows the new river
@@ -306,7 +315,7 @@ class Ledger:
         full = complete(self.reference, record)
         errors = check_outfall(self.reference, full)
         if errors:
-            raise InvalidInput("outfall", errors)
+            raise InvalidOutfall(errors)
         if not self.engine.scope.covers(actor, full["county"]):
             raise Forbidden(
                 f"{actor.name} may not change outfalls in {full['county']}", role=actor.role

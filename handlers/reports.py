@@ -79,6 +79,7 @@ class Facts:
     cases: dict[str, list[CaseRow]]  # workflow -> cases created by the cut-off
     by_subject: dict[tuple[str, str], list[CaseRow]]
     at: datetime
+    ever: set[tuple[str, str]] = field(default_factory=set)  # (workflow, subject), any time
 
     def about(self, workflow: str, code: str) -> list[CaseRow]:
         return self.by_subject.get((workflow, code), [])
@@ -103,11 +104,14 @@ def gather(ledger: Ledger, actor: Actor | None, at: datetime) -> Facts:
     outfalls = [v for v in ledger.list(actor) if datetime.fromisoformat(v.created_at) < at]
     cases: dict[str, list[CaseRow]] = {}
     by_subject: dict[tuple[str, str], list[CaseRow]] = {}
+    ever: set[tuple[str, str]] = set()
     for workflow in ("responsibility", "rectification", "escalation"):
-        cases[workflow] = [c for c in _all_cases(ledger, actor, workflow) if c.created_at < at]
+        every = _all_cases(ledger, actor, workflow)
+        ever |= {(workflow, c.subject or "") for c in every}
+        cases[workflow] = [c for c in every if c.created_at < at]
         for c in cases[workflow]:
             by_subject.setdefault((workflow, c.subject or ""), []).append(c)
-    return Facts(outfalls, cases, by_subject, at)
+    return Facts(outfalls, cases, by_subject, at, ever)
 
 
 def closed_by(case: CaseRow, at: datetime) -> bool:
@@ -124,7 +128,7 @@ def done_at(facts: Facts, outfall: OutfallView) -> datetime | None:
     recorded_done = (
         record.get("rectification_status") == "done" or record.get("status") in CLOSED_STATUSES
     )
-    if recorded_done and not facts.about("rectification", outfall.code):
+    if recorded_done and ("rectification", outfall.code) not in facts.ever:
         # recorded as done without a case (e.g. imported): done since it entered the ledger
         return datetime.fromisoformat(outfall.created_at)
     return None

@@ -142,10 +142,11 @@ def definition_errors(problems: Sequence[Problem]) -> list[dict[str, Any]]:
 
 
 def _rebase(what: str, errors: Sequence[FieldError]) -> list[dict[str, Any]]:
-    """``$.x`` in the data becomes ``$.data.x``: paths point into the request body."""
+    """``$.x`` in the data becomes ``$.data.x``: paths point into the request body (an empty
+    ``what``: the body is the object itself, e.g. an outfall record)."""
+    root = "$." + what if what else "$"
     return [
-        {"in": "body", "json_path": "$." + what + e.json_path[1:], "message": e.message}
-        for e in errors
+        {"in": "body", "json_path": root + e.json_path[1:], "message": e.message} for e in errors
     ]
 
 
