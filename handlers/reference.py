@@ -71,6 +71,12 @@ def jurisdiction_name(reference: Mapping[str, Any], code: str) -> str:
     return str(found["name"]) if found else code
 
 
+def level_of(reference: Mapping[str, Any], code: str) -> str | None:
+    """province, city, county or zone; None for a code not in jurisdictions.yaml."""
+    found = jurisdiction(reference, code)
+    return str(found["level"]) if found else None
+
+
 def county_codes(reference: Mapping[str, Any]) -> list[str]:
     """Counties and development zones: the units that file lists and run rectification."""
     return [j["code"] for j in jurisdictions(reference) if j.get("level") in COUNTY_LEVELS]

@@ -55,10 +55,7 @@ def counterpart_is_other_jurisdiction(ctx: Context) -> bool:
 
 def _province_of(ctx: Context, code: str) -> str | None:
     chain = [code, *ref.ancestors(ctx.reference, code)]
-    return next(
-        (c for c in chain if (ref.jurisdiction(ctx.reference, c) or {}).get("level") == "province"),
-        None,
-    )
+    return next((c for c in chain if ref.level_of(ctx.reference, c) == "province"), None)
 
 
 @registry.action("refer_to_common_superior")
@@ -81,8 +78,7 @@ def actor_is_common_superior(ctx: Context) -> bool:
     if ctx.actor.role in (ADMIN, SYSTEM):
         return True
     superior = str(ctx.data.get("referred_to", ""))
-    level = (ref.jurisdiction(ctx.reference, superior) or {}).get("level")
-    if ctx.actor.role != DECIDER_ROLE.get(str(level)):
+    if ctx.actor.role != DECIDER_ROLE.get(str(ref.level_of(ctx.reference, superior))):
         return False
     return ctx.actor.jurisdiction in (None, superior)
 
