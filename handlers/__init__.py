@@ -12,7 +12,9 @@ from engine.handlers import Registry
 from handlers import (
     approval,
     config_cli,
+    enforcement,
     escalation,
+    public_report,
     rectification,
     responsibility,
     retained_list,
@@ -24,7 +26,9 @@ from handlers import (
 def build_registry() -> Registry:
     return Registry.merged(
         approval.registry,
+        enforcement.registry,
         escalation.registry,
+        public_report.registry,
         rectification.registry,
         responsibility.registry,
         retained_list.registry,
