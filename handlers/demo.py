@@ -31,6 +31,7 @@ __all__ = ["DemoResult", "END", "START", "demo_command", "generate", "load_demo"
 SEED = 2023
 START = datetime(2023, 5, 4, 1, 0, tzinfo=UTC)  # 09:00 in Liaocheng, after the plan (04-22)
 END = datetime(2025, 3, 31, 1, 0, tzinfo=UTC)
+LATE_WAVE = datetime(2025, 1, 6, 1, 0, tzinfo=UTC)  # a new round of screening
 
 # county code: (administrative prefix for demo codes, centre lon/lat, rivers, pace)
 # pace: how long rectification takes there (days): prompt, slow (misses 2024-06-30), late.
@@ -88,31 +89,43 @@ def _actors(reference: Any, county: str) -> tuple[Actor, Actor]:
 
 
 def generate(reference: Any, rng: random.Random) -> list[Planned]:
-    """The demo outfalls: 5 or 6 per county-level unit, deterministic for a given seed."""
+    """The demo outfalls: 5 or 6 per county-level unit screened in 2023, and in some counties
+    one more found in early 2025 (新增排污口: still being traced at the end). Deterministic for
+    a given seed."""
     kinds = [code for code, weight in SUB_TYPES for _ in range(weight)]
     planned: list[Planned] = []
-    for county, (prefix, lon, lat, rivers, pace) in COUNTIES.items():
-        name = ref.jurisdiction_name(reference, county)
-        for seq in range(1, rng.choice((5, 6)) + 1):
-            sub = rng.choice(kinds)
-            spec = ref.sub_type(reference, sub)
+    for county in COUNTIES:
+        count = rng.choice((5, 6))
+        for seq in range(1, count + 1):
             found = START + timedelta(days=rng.randint(0, 120))
-            record = {
-                "code": f"{prefix}-{spec['no'] if spec else 15:02d}-{seq:03d}",
-                "local_code": f"LC{prefix[-3:]}{seq:03d}",
-                "name": f"{name}{rng.choice(UNITS)}{seq}号{spec['name'] if spec else '排污口'}",
-                "sub_type": sub,
-                "county": county,
-                "address": f"聊城市{name}{rng.choice('东西南北')}{rng.randint(1, 30)}号",
-                "longitude": round(lon + rng.uniform(-0.06, 0.06), 5),
-                "latitude": round(lat + rng.uniform(-0.05, 0.05), 5),
-                "river": rng.choice(rivers),
-                "entry_mode": rng.choice(ENTRY_MODES),
-                "setup_basis": "legacy",
-                "found_at": found.date().isoformat(),
-            }
-            planned.append(Planned(record, found, pace))
+            planned.append(_outfall(reference, rng, county, seq, rng.choice(kinds), found))
+        if rng.random() < 0.4:
+            found = LATE_WAVE + timedelta(days=rng.randint(0, 75))
+            planned.append(_outfall(reference, rng, county, count + 1, rng.choice(kinds), found))
     return planned
+
+
+def _outfall(
+    reference: Any, rng: random.Random, county: str, seq: int, sub: str, found: datetime
+) -> Planned:
+    prefix, lon, lat, rivers, pace = COUNTIES[county]
+    name = ref.jurisdiction_name(reference, county)
+    spec = ref.sub_type(reference, sub)
+    record = {
+        "code": f"{prefix}-{spec['no'] if spec else 15:02d}-{seq:03d}",
+        "local_code": f"LC{prefix[-3:]}{seq:03d}",
+        "name": f"{name}{rng.choice(UNITS)}{seq}号{spec['name'] if spec else '排污口'}",
+        "sub_type": sub,
+        "county": county,
+        "address": f"聊城市{name}{rng.choice('东西南北')}{rng.randint(1, 30)}号",
+        "longitude": round(lon + rng.uniform(-0.06, 0.06), 5),
+        "latitude": round(lat + rng.uniform(-0.05, 0.05), 5),
+        "river": rng.choice(rivers),
+        "entry_mode": rng.choice(ENTRY_MODES),
+        "setup_basis": "legacy",
+        "found_at": found.date().isoformat(),
+    }
+    return Planned(record, found, pace)
 
 
 class _Story:

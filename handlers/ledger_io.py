@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from engine.errors import FieldError, InvalidInput, QingliuError
+from engine.errors import ConfigError, FieldError, InvalidInput, QingliuError
 from engine.handlers import Actor
 from handlers import reference as ref
 from handlers.ledger import (
@@ -320,6 +320,8 @@ def import_file(
                             result.added += 1
                         else:
                             result.updated += 1
+                except ConfigError:
+                    raise  # not the row's fault: stop, nothing written
                 except QingliuError as exc:
                     result.errors.extend(_row_errors(source, row, exc))
             if result.errors and not partial:
