@@ -13,10 +13,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from engine.api import problems, routes_cases, routes_workflows
+from engine.api.deps import reject_unknown_query
 from engine.errors import QingliuError
 from engine.runtime import Engine
 
@@ -65,6 +66,7 @@ def create_app(engine: Engine, handlers: str | None = None) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        dependencies=[Depends(reject_unknown_query)],
     )
     app.state.engine = engine
     problems.install(app)

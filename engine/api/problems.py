@@ -28,6 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from engine.errors import (
     CaseNotFound,
@@ -245,6 +246,16 @@ _HTTP_KINDS = {
 }
 
 
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """Every method some route offers at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Register the exception handlers that make every error a problem document."""
 
@@ -266,8 +277,11 @@ def install(app: FastAPI) -> None:
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         kind, title = _HTTP_KINDS.get(exc.status_code, ("http-error", "HTTP error"))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(app, request))
         return problem_response(
-            exc.status_code, kind, title, str(exc.detail), request.url.path, exc.headers
+            exc.status_code, kind, title, str(exc.detail), request.url.path, headers
         )
 
     app.add_exception_handler(QingliuError, on_engine_error)
