@@ -70,8 +70,8 @@ def _sweeper() -> Callable[..., Callable[[], None]] | None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--no-scheduler", is_flag=True, help="do not run the timer sweep in this process")
-@click.option("--sweep-seconds", default=30.0, show_default=True, type=click.FloatRange(0.1))
-def serve(host: str, port: int, no_scheduler: bool, sweep_seconds: float) -> None:
+@click.option("--sweep-seconds", default=30, show_default=True, type=click.IntRange(1))
+def serve(host: str, port: int, no_scheduler: bool, sweep_seconds: int) -> None:
     """Load the configured workflows folder and serve the HTTP API (docs at /docs)."""
     import uvicorn
 
