@@ -4,7 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export QINGLIU_CONFIG ?= config
 
-.PHONY: install run test lint typecheck pytest clean
+.PHONY: install run test test-postgres lint typecheck pytest clean
+
+# Tests marked `postgres` need a server: they run only when QINGLIU_TEST_DATABASE names one.
+PYTEST_MARK := $(if $(filter postgresql%,$(QINGLIU_TEST_DATABASE)),,-m "not postgres")
 
 $(BIN)/qingliu: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -28,7 +31,13 @@ typecheck:
 	$(BIN)/mypy
 
 pytest:
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_MARK) $(PYTEST_ARGS)
+
+# The whole suite on PostgreSQL: the server in QINGLIU_TEST_DATABASE, or else the one that
+# `.ci/postgres.sh start` runs (see docs/postgresql.md).
+test-postgres: install
+	@url="$${QINGLIU_TEST_DATABASE:-$$(.ci/postgres.sh url)}" && \
+		QINGLIU_TEST_DATABASE="$$url" $(BIN)/pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -15,6 +15,7 @@ import click
 
 from engine.api import commands as api_commands
 from engine.catalog import Catalog
+from engine.db_cli import db
 from engine.errors import (
     ConfigError,
     Conflict,
@@ -239,6 +240,9 @@ def _add_time_commands() -> None:
 
 
 _add_time_commands()
+
+
+cli.add_command(db)
 
 
 def _add_domain_commands() -> None:

@@ -28,6 +28,7 @@ from engine.clock import Clock
 from engine.errors import ConfigError
 from engine.handlers import Registry
 from engine.runtime import Engine, Scope
+from engine.store import migrate
 from engine.store.repository import Store
 from engine.time.calendar import WorkingCalendar
 
@@ -118,18 +119,17 @@ def _calendar(folder: Path) -> WorkingCalendar:
         raise ConfigError(str(exc)) from exc
 
 
-def _ensure_sqlite_folder(url: str) -> None:
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and ":memory:" not in url:
-        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
-
-
 def build_engine(settings: Settings | None = None, clock: Clock | None = None) -> Engine:
-    """An engine on the configured database, created on first use."""
+    """An engine on the configured database. A new embedded SQLite database is created on
+    first use; any other database must be at the schema head (`qingliu db upgrade`)."""
     settings = settings or load_settings()
-    _ensure_sqlite_folder(settings.database_url)
+    migrate.ensure_folder(settings.database_url)
     store = Store(settings.database_url)
-    store.create_schema()
+    try:
+        migrate.check(store, create=store.dialect == "sqlite")
+    except BaseException:
+        store.dispose()
+        raise
     return Engine(
         store,
         load_registry(settings.handlers),

@@ -16,6 +16,7 @@ from engine.clock import FakeClock
 from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.settings import Settings, build_engine, load_settings
+from tests import backends
 
 ROOT = Path(__file__).resolve().parent.parent
 START = datetime(2024, 3, 1, 1, 0, tzinfo=UTC)  # a Friday, 09:00 in Shanghai
@@ -26,9 +27,44 @@ def clock() -> FakeClock:
     return FakeClock(START)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    server = backends.postgres_server()
+    problem = server and backends.server_problem(server)
+    if problem:
+        pytest.exit(problem, returncode=3)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres") and backends.postgres_server() is None:
+        pytest.fail(
+            f"{item.nodeid} needs PostgreSQL: run it with {backends.ENV}=postgresql+psycopg://... "
+            "(`make test-postgres` starts one through .ci/postgres.sh), or deselect it with "
+            "-m 'not postgres'",
+            pytrace=False,
+        )
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'qingliu.db'}"
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A new database: a SQLite file created on first use, or on PostgreSQL a new schema
+    already at the schema head (see tests/backends.py)."""
+    server = backends.postgres_server()
+    if server is None:
+        yield f"sqlite:///{tmp_path / 'qingliu.db'}"
+        return
+    with backends.fresh_schema(server) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all (not even the schema revision table)."""
+    server = backends.postgres_server()
+    if server is None:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    with backends.fresh_schema(server, upgraded=False) as url:
+        yield url
 
 
 @pytest.fixture

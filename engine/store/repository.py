@@ -34,7 +34,6 @@ from engine.store.tables import (
     definitions,
     events,
     idempotency_keys,
-    metadata,
     subjects,
     timers,
 )
@@ -200,7 +199,10 @@ class Store:
         return self.engine.dialect.name
 
     def create_schema(self) -> None:
-        metadata.create_all(self.engine)
+        """Create or upgrade the tables through the schema revisions (``qingliu db upgrade``)."""
+        from engine.store.migrate import upgrade  # migrate builds on this module
+
+        upgrade(self)
 
     def dispose(self) -> None:
         self.engine.dispose()
