@@ -33,12 +33,23 @@ for _authority in AUTHORITY_ROLE:
     registry.action(f"assign_{_authority}")(_assign(_authority))
 
 
+# City and county approval bureaus share a role; the level of the actor's jurisdiction tells
+# them apart (an actor without a jurisdiction is not narrowed).
+AUTHORITY_LEVELS = {"city": ("city",), "county": ref.COUNTY_LEVELS}
+
+
 @registry.guard("actor_is_authority")
 def actor_is_authority(ctx: Context) -> bool:
     """Only the authority the application was routed to reviews and decides it."""
     if ctx.actor.role in (ADMIN, SYSTEM):
         return True
-    return ctx.actor.role == AUTHORITY_ROLE.get(str(ctx.data.get("authority")))
+    authority = str(ctx.data.get("authority"))
+    if ctx.actor.role != AUTHORITY_ROLE.get(authority):
+        return False
+    levels = AUTHORITY_LEVELS.get(authority)
+    if levels is None or ctx.actor.jurisdiction is None:
+        return True
+    return ref.level_of(ctx.reference, ctx.actor.jurisdiction) in levels
 
 
 @registry.guard("needs_approval")

@@ -84,6 +84,20 @@ def test_only_the_routed_authority_decides(flows: Engine) -> None:
     assert view.data["published_at"] == "2024-03-01T01:00:00+00:00"
 
 
+def test_city_and_county_bureaus_decide_their_own_level(flows: Engine) -> None:
+    county_bureau = Actor("东阿县行政审批服务局", "approval_bureau", "donge")
+    city_level = _apply(flows, eia_level="city")
+    flows.fire(city_level, "accept", county_bureau)  # any window may accept
+    with pytest.raises(GuardFailed, match="actor_is_authority"):
+        flows.fire(city_level, "approve", county_bureau, {})
+    assert flows.fire(city_level, "approve", CITY_APPROVAL, {}).state == "approved"
+    county_level = _apply(flows, "371524-0104", eia_level="county")
+    flows.fire(county_level, "accept", county_bureau)
+    with pytest.raises(GuardFailed, match="actor_is_authority"):
+        flows.fire(county_level, "reject", CITY_APPROVAL, {"reason": "x"})
+    assert flows.fire(county_level, "approve", county_bureau, {}).state == "approved"
+
+
 def test_where_the_zone_misses_its_target_only_urban_wwtp_outfalls_pass(flows: Engine) -> None:
     factory = _apply(flows, zone_meets_target=False)
     flows.fire(factory, "accept", CITY_APPROVAL)
