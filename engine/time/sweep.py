@@ -156,8 +156,12 @@ def _sweep_one(
     except (_Skip, QingliuError) as exc:
         reason = str(exc)
     except Exception as exc:  # a bug must not stop the other timers
-        log.exception("sweep: timer %s failed", claimed[:1])
+        if not claimed:
+            raise  # not about one timer: the due timers cannot even be read
+        log.exception("sweep: timer %s failed", claimed[0].id)
         reason = f"{type(exc).__name__}: {exc}"
+    if not claimed:
+        raise RuntimeError(f"sweep: cannot read due timers: {reason}")
     return _skip(engine, claimed[0], now, late_after, reason)
 
 

@@ -19,7 +19,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from engine.clock import FakeClock
 from engine.handlers import Actor
+from engine.runtime import Engine
 from engine.settings import Settings
+from engine.store.repository import Store
 from engine.time.scheduler import (
     JOB_ID,
     build_scheduler,
@@ -134,13 +136,13 @@ def test_the_scheduled_job_sweeps_and_reports(settings: Settings, clock: FakeClo
 def test_a_failing_sweep_is_logged_not_raised(
     tmp_path: Path, settings: Settings, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    engine = timer_engine(settings, clock)
-    engine.store.dispose()
-    (tmp_path / "qingliu.db").unlink()
-    (tmp_path / "qingliu.db").mkdir()  # the database file is now a folder: every query fails
+    working = timer_engine(settings, clock)
+    unreachable = Store(f"sqlite:///{tmp_path / 'no-such-folder' / 'q.db'}")
+    engine = Engine(unreachable, working.catalog.registry, clock=clock)
     with caplog.at_level(logging.ERROR):
         assert run_sweep(engine) is None
     assert "scheduled sweep failed" in caplog.text
+    unreachable.dispose()
 
 
 def test_background_sweeper_starts_and_stops(settings: Settings, clock: FakeClock) -> None:
