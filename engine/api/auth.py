@@ -40,12 +40,12 @@ def current_token(
     return token
 
 
-def current_actor(token: Annotated[TokenRow, Depends(current_token)]) -> Actor:
+async def current_actor(token: Annotated[TokenRow, Depends(current_token)]) -> Actor:
     """Who is calling: the token's name, role and jurisdiction (recorded in the history)."""
     return token_actor(token)
 
 
-def require_admin(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+async def require_admin(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
     if actor.role != ADMIN:
         raise ApiProblem(
             403,

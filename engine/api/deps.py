@@ -13,8 +13,9 @@ from engine.runtime import Engine
 __all__ = ["get_engine", "reject_unknown_query"]
 
 
-def get_engine(request: Request) -> Engine:
-    """The engine the app was created with (``create_app(engine)``)."""
+async def get_engine(request: Request) -> Engine:
+    """The engine the app was created with (``create_app(engine)``). The cheap dependencies
+    are ``async`` so they run on the event loop, not through the thread pool."""
     engine: Engine = request.app.state.engine
     return engine
 
@@ -26,7 +27,7 @@ def _query_names(dependant: Any) -> set[str]:
     return names
 
 
-def reject_unknown_query(request: Request) -> None:
+async def reject_unknown_query(request: Request) -> None:
     """A misspelt filter (``?stat=open``) is a 422, not a silently unfiltered answer."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):

@@ -1,0 +1,153 @@
+"""The HTTP API under load: transitions per second, p50 and p99, with 1 and 8 clients.
+
+The server is a real ``qingliu serve`` (no timer sweep) in its own process on 127.0.0.1, on a
+fresh SQLite file; this process is the load. Each client fires the internal ``comment``
+transition of the API test workflow on a case of its own (a full transition: compare-and-set on
+the case, a hash-chained history row, one transaction), over a keep-alive connection. Bounded
+in count and in time::
+
+    .venv/bin/python bench/http_bench.py [--requests 400] [--seconds 20] [--port 8799]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+ROOT = Path(__file__).resolve().parent.parent
+QINGLIU = str(Path(sys.executable).with_name("qingliu"))
+FIXTURE = ROOT / "tests" / "fixtures" / "api" / "permit.yaml"
+
+
+def _run(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([QINGLIU, *args], env=env, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def _start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [QINGLIU, "serve", "--no-scheduler", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx2.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
+            return server
+        except httpx2.TransportError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the server did not start")
+
+
+def _open_cases(base: str, headers: dict[str, str], count: int, tag: str) -> list[int]:
+    ids = []
+    with httpx2.Client(base_url=base, headers=headers) as client:
+        for n in range(count):
+            body = {
+                "workflow": "api_permit",
+                "data": {"county": "chiping", "outfall_code": f"{tag}-{n}"},
+            }
+            response = client.post("/api/v1/cases", json=body)
+            response.raise_for_status()
+            ids.append(response.json()["id"])
+    return ids
+
+
+def _client(
+    base: str,
+    headers: dict[str, str],
+    case_id: int,
+    count: int,
+    stop_at: float,
+    latencies: list[float],
+    failures: list[int],
+) -> None:
+    with httpx2.Client(base_url=base, headers=headers, timeout=30) as client:
+        for n in range(count):
+            if time.monotonic() > stop_at:
+                return
+            body = {"trigger": "comment", "payload": {"note": f"load {n}"}}
+            started = time.perf_counter()
+            response = client.post(f"/api/v1/cases/{case_id}/transitions", json=body)
+            latencies.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                failures.append(response.status_code)
+
+
+def _round(base: str, headers: dict[str, str], clients: int, total: int, seconds: float) -> Any:
+    cases = _open_cases(base, headers, clients, f"B{clients}")
+    latencies: list[float] = []
+    failures: list[int] = []
+    stop_at = time.monotonic() + seconds
+    threads = [
+        threading.Thread(
+            target=_client,
+            args=(base, headers, case_id, total // clients, stop_at, latencies, failures),
+        )
+        for case_id in cases
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return {
+        "clients": clients,
+        "transitions": len(latencies),
+        "failed": len(failures),
+        "per_second": len(latencies) / elapsed,
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": p99 * 1000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=400, help="transitions per round")
+    parser.add_argument("--seconds", type=float, default=20.0, help="time limit per round")
+    parser.add_argument("--port", type=int, default=8799)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        env = {
+            **os.environ,
+            "QINGLIU_DATABASE_URL": f"sqlite:///{Path(folder) / 'bench.db'}",
+            "QINGLIU_CONFIG": str(ROOT / "config"),
+        }
+        _run(env, "load", str(FIXTURE))
+        token = _run(env, "token", "create", "--name", "bench", "--role", "eeb_city")
+        headers = {"Authorization": f"Bearer {token}"}
+        server = _start_server(env, args.port)
+        base = f"http://127.0.0.1:{args.port}"
+        try:
+            rows = [_round(base, headers, n, args.requests, args.seconds) for n in (1, 8)]
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    print("clients  transitions  failed  transitions/s  p50 ms  p99 ms")
+    for row in rows:
+        print(
+            f"{row['clients']:>7}  {row['transitions']:>11}  {row['failed']:>6}  "
+            f"{row['per_second']:>13.1f}  {row['p50_ms']:>6.1f}  {row['p99_ms']:>6.1f}"
+        )
+    ratio = rows[1]["per_second"] / rows[0]["per_second"]
+    print(f"throughput 8 clients / 1 client: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
