@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 
 import click
 
@@ -75,14 +76,21 @@ def scheduler(interval: int) -> None:
         options = job_options(interval)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--interval") from exc
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("engine.time").setLevel(logging.INFO)
     click.echo(
         f"sweeping every {interval}s (coalesce={options['coalesce']}, "
         f"max_instances={options['max_instances']}, "
         f"misfire_grace_time={options['misfire_grace_time']}s); Ctrl-C stops",
         err=True,
     )
-    run_scheduler(build_engine(load_settings()), interval, on_result=_print_sweep_if_any)
+    engine = build_engine(load_settings())
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `kill`, systemd and docker stop
+    run_scheduler(engine, interval, on_result=_print_sweep_if_any)
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _print_sweep_if_any(result: SweepResult) -> None:
