@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from fastapi import Request
 from fastapi.routing import APIRoute
@@ -20,27 +20,45 @@ async def get_engine(request: Request) -> Engine:
     return engine
 
 
-def _query_names(dependant: Any) -> set[str]:
-    names = {field.alias for field in dependant.query_params}
+def _query_fields(dependant: Any) -> dict[str, Any]:
+    fields = {field.alias: field for field in dependant.query_params}
     for sub in dependant.dependencies:
-        names |= _query_names(sub)
-    return names
+        fields.update(_query_fields(sub))
+    return fields
+
+
+def _takes_many(field: Any) -> bool:
+    annotation = field.field_info.annotation
+    kinds = [annotation, *get_args(annotation)]
+    return any(get_origin(kind) in (list, set, tuple, frozenset) for kind in kinds)
+
+
+def _query_problems(request: Request, fields: dict[str, Any]) -> list[tuple[str, str]]:
+    problems = []
+    for name in sorted(set(request.query_params)):
+        field = fields.get(name)
+        if field is None:
+            problems.append((name, "unknown query parameter"))
+        elif len(request.query_params.getlist(name)) > 1 and not _takes_many(field):
+            problems.append((name, "given more than once"))
+    return problems
 
 
 async def reject_unknown_query(request: Request) -> None:
-    """A misspelt filter (``?stat=open``) is a 422, not a silently unfiltered answer."""
+    """A misspelt filter (``?stat=open``) or a repeated one (``?state=a&state=b``) is a 422,
+    not a silently unfiltered or half-filtered answer."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    unknown = sorted(set(request.query_params) - _query_names(route.dependant))
-    if unknown:
+    problems = _query_problems(request, _query_fields(route.dependant))
+    if problems:
         raise ApiProblem(
             422,
             "invalid-request",
             "The request breaks the API schema",
-            f"unknown query parameter(s): {', '.join(unknown)}",
+            "; ".join(f"query parameter {name!r}: {message}" for name, message in problems),
             errors=[
-                {"in": "query", "json_path": f"$.{name}", "message": "unknown query parameter"}
-                for name in unknown
+                {"in": "query", "json_path": f"$.{name}", "message": message}
+                for name, message in problems
             ],
         )

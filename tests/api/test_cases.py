@@ -288,3 +288,12 @@ def test_pages_cover_every_case_once_in_a_stable_order(
     assert pages == 3
     last = client.get(f"/api/v1/cases?limit=7&after={made[-1]}", headers=tokens["city"]).json()
     assert last == {"items": [], "next": None}
+
+
+def test_unknown_or_repeated_query_parameters_are_422(client: TestClient, tokens: Tokens) -> None:
+    misspelt = client.get("/api/v1/cases?stat=reviewing", headers=tokens["city"])
+    errors = problem(misspelt, 422, "invalid-request")["errors"]
+    assert errors == [{"in": "query", "json_path": "$.stat", "message": "unknown query parameter"}]
+    twice = client.get("/api/v1/cases?state=a&state=b", headers=tokens["city"])
+    errors = problem(twice, 422, "invalid-request")["errors"]
+    assert errors == [{"in": "query", "json_path": "$.state", "message": "given more than once"}]
