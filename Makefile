@@ -18,8 +18,9 @@ $(BIN)/qingliu: pyproject.toml
 install: $(BIN)/qingliu
 
 run: install
-	$(BIN)/qingliu load workflows/
 	$(BIN)/qingliu validate workflows/
+	$(BIN)/qingliu load workflows/
+	$(BIN)/qingliu serve $(SERVE_ARGS)
 
 test: install lint typecheck pytest
 
