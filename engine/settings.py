@@ -101,6 +101,21 @@ def load_registry(module_name: str) -> Registry:
     return registry
 
 
+def check_reference(settings: Settings) -> None:
+    """Reference data is validated on load: the handlers module may offer
+    ``check_reference(reference) -> list[str]`` (one problem per line, naming file and key)."""
+    module = importlib.import_module(settings.handlers)
+    check = getattr(module, "check_reference", None)
+    problems = list(check(settings.reference)) if check is not None else []
+    if problems:
+        folder = settings.config_dir / "reference"
+        lines = "\n  ".join(problems)
+        raise ConfigError(
+            f"{folder} has {len(problems)} problem(s) (QINGLIU_CONFIG names the config folder):"
+            f"\n  {lines}"
+        )
+
+
 def _scope(reference: dict[str, Any]) -> Scope:
     listing = (reference.get("jurisdictions") or {}).get("jurisdictions") or []
     try:
@@ -123,6 +138,8 @@ def build_engine(settings: Settings | None = None, clock: Clock | None = None) -
     """An engine on the configured database. A new embedded SQLite database is created on
     first use; any other database must be at the schema head (`qingliu db upgrade`)."""
     settings = settings or load_settings()
+    registry = load_registry(settings.handlers)
+    check_reference(settings)
     migrate.ensure_folder(settings.database_url)
     store = Store(settings.database_url)
     try:
@@ -132,7 +149,7 @@ def build_engine(settings: Settings | None = None, clock: Clock | None = None) -
         raise
     return Engine(
         store,
-        load_registry(settings.handlers),
+        registry,
         clock=clock,
         calendar=_calendar(settings.config_dir),
         scope=_scope(settings.reference),

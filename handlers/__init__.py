@@ -6,6 +6,7 @@ registration by import side effect). ``config/settings.yaml`` names this module.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from engine.handlers import Registry
@@ -21,6 +22,7 @@ from handlers import (
     sampling,
     sampling_cli,
 )
+from handlers import reference as reference_data
 
 
 def build_registry() -> Registry:
@@ -34,6 +36,11 @@ def build_registry() -> Registry:
         retained_list.registry,
         sampling.registry,
     )
+
+
+def check_reference(reference: Mapping[str, Any]) -> list[str]:
+    """Problems in config/reference/*.yaml; the engine refuses to start while there are any."""
+    return reference_data.check_reference(reference)
 
 
 def cli_commands() -> list[Any]:

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.settings import load_settings
+from engine.errors import ConfigError
+from engine.settings import Settings, build_engine, load_settings
 from handlers import reference as ref
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,6 +121,21 @@ def test_each_problem_is_named_by_file_and_key(shipped: dict[str, Any]) -> None:
         "sampling.yaml: spot_check.city_ratio: must be a number in (0, 1]",
         "sampling.yaml: spot_check.focus_sub_types[3]: unknown 'mine'",
     ]
+
+
+def test_the_engine_refuses_to_start_on_broken_reference_data(
+    settings: Settings, shipped: dict[str, Any]
+) -> None:
+    broken = Settings(
+        config_dir=settings.config_dir,
+        database_url=settings.database_url,
+        handlers=settings.handlers,
+        workflows=settings.workflows,
+        reference=_broken(shipped),
+    )
+    with pytest.raises(ConfigError, match=r"has 8 problem\(s\)") as caught:
+        build_engine(broken)
+    assert "rivers.yaml: rivers[0].basin: unknown basin 'yangtze'" in str(caught.value)
 
 
 def test_a_missing_file_is_named() -> None:
