@@ -8,7 +8,7 @@ from that record. ``refer_findings`` sends every failed outfall back to rectific
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine.handlers import Context, Registry
@@ -106,7 +106,7 @@ def draw_spot_check(ctx: Context) -> None:
     }
 
 
-def _check_sample_covered(data: Mapping[str, Any], results: list[Mapping[str, Any]]) -> None:
+def _check_sample_covered(data: Mapping[str, Any], results: Sequence[Mapping[str, Any]]) -> None:
     drawn = {t["outfall_code"] for t in (data.get("spot_check") or {}).get("targets", [])}
     reported = {str(r["outfall_code"]) for r in results}
     extra, missing = sorted(reported - drawn), sorted(drawn - reported)
