@@ -453,4 +453,8 @@ class Engine:
         available = None
         if actor is not None:
             available = wf.available(row.state, row.data, actor.role) if row.is_open else []
-        return CaseView(row, state.title, state.final, tx.live_timers(row.id), available)
+        # Every timer row of a case comes from its definition's timers or deadlines: a
+        # definition without either has none to read.
+        d = wf.definition
+        live = tx.live_timers(row.id) if d.timers or d.deadlines else []
+        return CaseView(row, state.title, state.final, live, available)

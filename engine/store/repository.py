@@ -18,6 +18,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Select,
+    bindparam,
     create_engine,
     event,
     func,
@@ -220,6 +221,37 @@ class Store:
             yield Tx(conn)
 
 
+# Hot-path statements, built once: values travel as parameters, so each call skips building
+# and cache-keying a new statement (SQLAlchemy still compiles each once per dialect).
+_GET_CASE = select(cases).where(cases.c.id == bindparam("_case_id"))
+_INSERT_CASE = insert(cases)
+_UPDATE_CASE = update(cases).where(
+    cases.c.id == bindparam("_case_id"), cases.c.version == bindparam("_expected_version")
+)
+_INSERT_EVENT = insert(events)
+_DEFINITION_BY_ID = select(definitions).where(definitions.c.id == bindparam("_id"))
+_LATEST_DEFINITION = (
+    select(definitions)
+    .where(definitions.c.name == bindparam("_name"))
+    .order_by(definitions.c.version.desc())
+    .limit(1)
+)
+_CANCEL_STATE_TIMERS = (
+    update(timers)
+    .where(
+        timers.c.case_id == bindparam("_case_id"),
+        timers.c.status == "pending",
+        timers.c.state == bindparam("_state"),
+    )
+    .values(status="cancelled")
+)
+_LIVE_TIMERS = (
+    select(timers)
+    .where(timers.c.case_id == bindparam("_case_id"), timers.c.status.in_(LIVE_TIMER))
+    .order_by(timers.c.due_at, timers.c.id)
+)
+
+
 class Tx:
     """The storage contract, bound to one open transaction."""
 
@@ -229,12 +261,7 @@ class Tx:
     # -- definitions --------------------------------------------------------------------------
 
     def latest_definition(self, name: str) -> DefinitionRow | None:
-        row = self.conn.execute(
-            select(definitions)
-            .where(definitions.c.name == name)
-            .order_by(definitions.c.version.desc())
-            .limit(1)
-        ).first()
+        row = self.conn.execute(_LATEST_DEFINITION, {"_name": name}).first()
         return DefinitionRow(**row._mapping) if row else None
 
     def definition(self, name: str, version: int) -> DefinitionRow | None:
@@ -244,9 +271,7 @@ class Tx:
         return DefinitionRow(**row._mapping) if row else None
 
     def definition_by_id(self, definition_id: int) -> DefinitionRow | None:
-        row = self.conn.execute(
-            select(definitions).where(definitions.c.id == definition_id)
-        ).first()
+        row = self.conn.execute(_DEFINITION_BY_ID, {"_id": definition_id}).first()
         return DefinitionRow(**row._mapping) if row else None
 
     def latest_definitions(self) -> list[DefinitionRow]:
@@ -284,7 +309,7 @@ class Tx:
 
     def insert_case(self, values: Mapping[str, Any]) -> int:
         """Insert a case; ``None`` id back means the open-subject business key was taken."""
-        result = self.conn.execute(insert(cases).values(**values))
+        result = self.conn.execute(_INSERT_CASE, dict(values))
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def try_insert_case(self, values: Mapping[str, Any]) -> int | None:
@@ -298,7 +323,7 @@ class Tx:
         return case_id
 
     def get_case(self, case_id: int) -> CaseRow | None:
-        row = self.conn.execute(select(cases).where(cases.c.id == case_id)).first()
+        row = self.conn.execute(_GET_CASE, {"_case_id": case_id}).first()
         return CaseRow(**row._mapping) if row else None
 
     def open_case_for_subject(self, workflow: str, subject: str) -> int | None:
@@ -310,11 +335,8 @@ class Tx:
 
     def update_case(self, case_id: int, expected_version: int, values: Mapping[str, Any]) -> bool:
         """Compare-and-set on the version counter; False when another writer got there first."""
-        result = self.conn.execute(
-            update(cases)
-            .where(cases.c.id == case_id, cases.c.version == expected_version)
-            .values(**values)
-        )
+        params = {**values, "_case_id": case_id, "_expected_version": expected_version}
+        result = self.conn.execute(_UPDATE_CASE, params)
         return result.rowcount == 1
 
     def list_cases(
@@ -360,7 +382,7 @@ class Tx:
     # -- events -------------------------------------------------------------------------------
 
     def append_event(self, values: Mapping[str, Any]) -> None:
-        self.conn.execute(insert(events).values(**values))
+        self.conn.execute(_INSERT_EVENT, dict(values))
 
     def events(self, case_id: int) -> list[EventRow]:
         rows = self.conn.execute(
@@ -375,15 +397,7 @@ class Tx:
             self.conn.execute(insert(timers), [dict(r) for r in rows])
 
     def cancel_state_timers(self, case_id: int, state: str) -> int:
-        result = self.conn.execute(
-            update(timers)
-            .where(
-                timers.c.case_id == case_id,
-                timers.c.status == "pending",
-                timers.c.state == state,
-            )
-            .values(status="cancelled")
-        )
+        result = self.conn.execute(_CANCEL_STATE_TIMERS, {"_case_id": case_id, "_state": state})
         return int(result.rowcount)
 
     def next_due_timer(self, now: datetime, skip: Sequence[int] = ()) -> TimerRow | None:
@@ -418,11 +432,7 @@ class Tx:
 
     def live_timers(self, case_id: int) -> list[TimerRow]:
         """Pending and paused timers of a case, in due order."""
-        rows = self.conn.execute(
-            select(timers)
-            .where(timers.c.case_id == case_id, timers.c.status.in_(LIVE_TIMER))
-            .order_by(timers.c.due_at, timers.c.id)
-        )
+        rows = self.conn.execute(_LIVE_TIMERS, {"_case_id": case_id})
         return [TimerRow(**r._mapping) for r in rows]
 
     def case_timers(self, case_id: int) -> list[TimerRow]:

@@ -235,7 +235,8 @@ class Arming:
         now: datetime,
     ) -> Armed:
         """Leave ``source`` and enter ``dest`` (not for internal transitions)."""
-        tx.cancel_state_timers(case_id, source)
+        if definition.timers.get(source):  # rows with a state come only from its timers
+            tx.cancel_state_timers(case_id, source)
         rows = self.state_rows(definition, case_id, dest, data, base, now)
         armed = Armed()
         for d in definition.deadlines:
