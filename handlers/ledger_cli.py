@@ -12,7 +12,7 @@ import click
 
 from engine.cli import actor_options
 from engine.handlers import Actor
-from engine.settings import build_engine, load_settings
+from engine.settings import Settings, build_engine, load_settings
 from handlers import ledger_io, reports
 from handlers.idcard import write_card
 from handlers.ledger import LIST_FILTERS, Ledger
@@ -21,8 +21,11 @@ from handlers.tabular import format_table, table_format, write_table
 __all__ = ["commands"]
 
 
-def _ledger() -> Ledger:
-    return Ledger(build_engine(load_settings()))
+def _ledger(settings: Settings | None = None) -> Ledger:
+    """The ledger on the configured database, closed when the command ends."""
+    engine = build_engine(settings or load_settings())
+    click.get_current_context().call_on_close(engine.store.dispose)
+    return Ledger(engine)
 
 
 def _echo_json(value: Any) -> None:
@@ -120,7 +123,7 @@ def outfall_card(code: str, out_dir: str, actor: Actor) -> None:
     """Write CODE.png and CODE.svg (QR code of the record's address) and CODE.html (the
     one-page record with its history) into --out."""
     settings = load_settings()
-    ledger = Ledger(build_engine(settings))
+    ledger = _ledger(settings)
     paths = write_card(ledger, code, out_dir, settings.public_base_url, actor)
     for path in paths.values():
         click.echo(str(path))
