@@ -23,13 +23,16 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    literal_column,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
 from engine.store.tables import (
+    UTCDateTime,
     api_tokens,
     cases,
     definitions,
@@ -128,16 +131,6 @@ LIVE_TIMER = ("pending", "paused")
 
 
 @dataclass(frozen=True)
-class SubjectRow:
-    kind: str
-    key: str
-    jurisdiction: str | None
-    data: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
 class TokenRow:
     id: int
     name: str
@@ -157,6 +150,16 @@ class IdempotencyRow:
     status: int
     body: Any
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class SubjectRow:
+    kind: str
+    key: str
+    jurisdiction: str | None
+    data: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
 
 
 def _json_serializer(value: Any) -> str:
@@ -411,9 +414,7 @@ class Tx:
         if skip:
             query = query.where(timers.c.id.not_in(list(skip)))
         row = self.conn.execute(
-            query.order_by(timers.c.due_at, timers.c.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
+            query.order_by(timers.c.due_at, timers.c.id).limit(1).with_for_update(skip_locked=True)
         ).first()
         return TimerRow(**row._mapping) if row else None
 
@@ -463,16 +464,40 @@ class Tx:
         ).first()
         return found is not None
 
-    def provisional_timers(
-        self, due_before: datetime | None = None, limit: int = 10_000
-    ) -> list[TimerRow]:
-        """Live timers whose due time was computed on a provisional calendar year (those due
-        before ``due_before`` only, if given: the ones a newly covered year can settle)."""
+    def provisional_timers(self, limit: int = 10_000) -> list[TimerRow]:
+        """Live (pending or paused) timers whose due time is provisional (``calendar check``)."""
         query = select(timers).where(timers.c.provisional, timers.c.status.in_(LIVE_TIMER))
-        if due_before is not None:
-            query = query.where(timers.c.due_at < due_before)
         rows = self.conn.execute(query.order_by(timers.c.due_at, timers.c.id).limit(limit))
         return [TimerRow(**r._mapping) for r in rows]
+
+    def settleable_timers(self, due_before: datetime, limit: int = 10_000) -> list[TimerRow]:
+        """Pending provisional timers due before ``due_before``: the ones a newly covered year
+        can settle. Read through the partial index ``ix_timers_provisional`` only, so the cost
+        follows the provisional rows, not the table (SQLite without statistics would rather
+        walk ``ix_timers_status_due`` over every pending row, hence ``INDEXED BY``)."""
+        if self.conn.dialect.name == "sqlite":
+            query: Any = (
+                text(
+                    "SELECT * FROM timers INDEXED BY ix_timers_provisional "
+                    "WHERE provisional = 1 AND status = 'pending' AND due_at < :before "
+                    "ORDER BY due_at, id LIMIT :limit"
+                )
+                .bindparams(bindparam("before", due_before, type_=UTCDateTime()))
+                .bindparams(limit=limit)
+                .columns(*timers.columns)
+            )
+        else:
+            query = (
+                select(timers)
+                .where(
+                    timers.c.provisional,
+                    timers.c.status == literal_column("'pending'"),
+                    timers.c.due_at < due_before,
+                )
+                .order_by(timers.c.due_at, timers.c.id)
+                .limit(limit)
+            )
+        return [TimerRow(**r._mapping) for r in self.conn.execute(query)]
 
     def pending_timers(self, case_id: int) -> list[TimerRow]:
         rows = self.conn.execute(

@@ -168,8 +168,8 @@ timers = Table(
     Index(
         "ix_timers_provisional",
         "due_at",
-        sqlite_where=text("provisional"),
-        postgresql_where=text("provisional"),
+        sqlite_where=text("provisional = 1 AND status = 'pending'"),
+        postgresql_where=text("provisional AND status = 'pending'"),
     ),
 )
 
@@ -183,7 +183,6 @@ subjects = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
-
 
 # HTTP API bearer tokens: only the SHA-256 of a token is stored.
 api_tokens = Table(

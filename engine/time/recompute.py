@@ -84,7 +84,7 @@ def _settle(engine: Engine, timer: TimerRow) -> Recomputed | None:
 def recompute_provisional(engine: Engine) -> list[Recomputed]:
     """Settle every provisional pending timer whose years the calendar now covers."""
     with engine.store.read() as tx:
-        candidates = tx.provisional_timers(due_before=horizon(engine.planner.calendar))
+        candidates = tx.settleable_timers(horizon(engine.planner.calendar))
     done = []
     for timer in candidates:
         settled = _settle(engine, timer)

@@ -8,7 +8,8 @@ For durable timers (issue 7, engine/time/): base_at + duration say what a due ti
 from, so a provisional due time (a year the working-day calendar did not cover) can be recounted
 once the calendar gains that year; remaining_seconds / remaining_working_days hold the time left
 on a paused deadline. ix_timers_pending_due (partial: pending rows only) makes the sweep's cost
-follow the due timers, not the table; ix_timers_provisional (partial) finds provisional rows.
+follow the due timers, not the table; ix_timers_provisional (partial: pending provisional rows) finds the due times a
+newly covered calendar year can settle.
 Existing rows get NULLs: they are not recomputable and none is paused.
 """
 
@@ -42,8 +43,8 @@ def upgrade() -> None:
             "ix_timers_provisional",
             ["due_at"],
             unique=False,
-            sqlite_where=sa.text("provisional"),
-            postgresql_where=sa.text("provisional"),
+            sqlite_where=sa.text("provisional = 1 AND status = 'pending'"),
+            postgresql_where=sa.text("provisional AND status = 'pending'"),
         )
 
 
@@ -51,8 +52,8 @@ def downgrade() -> None:
     with op.batch_alter_table("timers", schema=None) as batch_op:
         batch_op.drop_index(
             "ix_timers_provisional",
-            sqlite_where=sa.text("provisional"),
-            postgresql_where=sa.text("provisional"),
+            sqlite_where=sa.text("provisional = 1 AND status = 'pending'"),
+            postgresql_where=sa.text("provisional AND status = 'pending'"),
         )
         batch_op.drop_index(
             "ix_timers_pending_due",
