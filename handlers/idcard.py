@@ -20,6 +20,7 @@ from engine.handlers import Actor
 from engine.store.repository import CaseRow, EventRow
 from handlers.ledger import Ledger
 from handlers.ledger_io import COLUMNS, CellWriter
+from handlers.reports import CST
 from handlers.titles import Titles
 
 __all__ = ["Card", "SECTIONS", "qr", "record_url", "render_html", "write_card"]
@@ -56,14 +57,17 @@ class Card:
     histories: list[CaseHistory]
 
 
-def _escalations_of(ledger: Ledger, case_ids: set[int]) -> list[CaseRow]:
-    """Escalation cases (subject = the unit held to account) raised from this outfall's cases."""
+def _escalations_of(ledger: Ledger, cases: list[CaseRow]) -> list[CaseRow]:
+    """Escalation cases (subject = the unit held to account) raised from this outfall's cases:
+    opened from one of them, or named by one of them (a ladder shared by a county's cases)."""
+    ids = {c.id for c in cases}
+    named = {c.data.get("escalation_case_id") for c in cases} - {None}
     found: list[CaseRow] = []
     after = 0
     with ledger.engine.store.read() as tx:
         while True:
             batch = tx.list_cases(workflow="escalation", after_id=after, limit=500)
-            found += [c for c in batch if c.data.get("source_case_id") in case_ids]
+            found += [c for c in batch if c.data.get("source_case_id") in ids or c.id in named]
             if len(batch) < 500:
                 return found
             after = batch[-1].id
@@ -72,7 +76,7 @@ def _escalations_of(ledger: Ledger, case_ids: set[int]) -> list[CaseRow]:
 def build_card(ledger: Ledger, code: str, base_url: str, actor: Actor | None = None) -> Card:
     view = ledger.get(code, actor)
     cases = list(view.cases)
-    cases += [c for c in _escalations_of(ledger, {c.id for c in cases}) if c not in cases]
+    cases += [c for c in _escalations_of(ledger, cases) if c not in cases]
     histories = [CaseHistory(c, ledger.engine.history(c.id)) for c in cases]
     return Card(code, record_url(base_url, code), view.record, view.created_at, histories)
 
@@ -116,14 +120,15 @@ def _events_table(history: CaseHistory, titles: Titles) -> str:
     c = history.case
     rows = []
     for e in history.events:
-        what = titles.trigger(c.workflow, e.trigger, c.workflow_version) or (
+        what = titles.trigger(c.workflow, e.trigger, c.workflow_version, e.transition) or (
             "立案" if e.kind == "created" else e.kind
         )
-        move = " → ".join(
-            titles.state(c.workflow, s, c.workflow_version) for s in (e.from_state, e.to_state) if s
-        )
+        states = [s for s in (e.from_state, e.to_state) if s]
+        if len(states) == 2 and states[0] == states[1]:
+            states = states[:1]  # an internal transition: the case stayed where it was
+        move = " → ".join(titles.state(c.workflow, s, c.workflow_version) for s in states)
         rows.append(
-            f"<tr><td>{_e(e.at.strftime('%Y-%m-%d %H:%M'))}</td><td>{_e(what)}</td>"
+            f"<tr><td>{_e(e.at.astimezone(CST).strftime('%Y-%m-%d %H:%M'))}</td><td>{_e(what)}</td>"
             f"<td>{_e(move)}</td><td>{_e(e.actor)}<span class=muted> ({_e(e.role)})</span></td>"
             f"<td>{_e(_payload_text(e))}</td></tr>"
         )

@@ -35,11 +35,18 @@ class Titles:
         spec = d.states.get(state) if d else None
         return spec.title if spec else state
 
-    def trigger(self, workflow: str, trigger: str | None, version: int | None = None) -> str:
+    def trigger(
+        self,
+        workflow: str,
+        trigger: str | None,
+        version: int | None = None,
+        index: int | None = None,
+    ) -> str:
+        """The title of the transition taken (``index``, from the history), else the first
+        transition of that trigger that has one."""
         if trigger is None:
             return ""
         d = self._definition(workflow, version)
-        for t in d.transitions if d else ():
-            if t.trigger == trigger and t.title:
-                return t.title
-        return trigger
+        found = [t for t in (d.transitions if d else ()) if t.trigger == trigger and t.title]
+        exact = [t for t in found if t.index == index]
+        return (exact or found)[0].title if found else trigger

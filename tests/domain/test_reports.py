@@ -234,3 +234,20 @@ def test_report_command(
     refused = runner.invoke(report_command, ["progress", "--format", "csv"])
     assert refused.exit_code == 2
     assert "needs --out" in refused.output
+
+
+def test_the_id_card_shows_the_escalation_and_china_times(city: City) -> None:
+    from handlers.idcard import build_card, render_html
+    from handlers.titles import Titles
+
+    card = build_card(city.ledger, "371524-0001", "http://localhost:8000")
+    assert [h.case.workflow for h in card.histories] == [
+        "responsibility",
+        "rectification",
+        "escalation",
+    ]
+    page = render_html(card, city.ledger.reference, Titles(city.ledger.engine))
+    supervision = page.split("<h2>监督检查</h2>")[1]
+    assert "排污口监督管理督办" in supervision
+    assert "逾期未整改，升级为预警" in supervision
+    assert "2024-03-01 10:00" in page  # added at 10:00 China time
