@@ -122,7 +122,14 @@ class Catalog:
             return self._compiled[row.id]
 
     def latest(self, tx: Tx, name: str, version: int | None = None) -> tuple[int, CompiledWorkflow]:
+        row, compiled = self.latest_row(tx, name, version)
+        return row.id, compiled
+
+    def latest_row(
+        self, tx: Tx, name: str, version: int | None = None
+    ) -> tuple[DefinitionRow, CompiledWorkflow]:
+        """The definition row (with its version number) and its compiled machine."""
         row = tx.latest_definition(name) if version is None else tx.definition(name, version)
         if row is None:
             raise WorkflowNotFound(name, version)
-        return row.id, self.compiled(tx, row.id)
+        return row, self.compiled(tx, row.id)

@@ -39,6 +39,18 @@ from engine.views import CaseView
 __all__ = ["Engine", "Scope"]
 
 
+def _copy_data(value: Any) -> Any:
+    """A deep copy of case data: JSON's dicts, lists and scalars directly (several times faster
+    than ``copy.deepcopy``), anything else by ``copy.deepcopy``."""
+    if type(value) is dict:
+        return {k: _copy_data(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copy_data(v) for v in value]
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    return copy.deepcopy(value)
+
+
 @dataclass(frozen=True)
 class Scope:
     """Which jurisdictions an actor reaches: its own and every one beneath it."""
@@ -168,7 +180,7 @@ class Engine:
         subject: str | None,
         now: datetime,
     ) -> CaseView:
-        definition_id, wf = self.catalog.latest(tx, workflow)
+        definition, wf = self.catalog.latest_row(tx, workflow)
         d = wf.definition
         if actor.role not in (ADMIN, SYSTEM) and actor.role not in d.roles:
             raise Forbidden(f"role {actor.role!r} may not open {workflow!r} cases", role=actor.role)
@@ -180,9 +192,9 @@ class Engine:
         if not self.scope.covers(actor, jurisdiction):
             raise Forbidden(f"{actor.name} may not open cases in {jurisdiction}", role=actor.role)
         values: dict[str, Any] = {
-            "definition_id": definition_id,
+            "definition_id": definition.id,
             "workflow": d.name,
-            "workflow_version": int(tx.definition_by_id(definition_id).version),  # type: ignore[union-attr]
+            "workflow_version": definition.version,
             "state": d.initial,
             "data": data,
             "version": 0,
@@ -381,7 +393,7 @@ class Engine:
             trigger=trigger,
             source=source or "",
             dest=dest,
-            data=copy.deepcopy(row.data),
+            data=_copy_data(row.data),
             payload=payload,
             actor=actor,
             now=now,
