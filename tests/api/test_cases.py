@@ -297,3 +297,16 @@ def test_unknown_or_repeated_query_parameters_are_422(client: TestClient, tokens
     twice = client.get("/api/v1/cases?state=a&state=b", headers=tokens["city"])
     errors = problem(twice, 422, "invalid-request")["errors"]
     assert errors == [{"in": "query", "json_path": "$.state", "message": "given more than once"}]
+
+
+def test_a_condition_that_does_not_hold_is_409_guard_failed(
+    client: TestClient, tokens: Tokens, new_case: NewCase
+) -> None:
+    case = new_case()
+    body = problem(fire(client, case["id"], "fast_track", tokens["city"]), 409, "guard-failed")
+    assert body["allowed_triggers"] == ["accept", "comment"]
+    assert body["guards"] == ["when"]
+    fire(client, case["id"], "comment", tokens["city"], payload={"note": "材料齐全"})
+    now = client.get(f"/api/v1/cases/{case['id']}", headers=tokens["city"]).json()
+    assert now["available_triggers"] == ["accept", "fast_track", "comment"]
+    assert fire(client, case["id"], "fast_track", tokens["city"]).json()["state"] == "reviewing"

@@ -62,7 +62,7 @@ def test_validate_reports_line_column_and_path(client: TestClient, tokens: Token
     assert result["valid"] is False
     line = broken.splitlines().index("    dest: aproved") + 1
     error = next(e for e in result["errors"] if e["line"] == line)
-    assert error["path"] == "$.transitions[3].dest"
+    assert error["path"] == "$.transitions[4].dest"
     assert error["column"] == 11
     assert "aproved" in error["message"]
     not_text = client.post("/api/v1/workflows/validate", content=b"\xff", headers=tokens["city"])
