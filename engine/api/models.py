@@ -98,8 +98,8 @@ class TimerOut(_Open):
     name: str
     trigger: str
     state: str | None
-    due_at: str
-    status: str
+    due_at: str | None
+    status: str = Field(description="pending, or paused (a deadline waiting in a pausing state)")
 
 
 class CaseOut(_Open):
