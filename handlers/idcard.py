@@ -196,8 +196,8 @@ def write_card(
     folder.mkdir(parents=True, exist_ok=True)
     code_qr = qr(card.url)
     paths = {kind: folder / f"{code}.{kind}" for kind in ("png", "svg", "html")}
-    code_qr.save(paths["png"], kind="png", scale=8, border=4)
-    code_qr.save(paths["svg"], kind="svg", scale=8, border=4, title=code)
+    code_qr.save(str(paths["png"]), kind="png", scale=8, border=4)
+    code_qr.save(str(paths["svg"]), kind="svg", scale=8, border=4, title=code)
     paths["html"].write_text(
         render_html(card, ledger.reference, Titles(ledger.engine)), encoding="utf-8"
     )

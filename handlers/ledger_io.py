@@ -194,7 +194,7 @@ class CellReader:
         if name in self.lookup:
             text = _text(raw)
             return self.lookup[name].get(text, text)
-        parser = self.parsers.get(name, _text)
+        parser: Callable[[Any], Any] = self.parsers.get(name, _text)
         return parser(raw)
 
 
@@ -227,13 +227,13 @@ def _columns(sheet: Sheet, source: str) -> tuple[dict[int, Column], list[RowErro
     for index, title in enumerate(sheet.header):
         if not title:
             continue
-        column = names.get(title.lower())
-        if column is None:
+        named = names.get(title.lower())
+        if named is None:
             errors.append(RowError(source, 1, title, "unknown column"))
-        elif column in found.values():
-            errors.append(RowError(source, 1, title, f"column {column.header} given twice"))
+        elif named in found.values():
+            errors.append(RowError(source, 1, title, f"column {named.header} given twice"))
         else:
-            found[index] = column
+            found[index] = named
     present = {c.field for c in found.values()}
     for name in ("code", "name", "sub_type", "county", "river"):
         if name not in present:
@@ -370,7 +370,7 @@ def export_rows(ledger: Ledger, views: list[OutfallView]) -> Iterator[list[Any]]
 
 
 def export_file(
-    ledger: Ledger, path: str | Path, actor: Actor | None = None, **filters: str | None
+    ledger: Ledger, path: str | Path, actor: Actor | None = None, **filters: Any
 ) -> int:
     """Write the (filtered) ledger to .csv or .xlsx; returns the number of outfalls."""
     views = ledger.list(actor, **filters)
