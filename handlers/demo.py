@@ -72,6 +72,7 @@ class DemoResult:
     steps: int = 0
     refused: list[str] = field(default_factory=list)
     timers_fired: int = 0
+    cases: list[tuple[str, str, int]] = field(default_factory=list)  # workflow, state, count
 
 
 @dataclass(frozen=True)
@@ -279,6 +280,9 @@ def load_demo(settings: Settings | None = None, seed: int = SEED) -> DemoResult:
         for item in planned:
             _plan_outfall(story, item)
         story.play()
+        with engine.store.read() as tx:
+            counts = tx.count_cases(("workflow", "state"))
+        story.result.cases = [(str(w), str(s), n) for (w, s), n in counts]
         return story.result
     finally:
         engine.store.dispose()
@@ -301,6 +305,8 @@ def demo_command() -> None:
         f"demo city loaded: {result.outfalls} outfalls, {result.steps} steps, "
         f"{result.timers_fired} timer firings, simulated from {START.date()} to {END.date()}"
     )
+    for workflow, state, count in result.cases:
+        click.echo(f"  {workflow:<16} {state:<20} {count:>4}")
     for line in result.refused:
         click.echo(f"  refused: {line}", err=True)
     click.echo("try: qingliu ledger list | qingliu report progress | qingliu report overdue")

@@ -27,7 +27,10 @@ def test_the_demo_city_is_loaded_once(settings: Settings) -> None:
         assert {o.record["county"] for o in outfalls} == set(county_codes(engine.reference))
         assert len({o.record["sub_type"] for o in outfalls}) >= 6
         assert len({o.record["river"] for o in outfalls}) >= 5
-        states = {(c.case.workflow, c.state) for c in engine.list_cases(limit=10_000)}
+        every = engine.list_cases(limit=10_000)
+        states = {(c.case.workflow, c.state) for c in every}
+        assert sum(n for _, _, n in first.cases) == len(every)
+        assert {(w, s) for w, s, _ in first.cases} == states
         workflows = {w for w, _ in states}
         assert {"responsibility", "rectification", "escalation"} <= workflows
         assert ("rectification", "delisted") in states
