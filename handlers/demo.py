@@ -189,7 +189,9 @@ def _plan_outfall(story: _Story, item: Planned) -> None:
     else:
         party = record["name"].replace("排污口", "").rstrip("0123456789号") + "有限公司"
         story.at(traced, f"{code} traced", lambda: _identify(story, code, eeb, party))
-    _plan_rectification(story, item, traced, eeb, gov)
+    mode = _plan_rectification(story, item, traced, eeb, gov)
+    if mode != "ban":
+        _plan_setup(story, item, traced + timedelta(days=rng.randint(20, 90)), eeb)
 
 
 def _add(story: _Story, record: dict[str, Any], actor: Actor) -> None:
@@ -210,7 +212,7 @@ def _untraceable(story: _Story, code: str, gov: Actor) -> None:
 
 def _plan_rectification(
     story: _Story, item: Planned, traced: datetime, eeb: Actor, gov: Actor
-) -> None:
+) -> str:
     rng, code = story.rng, item.record["code"]
     mode = rng.choices(("regularise", "ban", "merge"), weights=(6, 3, 2))[0]
     chosen = traced + timedelta(days=rng.randint(10, 40))
@@ -229,6 +231,48 @@ def _plan_rectification(
         f"{code} de-listed",
         lambda: story.fire("rectification", code, "approve_delisting", story.city),
     )
+    return mode
+
+
+def _plan_setup(story: _Story, item: Planned, applied: datetime, eeb: Actor) -> None:
+    """Retained outfalls get their setup basis: a retroactive permit (补办) where approval is
+    required (decided by the city approval bureau), registration (登记) elsewhere."""
+    rng, record = story.rng, item.record
+    code, county, sub = record["code"], record["county"], record["sub_type"]
+    needs_approval = ref.approval_required(story.engine.reference, sub)
+    if rng.random() > (0.7 if needs_approval else 0.3):
+        return
+    data = {
+        "outfall_code": code,
+        "county": county,
+        "sub_type": sub,
+        "kind": "retroactive",
+        "eia_level": "city",
+    }
+    applicant = Actor(record["name"].replace("排污口", "") + "运营单位", "applicant", county)
+    story.at(
+        applied,
+        f"{code} applies",
+        lambda: story.engine.create_case("setup_approval", data, applicant, subject=code),
+    )
+    if not needs_approval:
+        registered = applied + timedelta(days=rng.randint(3, 10))
+        story.at(registered, f"{code} registered", lambda: _setup(story, code, "register", eeb))
+        return
+    bureau = Actor("聊城市行政审批服务局", "approval_bureau", "liaocheng")
+    accepted = applied + timedelta(days=rng.randint(2, 5))
+    story.at(accepted, f"{code} accepted", lambda: _setup(story, code, "accept", bureau))
+    number = f"聊审批排污〔{applied.year}〕{code[-3:]}号"
+    decided = accepted + timedelta(days=rng.randint(10, 25))
+    story.at(
+        decided,
+        f"{code} approved",
+        lambda: _setup(story, code, "approve", bureau, decision_number=number),
+    )
+
+
+def _setup(story: _Story, code: str, trigger: str, actor: Actor, **payload: Any) -> None:
+    story.fire("setup_approval", code, trigger, actor, **payload)
 
 
 def _choose(story: _Story, item: Planned, mode: str, eeb: Actor) -> None:

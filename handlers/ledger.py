@@ -90,6 +90,7 @@ OUTFALL_SCHEMA: dict[str, Any] = {
         "status": {"enum": list(STATUSES)},
         "rectification_status": {"enum": list(RECTIFICATION_STATUSES)},
         "setup_basis": {"enum": list(SETUP_BASES)},
+        "setup_decision": {"type": "string", "maxLength": 100},  # decision or registration no.
         "found_at": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
         # written by rectification on de-listing (销号)
         "rectification_mode": {"enum": list(RECTIFICATION_MODES)},

@@ -59,6 +59,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("status", "状态", ()),
     Column("rectification_status", "整治状态", ()),
     Column("setup_basis", "设置依据", ()),
+    Column("setup_decision", "批准文号", ("审批文号", "登记编号")),
     Column("found_at", "发现日期", ("排查日期",)),
     Column("rectification_mode", "整治方式", ()),
     Column("merged_into", "合并至", ("合并至排污口",)),
