@@ -8,9 +8,9 @@ For durable timers (issue 7, engine/time/): base_at + duration say what a due ti
 from, so a provisional due time (a year the working-day calendar did not cover) can be recounted
 once the calendar gains that year; remaining_seconds / remaining_working_days hold the time left
 on a paused deadline. ix_timers_pending_due (partial: pending rows only) makes the sweep's cost
-follow the due timers, not the table; ix_timers_provisional (partial: pending provisional rows) finds the due times a
-newly covered calendar year can settle.
-Existing rows get NULLs: they are not recomputable and none is paused.
+follow the due timers, not the table; ix_timers_provisional (partial: pending provisional rows)
+finds the due times a newly covered calendar year can settle. Existing rows get NULLs: they are
+not recomputable and none is paused.
 """
 
 from __future__ import annotations
