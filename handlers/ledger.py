@@ -13,8 +13,7 @@ Every write is one transaction through ``Engine.transaction``: a new outfall and
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -52,6 +51,8 @@ __all__ = [
     "STATUSES",
     "WRITER_ROLES",
     "check_outfall",
+    "complete",
+    "responsibility_data",
 ]
 
 KIND = "outfall"
@@ -412,14 +413,3 @@ def _open_responsibility(ops: CaseOps, record: Mapping[str, Any]) -> int:
         raise ConfigError(
             "the responsibility workflow is not published; run `qingliu load` first"
         ) from exc
-
-
-def codes(views: Iterable[OutfallView]) -> list[str]:
-    return [v.code for v in views]
-
-
-_CODE_RE = re.compile(CODE_PATTERN)
-
-
-def is_code(text: str) -> bool:
-    return bool(_CODE_RE.match(text))
