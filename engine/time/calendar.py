@@ -13,6 +13,7 @@ This module is pure: no database, no clock, no I/O except :meth:`WorkingCalendar
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
@@ -41,6 +42,13 @@ def _package_range() -> tuple[int, int]:
 
 
 _PACKAGE_MIN_YEAR, _PACKAGE_MAX_YEAR = _package_range()
+
+
+@functools.lru_cache(maxsize=8192)
+def _package_workday(d: date) -> bool:
+    """``chinese_calendar.is_workday``, remembered per date: the package scans its whole table
+    for its year range on every call (~100 µs), and its answer for a date never changes."""
+    return bool(chinese_calendar.is_workday(d))
 
 
 def package_years() -> range:
@@ -218,7 +226,7 @@ class WorkingCalendar:
         if schedule is not None:
             return schedule.is_working_day(d)
         if _PACKAGE_MIN_YEAR <= d.year <= _PACKAGE_MAX_YEAR:
-            return bool(chinese_calendar.is_workday(d))
+            return _package_workday(d)
         return d.weekday() < 5
 
     def local_date(self, moment: datetime) -> date:
