@@ -129,7 +129,8 @@ class CoreFloor:
     persisted = True
 
     def __init__(self, url: str, definition_id: int) -> None:
-        self.engine = make_engine(url)
+        # Qingliu's pragmas, and BEGIN IMMEDIATE for every transaction, as the store's writes.
+        self.engine = make_engine(url).execution_options(qingliu_write=True)
         self.definition_id = definition_id
         self.ids: list[int] = []
         self.data: dict[int, dict[str, Any]] = {}

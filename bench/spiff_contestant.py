@@ -36,7 +36,8 @@ class SpiffPersisted:
     persisted = True
 
     def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
+        # Qingliu's pragmas, and BEGIN IMMEDIATE for every transaction, as the store's writes.
+        self.engine = make_engine(url).execution_options(qingliu_write=True)
         _metadata.create_all(self.engine)
         parser = BpmnParser()
         parser.add_bpmn_file(str(BPMN))
