@@ -256,7 +256,7 @@ class Engine:
         timer: Mapping[str, Any] | None = None,
     ) -> CaseView:
         """``timer`` (the sweep) is recorded in the history row's payload under ``_timer``."""
-        row = self._load(tx, case_id, actor)
+        row = self._load(tx, case_id, actor, lock=True)
         if expected_version is not None and row.version != expected_version:
             raise StaleVersion(case_id, expected_version, row.version)
         wf = self.catalog.compiled(tx, row.definition_id)
@@ -299,7 +299,7 @@ class Engine:
         timer, a paused or resumed deadline, a recomputed due time); the version increments."""
         if kind not in NOTE_KINDS:
             raise ValueError(f"{kind!r} is not a note kind ({', '.join(sorted(NOTE_KINDS))})")
-        row = self._load(tx, case_id, None)
+        row = self._load(tx, case_id, None, lock=True)
         wf = self.catalog.compiled(tx, row.definition_id)
         event = self._event(row, kind, actor or Actor.system(), self.clock.now(), payload, {})
         event["due_at"] = due_at
@@ -370,8 +370,9 @@ class Engine:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _load(self, tx: Tx, case_id: int, actor: Actor | None) -> CaseRow:
-        row = tx.get_case(case_id)
+    def _load(self, tx: Tx, case_id: int, actor: Actor | None, *, lock: bool = False) -> CaseRow:
+        """The case row; ``lock`` (writes) holds its row lock first (``Tx.lock_case``)."""
+        row = tx.lock_case(case_id) if lock else tx.get_case(case_id)
         if row is None or (actor is not None and not self.scope.covers(actor, row.jurisdiction)):
             raise CaseNotFound(case_id)  # another jurisdiction's case does not exist for you
         return row

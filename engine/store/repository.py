@@ -8,6 +8,7 @@ methods are the whole storage contract.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -197,6 +198,8 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        # A store dropped without dispose() still closes its pooled connections.
+        weakref.finalize(self, self.engine.dispose)
 
     @property
     def dialect(self) -> str:
@@ -227,6 +230,8 @@ class Store:
 # Hot-path statements, built once: values travel as parameters, so each call skips building
 # and cache-keying a new statement (SQLAlchemy still compiles each once per dialect).
 _GET_CASE = select(cases).where(cases.c.id == bindparam("_case_id"))
+# Lock order on PostgreSQL: a write that touches a case's timers locks the case row first.
+_LOCK_CASE = _GET_CASE.with_for_update()
 _INSERT_CASE = insert(cases)
 _UPDATE_CASE = update(cases).where(
     cases.c.id == bindparam("_case_id"), cases.c.version == bindparam("_expected_version")
@@ -329,6 +334,14 @@ class Tx:
         row = self.conn.execute(_GET_CASE, {"_case_id": case_id}).first()
         return CaseRow(**row._mapping) if row else None
 
+    def lock_case(self, case_id: int) -> CaseRow | None:
+        """Read the case and hold its row lock until the transaction ends (PostgreSQL
+        ``FOR UPDATE``; SQLite's write transactions are serialised anyway). Every write that
+        changes a case or its timers takes this lock first, so writers of one case queue up
+        instead of deadlocking on each other's timer rows."""
+        row = self.conn.execute(_LOCK_CASE, {"_case_id": case_id}).first()
+        return CaseRow(**row._mapping) if row else None
+
     def open_case_for_subject(self, workflow: str, subject: str) -> int | None:
         return self.conn.execute(
             select(cases.c.id).where(
@@ -404,17 +417,24 @@ class Tx:
         return int(result.rowcount)
 
     def next_due_timer(self, now: datetime, skip: Sequence[int] = ()) -> TimerRow | None:
-        """The earliest pending timer due by ``now`` (by due time, then id), row-locked.
+        """The earliest pending timer due by ``now`` (by due time, then id), its case locked.
 
-        On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets concurrent sweeps take different rows;
-        SQLite ignores it (its write transactions are serialised by ``BEGIN IMMEDIATE``).
+        On PostgreSQL ``FOR UPDATE OF cases SKIP LOCKED`` passes over timers whose case another
+        sweep or writer holds (see ``lock_case``), so concurrent sweeps take different cases and
+        never wait on each other; SQLite ignores it (``BEGIN IMMEDIATE`` serialises writers).
         ``skip`` leaves out timers this sweep has already tried.
         """
-        query = select(timers).where(timers.c.status == "pending", timers.c.due_at <= now)
+        query = (
+            select(timers)
+            .join(cases, cases.c.id == timers.c.case_id)
+            .where(timers.c.status == "pending", timers.c.due_at <= now)
+        )
         if skip:
             query = query.where(timers.c.id.not_in(list(skip)))
         row = self.conn.execute(
-            query.order_by(timers.c.due_at, timers.c.id).limit(1).with_for_update(skip_locked=True)
+            query.order_by(timers.c.due_at, timers.c.id)
+            .limit(1)
+            .with_for_update(of=cases, skip_locked=True)
         ).first()
         return TimerRow(**row._mapping) if row else None
 

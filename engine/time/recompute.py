@@ -62,6 +62,7 @@ def _settle(engine: Engine, timer: TimerRow) -> Recomputed | None:
     if due.provisional:
         return None
     with engine.store.write() as tx:
+        tx.lock_case(timer.case_id)  # the case before its timers (Tx.lock_case)
         current = tx.get_timer(timer.id)
         if current is None or current.status != "pending" or current.due_at != timer.due_at:
             return None  # fired, cancelled or moved meanwhile

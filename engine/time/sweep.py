@@ -224,6 +224,7 @@ def _skip(
     firing = Firing(**{**firing.__dict__, "reason": reason})
     try:
         with engine.store.write() as tx:
+            tx.lock_case(timer.case_id)  # the case before its timers (Tx.lock_case)
             if not tx.set_timer(
                 timer.id, {"status": "skipped", "fired_at": now}, if_status="pending"
             ):
@@ -246,5 +247,6 @@ def _skip(
     except Exception:  # not even the skip could be written: mark it without a history row
         log.exception("sweep: could not record the skip of timer %s", timer.id)
         with engine.store.write() as tx:
+            tx.lock_case(timer.case_id)
             tx.set_timer(timer.id, {"status": "skipped", "fired_at": now}, if_status="pending")
     return firing
