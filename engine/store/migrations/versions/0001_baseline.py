@@ -1,14 +1,15 @@
-"""baseline: the tables of the first release
+"""baseline: the engine core tables
 
 Revision ID: 0001
 Revises:
 Create Date: 2026-11-28 17:24:21.960156
 
-Creates every table of engine/store/tables.py as of the first release: definitions (published
-workflow versions), cases (current state, a cache of the history), events (the hash-chained
-history), timers (durable timers and deadlines) and subjects (keyed records handlers share).
-Times are naive UTC; JSON columns are JSONB on PostgreSQL. Nothing to carry over: no database
-predates it. Until the first release this baseline is regenerated from tables.py.
+Creates the engine core's tables: definitions (published workflow versions), cases (current
+state, a cache of the history), events (the hash-chained history), timers (durable timers) and
+subjects (keyed records handlers share). Times are naive UTC; JSON columns are JSONB on
+PostgreSQL; the open-case business key is a partial unique index on both backends. Nothing to
+carry over: no database predates it. Later revisions add the API's and the timers' tables and
+columns.
 """
 
 from __future__ import annotations
