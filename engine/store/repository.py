@@ -198,6 +198,9 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        # Write connections carry the option that makes SQLite's BEGIN IMMEDIATE, set once here
+        # rather than on every connection (it shares the engine's pool).
+        self._writer = self.engine.execution_options(qingliu_write=True)
         # A store dropped without dispose() still closes its pooled connections.
         weakref.finalize(self, self.engine.dispose)
 
@@ -216,10 +219,8 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        with self.engine.connect() as conn:
-            conn.execution_options(qingliu_write=True)
-            with conn.begin():
-                yield Tx(conn)
+        with self._writer.connect() as conn, conn.begin():
+            yield Tx(conn)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
