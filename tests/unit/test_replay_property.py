@@ -4,7 +4,6 @@ stored state and data, sequence numbers stay contiguous and the hash chain holds
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
