@@ -38,7 +38,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("postgres") and backends.postgres_server() is None:
         pytest.fail(
             f"{item.nodeid} needs PostgreSQL: run it with {backends.ENV}=postgresql+psycopg://... "
-            "(`make test-postgres` starts one through .ci/postgres.sh), or deselect it with "
+            "(`.ci/postgres.sh start`, then `make test-postgres`), or deselect it with "
             "-m 'not postgres'",
             pytrace=False,
         )
