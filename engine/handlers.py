@@ -49,9 +49,7 @@ class CaseOps(Protocol):
 
     def get_subject(self, kind: str, key: str) -> dict[str, Any] | None: ...
 
-    def list_subjects(
-        self, kind: str, jurisdiction: str | None = None
-    ) -> list[dict[str, Any]]: ...
+    def list_subjects(self, kind: str, jurisdiction: str | None = None) -> list[dict[str, Any]]: ...
 
     def put_subject(
         self, kind: str, key: str, data: Mapping[str, Any], jurisdiction: str | None = None

@@ -39,6 +39,7 @@ __all__ = ["parse_definition", "check_definition"]
 _RESERVED_TRIGGERS = {"state", "trigger", "machine"}
 _RESERVED_PREFIXES = ("is_", "may_", "to_")
 
+
 @cache
 def _schema() -> dict[str, Any]:
     text = resources.files("engine.definition").joinpath("schema/workflow.schema.json")
