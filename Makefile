@@ -25,8 +25,8 @@ run: install
 test: install lint typecheck pytest
 
 lint:
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check engine handlers tests bench
+	$(BIN)/ruff check --no-cache .
+	$(BIN)/ruff format --no-cache --check engine handlers tests bench
 
 typecheck:
 	$(BIN)/mypy
