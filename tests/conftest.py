@@ -6,7 +6,11 @@ test's tmp folder), or a PostgreSQL URL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -89,3 +93,28 @@ def engine(settings: Settings, clock: FakeClock) -> Iterator[Engine]:
 @pytest.fixture
 def admin() -> Actor:
     return Actor("test-admin", "admin")
+
+
+Run = Callable[..., str]
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Run:
+    """The installed `qingliu` command, as a user runs it, on a fresh SQLite file:
+    ``run(*args, code=0)`` returns stdout + stderr and asserts the exit code and no traceback."""
+    exe = shutil.which("qingliu", path=str(Path(sys.executable).parent)) or "qingliu"
+    env = {
+        **os.environ,
+        "QINGLIU_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "QINGLIU_CONFIG": str(ROOT / "config"),
+    }
+
+    def call(*args: str, code: int = 0) -> str:
+        done = subprocess.run(
+            [exe, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == code, done.stdout + done.stderr
+        assert "Traceback" not in done.stderr
+        return done.stdout + done.stderr
+
+    return call

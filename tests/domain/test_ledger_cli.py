@@ -3,41 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
+from tests.conftest import Run
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "编码,名称,排污口类型,所在县区,受纳水体"
 GOOD = "371502-0001,东昌府区1号排污口,工矿企业排污口,东昌府区,徒骇河"
 BAD = "371502-0002,东昌府区2号排污口,化工厂,东昌府区,徒骇河"
-
-Run = Callable[..., str]
-
-
-@pytest.fixture
-def run(tmp_path: Path) -> Run:
-    exe = shutil.which("qingliu", path=str(Path(sys.executable).parent)) or "qingliu"
-    env = {
-        **os.environ,
-        "QINGLIU_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-        "QINGLIU_CONFIG": str(ROOT / "config"),
-    }
-
-    def call(*args: str, code: int = 0) -> str:
-        done = subprocess.run(
-            [exe, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == code, done.stdout + done.stderr
-        assert "Traceback" not in done.stderr
-        return done.stdout + done.stderr
-
-    return call
 
 
 def test_import_list_show_export_and_card(run: Run, tmp_path: Path) -> None:

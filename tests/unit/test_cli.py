@@ -3,39 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
+from tests.conftest import Run
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
-@pytest.fixture
-def run(tmp_path: Path):  # type: ignore[no-untyped-def]
-    exe = shutil.which("qingliu", path=str(Path(sys.executable).parent)) or "qingliu"
-    env = {
-        **os.environ,
-        "QINGLIU_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-        "QINGLIU_CONFIG": str(ROOT / "config"),
-    }
-
-    def call(*args: str, code: int = 0) -> str:
-        done = subprocess.run(
-            [exe, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-        )
-        assert done.returncode == code, done.stdout + done.stderr
-        assert "Traceback" not in done.stderr
-        return done.stdout + done.stderr
-
-    return call
-
-
-def test_walk_through_create_fire_to_final_and_history(run) -> None:  # type: ignore[no-untyped-def]
+def test_walk_through_create_fire_to_final_and_history(run: Run) -> None:
     # review.yaml names fixture-only handlers: validate and load the shipped example instead
     assert run("validate", "workflows/setup_approval.yaml").strip() == "ok: 1 definition(s)"
     out = run("load", "workflows/setup_approval.yaml")
@@ -82,7 +58,7 @@ def test_walk_through_create_fire_to_final_and_history(run) -> None:  # type: ig
     assert "replayed 1 case(s), 0 mismatch(es)" in run("replay")
 
 
-def test_errors_map_to_exit_codes_without_tracebacks(run) -> None:  # type: ignore[no-untyped-def]
+def test_errors_map_to_exit_codes_without_tracebacks(run: Run) -> None:
     out = run("validate", str(FIXTURES / "broken"), code=1)
     assert "duplicate_keys.yaml:5:1: duplicate key 'initial'" in out
     run("load", "workflows/setup_approval.yaml")

@@ -5,11 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import subprocess
-import sys
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -30,32 +25,10 @@ from engine.time.scheduler import (
     start_background_sweeper,
 )
 from engine.time.sweep import SweepResult
-from tests.conftest import START
+from tests.conftest import START, Run
 from tests.timekit import WORKFLOWS, timer_engine
 
 ROOT = Path(__file__).resolve().parents[2]
-
-Run = Callable[..., str]
-
-
-@pytest.fixture
-def run(tmp_path: Path) -> Run:
-    exe = shutil.which("qingliu", path=str(Path(sys.executable).parent)) or "qingliu"
-    env = {
-        **os.environ,
-        "QINGLIU_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-        "QINGLIU_CONFIG": str(ROOT / "config"),
-    }
-
-    def call(*args: str, code: int = 0) -> str:
-        done = subprocess.run(
-            [exe, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-        )
-        assert done.returncode == code, done.stdout + done.stderr
-        assert "Traceback" not in done.stderr
-        return done.stdout + done.stderr
-
-    return call
 
 
 def test_tick_case_timers_and_calendar_commands(run: Run) -> None:
