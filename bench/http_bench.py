@@ -1,10 +1,10 @@
 """The HTTP API under load: transitions per second, p50 and p99, with 1 and 8 clients.
 
-The server is a real ``qingliu serve`` (no timer sweep) in its own process on 127.0.0.1, on a
-fresh SQLite file; this process is the load. Each client fires the internal ``comment``
-transition of the API test workflow on a case of its own (a full transition: compare-and-set on
-the case, a hash-chained history row, one transaction), over a keep-alive connection. Bounded
-in count and in time::
+The server is a real ``qingliu serve`` (no timer sweep, no access log) in its own process on
+127.0.0.1, on a fresh SQLite file; this process is the load. Each client fires the internal
+``comment`` transition of the API test workflow on a case of its own (a full transition:
+compare-and-set on the case, a hash-chained history row, one transaction), over a keep-alive
+connection. Bounded in count and in time::
 
     .venv/bin/python bench/http_bench.py [--requests 400] [--seconds 20] [--port 8799]
 """
@@ -36,7 +36,7 @@ def _run(env: dict[str, str], *args: str) -> str:
 
 def _start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(
-        [QINGLIU, "serve", "--no-scheduler", "--port", str(port)],
+        [QINGLIU, "serve", "--no-scheduler", "--no-access-log", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -10,10 +10,11 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from engine.api.deps import get_engine
 from engine.api.problems import ApiProblem
-from engine.api.tokens import authenticate, token_actor
+from engine.api.tokens import authenticate, cached_token, token_actor
 from engine.definition.model import ADMIN
 from engine.handlers import Actor
 from engine.runtime import Engine
@@ -28,13 +29,16 @@ def _unauthorized(detail: str) -> ApiProblem:
     return ApiProblem(401, "unauthorized", "Authentication required", detail)
 
 
-def current_token(
+async def current_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     engine: Annotated[Engine, Depends(get_engine)],
 ) -> TokenRow:
+    """A token verified moments ago is answered on the event loop; otherwise the database is
+    read in the thread pool (``engine.api.tokens.TRUST_SECONDS``)."""
     if credentials is None:
         raise _unauthorized("send the header 'Authorization: Bearer <token>'")
-    token = authenticate(engine, credentials.credentials)
+    secret = credentials.credentials
+    token = cached_token(engine, secret) or await run_in_threadpool(authenticate, engine, secret)
     if token is None:
         raise _unauthorized("the token is unknown or revoked")
     return token

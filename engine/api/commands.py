@@ -71,7 +71,10 @@ def _sweeper() -> Callable[..., Callable[[], None]] | None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--no-scheduler", is_flag=True, help="do not run the timer sweep in this process")
 @click.option("--sweep-seconds", default=30, show_default=True, type=click.IntRange(1))
-def serve(host: str, port: int, no_scheduler: bool, sweep_seconds: int) -> None:
+@click.option(
+    "--access-log/--no-access-log", default=True, show_default=True, help="one line per request"
+)
+def serve(host: str, port: int, no_scheduler: bool, sweep_seconds: int, access_log: bool) -> None:
     """Load the configured workflows folder and serve the HTTP API (docs at /docs)."""
     import uvicorn
 
@@ -90,7 +93,13 @@ def serve(host: str, port: int, no_scheduler: bool, sweep_seconds: int) -> None:
         click.echo("timer sweep not available (engine.time.scheduler missing)", err=True)
     click.echo(f"Qingliu API on http://{host}:{port} (docs: /docs)", err=True)
     try:
-        uvicorn.run(create_app(engine, settings.handlers), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(engine, settings.handlers),
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=access_log,
+        )
     finally:
         if stop is not None:
             stop()

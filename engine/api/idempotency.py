@@ -9,6 +9,7 @@ retrying it with the same key runs it again.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
@@ -72,8 +73,14 @@ def _fire_in(
     payload: Mapping[str, Any],
     expected_version: int | None,
 ) -> dict[str, Any]:
-    engine.fire_in(tx, case_id, trigger, actor, payload, expected_version)
-    return engine.get_case_in(tx, case_id, actor).to_json()
+    """The case after the transition as ``actor`` sees it: the view ``fire_in`` returns (its
+    row and live timers, read in ``tx``) with the triggers ``actor`` may fire next, rather than
+    a second read of the case (``fire_in`` loaded it with ``actor``, so the scope is checked)."""
+    view = engine.fire_in(tx, case_id, trigger, actor, payload, expected_version)
+    row = view.case
+    wf = engine.catalog.compiled(tx, row.definition_id)
+    available = wf.available(row.state, row.data, actor.role) if row.is_open else []
+    return dataclasses.replace(view, available_triggers=available).to_json()
 
 
 def fire(

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from engine.definition.model import ADMIN, SYSTEM
@@ -19,16 +22,23 @@ from engine.store.repository import TokenRow
 
 __all__ = [
     "TokenError",
+    "TokenCache",
     "authenticate",
+    "cached_token",
     "create_token",
     "hash_token",
     "known_roles",
     "list_tokens",
     "revoke_token",
     "token_actor",
+    "verified",
 ]
 
 PREFIX = "qlt_"
+# How long a verified token is trusted without reading the database again. A token revoked
+# through ``revoke_token`` in this process stops working at once; one revoked by another
+# process (``qingliu token revoke`` while ``qingliu serve`` runs) within this many seconds.
+TRUST_SECONDS = 2.0
 
 
 class TokenError(ValueError):
@@ -116,13 +126,60 @@ def revoke_token(engine: Engine, name_or_id: str) -> TokenRow:
         token = found[0]
         if not tx.revoke_token(token.id, engine.clock.now()):
             raise TokenError(f"token {token.name!r} is revoked already")
+    verified.clear()
     return token
+
+
+class TokenCache:
+    """Live tokens verified in the last ``ttl`` seconds, keyed by database URL and token hash.
+    Only live tokens are kept (an unknown or revoked one is read again every time), so the
+    cache can only delay a revocation, never let an unknown token in."""
+
+    def __init__(self, ttl: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.monotonic = monotonic
+        self._rows: dict[tuple[str, str], tuple[float, TokenRow]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str, digest: str) -> TokenRow | None:
+        with self._lock:
+            hit = self._rows.get((url, digest))
+            if hit is None:
+                return None
+            if self.monotonic() - hit[0] >= self.ttl:
+                del self._rows[(url, digest)]
+                return None
+            return hit[1]
+
+    def put(self, url: str, digest: str, token: TokenRow) -> None:
+        with self._lock:
+            if len(self._rows) >= 10_000:
+                self._rows.clear()
+            self._rows[(url, digest)] = (self.monotonic(), token)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rows.clear()
+
+
+verified = TokenCache(TRUST_SECONDS)
 
 
 def authenticate(engine: Engine, secret: str) -> TokenRow | None:
     """The live token with this secret, or None (unknown or revoked)."""
+    digest = hash_token(secret)
+    url = engine.store.url
+    cached = verified.get(url, digest)
+    if cached is not None:
+        return cached
     with engine.store.read() as tx:
-        token = tx.token_by_hash(hash_token(secret))
+        token = tx.token_by_hash(digest)
     if token is None or token.revoked_at is not None:
         return None
+    verified.put(url, digest, token)
     return token
+
+
+def cached_token(engine: Engine, secret: str) -> TokenRow | None:
+    """The token if it was verified in the last ``TRUST_SECONDS`` (no database read)."""
+    return verified.get(engine.store.url, hash_token(secret))

@@ -8,6 +8,7 @@ methods are the whole storage contract.
 from __future__ import annotations
 
 import json
+import threading
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -201,6 +202,9 @@ class Store:
         # Write connections carry the option that makes SQLite's BEGIN IMMEDIATE, set once here
         # rather than on every connection (it shares the engine's pool).
         self._writer = self.engine.execution_options(qingliu_write=True)
+        # SQLite takes one writer at a time and makes the others poll with growing sleeps (up
+        # to 100 ms each); writers of this process queue on a lock instead, in turn.
+        self._write_turn = threading.RLock() if url.startswith("sqlite") else None
         # A store dropped without dispose() still closes its pooled connections.
         weakref.finalize(self, self.engine.dispose)
 
@@ -219,7 +223,11 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        with self._writer.connect() as conn, conn.begin():
+        if self._write_turn is None:
+            with self._writer.connect() as conn, conn.begin():
+                yield Tx(conn)
+            return
+        with self._write_turn, self._writer.connect() as conn, conn.begin():
             yield Tx(conn)
 
     @contextmanager
