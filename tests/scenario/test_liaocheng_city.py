@@ -1,0 +1,284 @@
+"""A Liaocheng city driven through the plan's timeline on the fake clock, end to end.
+
+33 outfalls, 3 in each of the 11 county-level units (4 sub-types, rivers of both basins), all
+screened on 2024-03-01 and traced on 2024-03-10. The 6 Yellow River basin outfalls (阳谷县 3,
+东阿县 2, 莘县 1) must be done by 2024-06-30, the other 27 by 2025-12-31.
+
+- 4 Yellow River outfalls are de-listed on 2024-06-03 (阳谷县-1, 东阿县 1-2, 莘县-1);
+  阳谷县-2 is de-listed late on 2024-10-15 and 阳谷县-3 never: 阳谷县's 督办 climbs
+  通报 (2024-07) → 预警 (2024-08) → 约谈 (2024-09).
+- 24 Hai He outfalls are de-listed on 2025-06-20, 冠县-1 on 2025-11-17; 冠县-2 and 冠县-3 are
+  not finished by 2025-12-31, so 冠县's 督办 opens at 通报 and reaches 预警 in February 2026.
+- 东昌府区's 2025 spot-check draws 2 of its 3 outfalls and re-draws identically.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.clock import FakeClock
+from engine.handlers import Actor
+from engine.runtime import Engine
+from engine.time.sweep import sweep
+from handlers import reference as ref
+from handlers import reports
+from handlers.demo import COUNTIES
+from handlers.draw import draw_sample, sample_size
+from handlers.ledger import Ledger
+from handlers.reports import CST
+from handlers.sampling import redraw
+
+ROOT = Path(__file__).resolve().parents[2]
+CITY = Actor("聊城市生态环境局", "eeb_city", "liaocheng")
+SUB_TYPES = ("industrial_enterprise", "urban_wwtp", "park_wwtp", "rural_scattered")
+HAIHE = ("tuhaihe", "majiahe", "weiyunhe", "xiaoyunhe", "zhaoniuhe")
+YELLOW = {"yanggu": ("huanghe", "jindihe", "huanghe"), "donge": ("huanghe", "huanghe")}
+YELLOW["shenxian"] = ("jindihe",)
+ON_TIME_YELLOW = ("yanggu-1", "donge-1", "donge-2", "shenxian-1")
+NEVER = ("yanggu-3", "guanxian-2", "guanxian-3")
+INSPECTORS = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆"]
+
+
+def cst(day: str, hour: int = 10) -> datetime:
+    return datetime.combine(date.fromisoformat(day), time(hour), CST)
+
+
+def river_of(county: str, seq: int) -> str:
+    yellow = YELLOW.get(county, ())
+    return yellow[seq - 1] if seq <= len(yellow) else HAIHE[(seq + len(county)) % len(HAIHE)]
+
+
+class City:
+    def __init__(self, engine: Engine, clock: FakeClock) -> None:
+        self.engine, self.clock, self.ledger = engine, clock, Ledger(engine)
+        self.counties = ref.county_codes(engine.reference)
+        self.codes: dict[str, str] = {}  # "yanggu-2" -> ledger code
+
+    def at(self, day: str) -> None:
+        self.clock.set(cst(day))
+        sweep(self.engine, self.clock.now())
+
+    def actor(self, key: str, role: str) -> Actor:
+        return Actor(role, role, key.split("-")[0])
+
+    def case(self, key: str, workflow: str) -> int:
+        cases = self.ledger.get(self.codes[key]).cases
+        return next(c.id for c in cases if c.workflow == workflow)
+
+    def fire(self, key: str, workflow: str, trigger: str, actor: Actor, **payload: Any) -> None:
+        self.engine.fire(self.case(key, workflow), trigger, actor, payload)
+
+    def screen(self, admin: Actor) -> None:
+        for county in self.counties:
+            prefix, lon, lat = COUNTIES[county][:3]
+            for seq in (1, 2, 3):
+                key, code = f"{county}-{seq}", f"{prefix}-{seq:04d}"
+                self.codes[key] = code
+                record = {
+                    "code": code,
+                    "name": f"{ref.jurisdiction_name(self.engine.reference, county)}{seq}号排污口",
+                    "sub_type": SUB_TYPES[(seq + len(county)) % len(SUB_TYPES)],
+                    "county": county,
+                    "river": river_of(county, seq),
+                    "longitude": lon + seq / 100,
+                    "latitude": lat,
+                    "entry_mode": "管道",
+                    "found_at": "2024-02-20",
+                }
+                self.ledger.add(record, admin)
+
+    def trace_and_plan(self) -> None:
+        for key in self.codes:
+            eeb = self.actor(key, "county_eeb")
+            party = f"{key}单位"
+            self.fire(
+                key,
+                "responsibility",
+                "identify",
+                eeb,
+                responsible_party=party,
+                needs_rectification=True,
+            )
+            self.fire(key, "rectification", "choose_mode", eeb, mode="regularise")
+
+    def finish(self, keys: list[str], days: tuple[str, str, str]) -> None:
+        steps = (
+            ("complete", "county_eeb"),
+            ("pre_close", "county_gov"),
+            ("approve_delisting", "eeb_city"),
+        )
+        for day, (trigger, role) in zip(days, steps, strict=True):
+            self.at(day)
+            for key in keys:
+                actor = CITY if role == "eeb_city" else self.actor(key, role)
+                payload: dict[str, Any] = {}
+                if trigger == "complete":
+                    payload = {
+                        "evidence": {"photos": [f"{key}.jpg"]},
+                        "standardisation": {
+                            "signboard": True,
+                            "sampling_point": True,
+                            "qr_code": True,
+                        },
+                    }
+                self.fire(key, "rectification", trigger, actor, **payload)
+
+    def rung(self, county: str) -> str:
+        (case,) = self.engine.list_cases(workflow="escalation", subject=f"{county}:rectification")
+        return case.state
+
+
+def rows(report: reports.Report) -> list[dict[str, Any]]:
+    return list(report.to_json()["rows"])
+
+
+def scope(report: reports.Report, label: str) -> dict[str, tuple[int, int, int, int]]:
+    return {
+        r["county"]: (r["total"], r["on_time"], r["late"], r["open"])
+        for r in rows(report)
+        if r["scope"] == label
+    }
+
+
+@pytest.fixture
+def city(engine: Engine, clock: FakeClock) -> City:
+    engine.load([ROOT / "workflows"])
+    return City(engine, clock)
+
+
+def test_liaocheng_from_screening_to_delisting(city: City, admin: Actor) -> None:
+    engine, ledger = city.engine, city.ledger
+    assert len(city.counties) == 11
+    city.at("2024-03-01")
+    city.screen(admin)
+    # 1. screening: 33 outfalls, each with its responsibility case opened automatically
+    assert ledger.count() == 33
+    tracing = engine.list_cases(workflow="responsibility", state="tracing", limit=1000)
+    assert len(tracing) == 33
+    assert {ledger.get(c).record["basin"] for c in city.codes.values()} == {"yellow_river", "haihe"}
+    city.at("2024-03-10")
+    city.trace_and_plan()
+    assert engine.list_cases(workflow="responsibility", is_open=True, limit=1000) == []
+    rectifying = engine.list_cases(workflow="rectification", limit=1000)
+    assert len(rectifying) == 33
+    assert {c.state for c in rectifying} == {"regularising"}
+    deadlines = {c.data["outfall_code"]: c.data["deadline"] for c in rectifying}
+    yellow_codes = {city.codes[f"{c}-{i + 1}"] for c, rs in YELLOW.items() for i in range(len(rs))}
+    assert len(yellow_codes) == 6
+    assert {deadlines[c] for c in yellow_codes} == {"2024-06-30"}
+    others = set(deadlines) - yellow_codes
+    assert len(others) == 27
+    assert {deadlines[c] for c in others} == {"2025-12-31"}
+    assert {ledger.get(c).record["sub_type"] for c in city.codes.values()} == set(SUB_TYPES)
+
+    # 2. the Yellow River deadline: four on time, 阳谷县 late with two outfalls
+    city.finish(list(ON_TIME_YELLOW), ("2024-05-20", "2024-05-27", "2024-06-03"))
+    city.at("2024-06-30")
+    assert engine.list_cases(workflow="escalation", limit=1000) == []
+    city.at("2024-07-01")
+    ladders = engine.list_cases(workflow="escalation", limit=1000)
+    assert [c.data["target"] for c in ladders] == ["yanggu"]  # one ladder per county
+    city.at("2024-07-20")
+    assert city.rung("yanggu") == "notice"
+    city.at("2024-08-10")
+    assert city.rung("yanggu") == "warning"
+    city.at("2024-09-10")
+    assert city.rung("yanggu") == "interview_proposed"
+    city.finish(["yanggu-2"], ("2024-10-01", "2024-10-08", "2024-10-15"))
+
+    # report as of the Yellow River deadline, taken after the fact
+    at_yellow = reports.deadlines(ledger, date(2024, 6, 30))
+    assert scope(at_yellow, "黄河流域") == {
+        "阳谷县": (3, 1, 0, 2),
+        "莘县": (1, 1, 0, 0),
+        "东阿县": (2, 2, 0, 0),
+        "合计": (6, 4, 0, 2),
+    }
+    assert scope(at_yellow, "全市")["合计"] == (33, 4, 0, 29)
+    progress = rows(reports.progress(ledger, date(2024, 6, 30)))[-1]
+    assert (progress["total"], progress["rectifying"], progress["done"]) == (33, 29, 4)
+    assert progress["done_rate"] == "12.1%"
+    assert reports.overdue(ledger, date(2024, 6, 30)).rows == []
+    july = rows(reports.overdue(ledger, date(2024, 7, 20)))
+    assert [(r["outfall"], r["days_overdue"], r["escalation_rung"]) for r in july] == [
+        (city.codes["yanggu-2"], 20, "通报"),
+        (city.codes["yanggu-3"], 20, "通报"),
+    ]
+
+    # 3. 24 Hai He outfalls done in June 2025; a city spot-check in 东昌府区
+    haihe = [k for k in city.codes if k not in (*ON_TIME_YELLOW, "yanggu-2", "guanxian-1", *NEVER)]
+    assert len(haihe) == 24
+    city.finish(haihe, ("2025-06-06", "2025-06-13", "2025-06-20"))
+    city.at("2025-07-01")
+    check = engine.create_case(
+        "effectiveness_check",
+        {"county": "dongchangfu", "year": 2025},
+        city.actor("dongchangfu", "county_eeb"),
+        subject="dongchangfu:2025",
+    ).id
+    eeb = city.actor("dongchangfu", "county_eeb")
+    engine.fire(check, "submit_plan", eeb, {"plan": {"summary": "每季度自查一轮"}})
+    engine.fire(check, "report_self_check", eeb, {"results": []})
+    drawn = engine.fire(check, "draw_sample", CITY, {"inspectors": INSPECTORS, "ratio": 0.5})
+    record = drawn.data["spot_check"]
+    pool_codes = {city.codes[f"dongchangfu-{i}"] for i in (1, 2, 3)}
+    assert record["seed_source"] == "derived from case id and clock"
+    assert {p["code"] for p in record["pool"]} == pool_codes
+    assert len(record["targets"]) == sample_size(3, 0.5) == 2
+    assert {t["outfall_code"] for t in record["targets"]} <= pool_codes
+    assert all(len(t["inspectors"]) == 2 for t in record["targets"])
+    assert redraw(engine.get_case(check).data["spot_check"]) == record["targets"]
+    pure = draw_sample(record["pool"], INSPECTORS, record["seed"], 0.5, record["weights"])
+    assert pure == record["targets"]
+    results = [{"outfall_code": t["outfall_code"], "passed": True} for t in record["targets"]]
+    view = engine.fire(check, "report_spot_check", CITY, {"results": results})
+    assert view.state == "provincial_verification"
+
+    # 4. the citywide deadline: 冠县 late with two outfalls
+    city.finish(["guanxian-1"], ("2025-11-03", "2025-11-10", "2025-11-17"))
+    city.at("2025-12-31")
+    assert city.rung("yanggu") == "interview_proposed"
+    at_end = reports.deadlines(ledger, date(2025, 12, 31))
+    assert scope(at_end, "黄河流域")["阳谷县"] == (3, 1, 1, 1)
+    assert scope(at_end, "黄河流域")["合计"] == (6, 4, 1, 1)
+    citywide = scope(at_end, "全市")
+    assert citywide["合计"] == (33, 30, 0, 3)
+    assert citywide["冠县"] == (3, 1, 0, 2)
+    assert citywide["阳谷县"] == (3, 2, 0, 1)
+    assert all(citywide[n][1] == 3 for n in citywide if n not in ("冠县", "阳谷县", "合计"))
+    final = rows(reports.progress(ledger, date(2025, 12, 31)))[-1]
+    assert (final["total"], final["rectifying"], final["done"], final["done_rate"]) == (
+        33,
+        3,
+        30,
+        "90.9%",
+    )
+    late = rows(reports.overdue(ledger, date(2025, 12, 31)))
+    assert [(r["outfall"], r["days_overdue"], r["escalation_rung"]) for r in late] == [
+        (city.codes["yanggu-3"], 549, "约谈（已提出）")
+    ]
+    city.at("2026-01-10")
+    assert city.rung("guanxian") == "notice"
+    january = rows(reports.overdue(ledger, date(2026, 1, 10)))
+    assert [(r["outfall"], r["days_overdue"], r["escalation_rung"]) for r in january] == [
+        (city.codes["yanggu-3"], 559, "约谈（已提出）"),
+        (city.codes["guanxian-2"], 10, "通报"),
+        (city.codes["guanxian-3"], 10, "通报"),
+    ]
+    city.at("2026-02-10")
+    assert city.rung("guanxian") == "warning"
+    delisted = engine.list_cases(workflow="rectification", state="delisted", limit=1000)
+    assert len(delisted) == 30
+
+    # 5. every case replays to its stored state and the audit chain is sound
+    with engine.store.read() as tx:
+        case_ids = list(tx.case_ids())
+    assert len(case_ids) == 33 + 33 + 2 + 1
+    for case_id in case_ids:
+        row, replayed = engine.replay(case_id)
+        assert replayed.matches(row), (case_id, replayed.problems)
+    assert engine.verify_audit() == []
