@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from engine.errors import (
 )
 from engine.handlers import Actor, CaseOps, Context, Registry
 from engine.history import GENESIS, NOTE_KINDS, Replay, chain_hash, diff, replay, verify_chain
+from engine.scope import Scope
 from engine.store.repository import CaseRow, DefinitionRow, EventRow, Store, Tx
 from engine.time.arming import Armed, Arming
 from engine.time.calendar import WorkingCalendar
@@ -49,31 +49,6 @@ def _copy_data(value: Any) -> Any:
     if value is None or type(value) in (str, int, float, bool):
         return value
     return copy.deepcopy(value)
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which jurisdictions an actor reaches: its own and every one beneath it."""
-
-    parents: Mapping[str, str | None] = field(default_factory=dict)
-
-    def covers(self, actor: Actor, jurisdiction: str | None) -> bool:
-        if actor.role in (ADMIN, SYSTEM) or actor.jurisdiction is None:
-            return True
-        return self.within(jurisdiction, actor.jurisdiction)
-
-    def within(self, jurisdiction: str | None, ancestor: str) -> bool:
-        seen: set[str] = set()
-        while jurisdiction is not None and jurisdiction not in seen:
-            if jurisdiction == ancestor:
-                return True
-            seen.add(jurisdiction)
-            jurisdiction = self.parents.get(jurisdiction)
-        return False
-
-    def beneath(self, ancestor: str) -> list[str]:
-        """``ancestor`` and every jurisdiction under it."""
-        return sorted(j for j in {ancestor, *self.parents} if self.within(j, ancestor))
 
 
 class _Ops:
