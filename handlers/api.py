@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1/outfalls", tags=["outfalls"])
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ActorDep = Annotated[Actor, Depends(current_actor)]
-Filter = Annotated[str | None, Query(min_length=1, max_length=64)]
+Filter = Annotated[str | None, Query(min_length=1, max_length=64, pattern="^[^\\x00]*$")]
 Code = Annotated[str, Path(min_length=1, max_length=200, description="the national outfall code")]
 
 

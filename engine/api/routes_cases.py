@@ -31,7 +31,7 @@ router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ActorDep = Annotated[Actor, Depends(current_actor)]
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="the case id")]
-Filter = Annotated[str | None, Query(min_length=1, max_length=200)]
+Filter = Annotated[str | None, Query(min_length=1, max_length=200, pattern="^[^\\x00]*$")]
 
 
 def _etag(version: int) -> str:
