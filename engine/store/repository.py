@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
+from engine.errors import FieldError, InvalidInput
 from engine.store._records import RecordQueries
 from engine.store._timers import TimerQueries
 from engine.store.rows import (
@@ -91,7 +92,32 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, json_serializer=_json_serializer, pool_pre_ping=True)
+    engine = create_engine(url, json_serializer=_json_serializer, pool_pre_ping=True)
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
+    return engine
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    document = getattr(value, "obj", None)  # psycopg's Jsonb wrapper of a JSON column's value
+    return document is not None and _has_nul(document)
+
+
+def _refuse_nul(
+    conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+) -> None:
+    """PostgreSQL text and JSONB cannot hold U+0000 (SQLite can): refuse it as bad input
+    (422 in the API) instead of failing with a database error."""
+    for row in parameters if many else [parameters]:
+        values = row.values() if isinstance(row, Mapping) else row or ()
+        if any(_has_nul(v) for v in values):
+            problem = FieldError("$", "text cannot contain the NUL character (U+0000)")
+            raise InvalidInput("input", [problem])
 
 
 class Store:
