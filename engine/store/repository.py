@@ -1,4 +1,5 @@
-"""The only place that writes SQL. Core statements on the hot path; one transaction per change.
+"""The only place that writes SQL (with ``_hot.py``, ``_timers.py``, ``_records.py``); one
+transaction per change.
 
 ``Store.write()`` opens a write transaction (``BEGIN IMMEDIATE`` on SQLite, so writers queue
 instead of failing on lock upgrade); ``Store.read()`` a read-only one. Both yield a ``Tx`` whose
@@ -8,7 +9,6 @@ methods are the whole storage contract: definitions, cases and events here, time
 
 from __future__ import annotations
 
-import json
 import threading
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,12 +25,11 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
-from engine.errors import FieldError, InvalidInput
+from engine.store._hot import HotStatements, execute, json_serializer, refuse_nul
 from engine.store._records import RecordQueries
 from engine.store._timers import TimerQueries
 from engine.store.rows import (
@@ -64,15 +63,11 @@ __all__ = [
 ]
 
 
-def _json_serializer(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
-            json_serializer=_json_serializer,
+            json_serializer=json_serializer,
             poolclass=StaticPool if ":memory:" in url else None,
             connect_args={"timeout": 30, "check_same_thread": False},
         )
@@ -89,35 +84,19 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
             immediate = conn.get_execution_options().get("qingliu_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            execute(conn, "BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    engine = create_engine(url, json_serializer=_json_serializer, pool_pre_ping=True)
+    engine = create_engine(url, json_serializer=json_serializer, pool_pre_ping=True)
     event.listen(engine, "before_cursor_execute", _refuse_nul)
     return engine
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    document = getattr(value, "obj", None)  # psycopg's Jsonb wrapper of a JSON column's value
-    return document is not None and _has_nul(document)
 
 
 def _refuse_nul(
     conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
 ) -> None:
-    """PostgreSQL text and JSONB cannot hold U+0000 (SQLite can): refuse it as bad input
-    (422 in the API) instead of failing with a database error."""
     for row in parameters if many else [parameters]:
-        values = row.values() if isinstance(row, Mapping) else row or ()
-        if any(_has_nul(v) for v in values):
-            problem = FieldError("$", "text cannot contain the NUL character (U+0000)")
-            raise InvalidInput("input", [problem])
+        refuse_nul(row.values() if isinstance(row, Mapping) else row or ())
 
 
 class Store:
@@ -130,6 +109,7 @@ class Store:
         # SQLite takes one writer at a time and makes the others poll with growing sleeps (up
         # to 100 ms each); writers of this process queue on a lock instead, in turn.
         self._write_turn = threading.RLock() if url.startswith("sqlite") else None
+        self._hot = HotStatements(self.engine.dialect.name)
         # A store dropped without dispose() still closes its pooled connections.
         weakref.finalize(self, self.engine.dispose)
 
@@ -150,27 +130,21 @@ class Store:
     def write(self) -> Iterator[Tx]:
         if self._write_turn is None:
             with self._writer.connect() as conn, conn.begin():
-                yield Tx(conn)
+                yield Tx(conn, self._hot)
             return
         with self._write_turn, self._writer.connect() as conn, conn.begin():
-            yield Tx(conn)
+            yield Tx(conn, self._hot)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
         with self.engine.connect() as conn, conn.begin():
-            yield Tx(conn)
+            yield Tx(conn, self._hot)
 
 
 # Hot-path statements, built once: values travel as parameters, so each call skips building
 # and cache-keying a new statement (SQLAlchemy still compiles each once per dialect).
 _GET_CASE = select(cases).where(cases.c.id == bindparam("_case_id"))
-# Lock order on PostgreSQL: a write that touches a case's timers locks the case row first.
-_LOCK_CASE = _GET_CASE.with_for_update()
 _INSERT_CASE = insert(cases)
-_UPDATE_CASE = update(cases).where(
-    cases.c.id == bindparam("_case_id"), cases.c.version == bindparam("_expected_version")
-)
-_INSERT_EVENT = insert(events)
 _DEFINITION_BY_ID = select(definitions).where(definitions.c.id == bindparam("_id"))
 _LATEST_DEFINITION = (
     select(definitions)
@@ -183,8 +157,9 @@ _LATEST_DEFINITION = (
 class Tx(TimerQueries, RecordQueries):
     """The storage contract, bound to one open transaction."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, hot: HotStatements) -> None:
         self.conn = conn
+        self._hot = hot
 
     # -- definitions --------------------------------------------------------------------------
 
@@ -259,8 +234,7 @@ class Tx(TimerQueries, RecordQueries):
         ``FOR UPDATE``; SQLite's write transactions are serialised anyway). Every write that
         changes a case or its timers takes this lock first, so writers of one case queue up
         instead of deadlocking on each other's timer rows."""
-        row = self.conn.execute(_LOCK_CASE, {"_case_id": case_id}).first()
-        return CaseRow(**row._mapping) if row else None
+        return self._hot.lock_case(self.conn, case_id)
 
     def open_case_for_subject(self, workflow: str, subject: str) -> int | None:
         return self.conn.execute(
@@ -271,9 +245,7 @@ class Tx(TimerQueries, RecordQueries):
 
     def update_case(self, case_id: int, expected_version: int, values: Mapping[str, Any]) -> bool:
         """Compare-and-set on the version counter; False when another writer got there first."""
-        params = {**values, "_case_id": case_id, "_expected_version": expected_version}
-        result = self.conn.execute(_UPDATE_CASE, params)
-        return result.rowcount == 1
+        return self._hot.update_case(self.conn, case_id, expected_version, values)
 
     def list_cases(
         self,
@@ -318,7 +290,7 @@ class Tx(TimerQueries, RecordQueries):
     # -- events -------------------------------------------------------------------------------
 
     def append_event(self, values: Mapping[str, Any]) -> None:
-        self.conn.execute(_INSERT_EVENT, dict(values))
+        self._hot.append_event(self.conn, values)
 
     def events(self, case_id: int) -> list[EventRow]:
         rows = self.conn.execute(

@@ -1,0 +1,196 @@
+"""The per-transition statements, on the database driver itself.
+
+Every ``Engine.fire`` reads and locks its case row, updates it (compare-and-set on the version)
+and appends one history row. Through SQLAlchemy Core each of those costs more in statement
+execution machinery (parameter processing, result wrapping, events) than the database takes to
+run it, so these three are issued on the DB-API cursor of the same connection, inside the same
+transaction the ``Tx`` holds, and encode and decode values exactly as the tables' column types
+do (``engine/store/tables.py``): JSON through the store's serializer, times as naive UTC (the
+SQLite text format SQLAlchemy writes), booleans as the backend stores them. Every other
+statement stays on SQLAlchemy. ``tests/unit/test_hot_path.py`` checks that rows written here
+and rows written by SQLAlchemy read back the same both ways.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+
+from engine.errors import FieldError, InvalidInput
+from engine.store.rows import CaseRow
+
+__all__ = ["HotStatements", "execute", "has_nul", "json_serializer", "refuse_nul"]
+
+_CASE_COLUMNS = (
+    "id, definition_id, workflow, workflow_version, state, data, version, subject,"
+    " jurisdiction, is_open, last_hash, created_at, updated_at"
+)
+_EVENT_COLUMNS = (
+    "case_id",
+    "seq",
+    "kind",
+    "trigger",
+    "transition",
+    "from_state",
+    "to_state",
+    "actor",
+    "role",
+    "jurisdiction",
+    "payload",
+    "patch",
+    "at",
+    "due_at",
+    "prev_hash",
+    "hash",
+)
+_EVENT_JSON = frozenset({"payload", "patch"})
+_EVENT_TIMES = frozenset({"at", "due_at"})
+
+
+def json_serializer(value: Any) -> str:
+    """How the store writes JSON columns (SQLAlchemy's ``json_serializer`` too)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_nul(v) for v in value)
+    document = getattr(value, "obj", None)  # psycopg's Jsonb wrapper of a JSON column's value
+    return document is not None and has_nul(document)
+
+
+def refuse_nul(values: Any) -> None:
+    """PostgreSQL text and JSONB cannot hold U+0000 (SQLite can): refuse it as bad input
+    (422 in the API) instead of failing with a database error."""
+    if any(has_nul(v) for v in values):
+        raise InvalidInput(
+            "input", [FieldError("$", "text cannot contain the NUL character (U+0000)")]
+        )
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store: pass an aware datetime")
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    """SQLAlchemy's SQLite ``DateTime`` text format, microseconds always written."""
+    naive = _naive_utc(value)
+    return None if naive is None else naive.isoformat(" ", "microseconds")
+
+
+def _sqlite_read_time(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+class HotStatements:
+    """The three hot statements for one dialect (``sqlite`` or ``postgresql`` via psycopg)."""
+
+    def __init__(self, dialect: str) -> None:
+        self.sqlite = dialect == "sqlite"
+        mark = "?" if self.sqlite else "%s"
+        self._lock = f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = {mark}" + (
+            "" if self.sqlite else " FOR UPDATE"
+        )
+        self._update = (
+            f"UPDATE cases SET state = {mark}, data = {mark}, version = {mark},"
+            f" is_open = {mark}, last_hash = {mark}, updated_at = {mark}"
+            f" WHERE id = {mark} AND version = {mark}"
+        )
+        self._insert_event = (
+            f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)})"
+            f" VALUES ({', '.join([mark] * len(_EVENT_COLUMNS))})"
+        )
+        self._time: Callable[[datetime | None], Any]
+        self._json: Callable[[Any], Any]
+        if self.sqlite:
+            self._time, self._json = _sqlite_time, json_serializer
+        else:
+            from psycopg.types.json import Jsonb  # the connection's adapters dump it
+
+            self._time, self._json = _naive_utc, Jsonb
+
+    def lock_case(self, conn: Connection, case_id: int) -> CaseRow | None:
+        row = execute(conn, self._lock, (case_id,), fetch=True)
+        if row is None:
+            return None
+        data, created, updated = row[5], row[11], row[12]
+        if self.sqlite:
+            data = json.loads(data)
+            created, updated = _sqlite_read_time(created), _sqlite_read_time(updated)
+        else:
+            created, updated = created.replace(tzinfo=UTC), updated.replace(tzinfo=UTC)
+        return CaseRow(
+            id=row[0],
+            definition_id=row[1],
+            workflow=row[2],
+            workflow_version=row[3],
+            state=row[4],
+            data=data,
+            version=row[6],
+            subject=row[7],
+            jurisdiction=row[8],
+            is_open=bool(row[9]),
+            last_hash=row[10],
+            created_at=created,
+            updated_at=updated,
+        )
+
+    def update_case(
+        self, conn: Connection, case_id: int, expected_version: int, values: Mapping[str, Any]
+    ) -> bool:
+        params = (
+            values["state"],
+            self._json(values["data"]),
+            values["version"],
+            bool(values["is_open"]),
+            values["last_hash"],
+            self._time(values["updated_at"]),
+            case_id,
+            expected_version,
+        )
+        if not self.sqlite:
+            refuse_nul(params)
+        return int(execute(conn, self._update, params)) == 1
+
+    def append_event(self, conn: Connection, values: Mapping[str, Any]) -> None:
+        params = tuple(
+            self._json(values[c])
+            if c in _EVENT_JSON
+            else self._time(values[c])
+            if c in _EVENT_TIMES
+            else values[c]
+            for c in _EVENT_COLUMNS
+        )
+        if not self.sqlite:
+            refuse_nul(params)
+        execute(conn, self._insert_event, params)
+
+
+def execute(
+    conn: Connection, statement: str, params: tuple[Any, ...] = (), fetch: bool = False
+) -> Any:
+    """Run ``statement`` on the connection's driver cursor: the row fetched (``fetch``) or the
+    row count. A driver error comes out as SQLAlchemy's wrapper (``IntegrityError``,
+    ``OperationalError``...), as from any other statement of the store, so callers handle one
+    family of database errors."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(statement, params)
+        return cursor.fetchone() if fetch else cursor.rowcount
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(statement, params, exc, conn.dialect.loaded_dbapi.Error) from exc
+    finally:
+        cursor.close()

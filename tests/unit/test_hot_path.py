@@ -1,0 +1,92 @@
+"""The per-transition statements on the driver (``engine/store/_hot.py``) read and write exactly
+what the SQLAlchemy column types do, on SQLite and on PostgreSQL, and their database errors come
+out as SQLAlchemy's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from engine.handlers import Actor
+from engine.runtime import Engine
+from engine.store.tables import cases, events
+from tests.conftest import ROOT
+
+CLERK = Actor("clerk", "clerk", None)
+STEPS = ROOT / "tests" / "fixtures" / "backend" / "steps.yaml"
+
+
+def test_a_fired_case_reads_the_same_through_the_driver_and_through_sqlalchemy(
+    engine: Engine,
+) -> None:
+    engine.load([STEPS])
+    created = engine.create_case("mp_steps", {"worker": 7, "note": "排污口 \"引号\" ✓"}, CLERK)
+    engine.fire(created.id, "note", CLERK, {"note": "第二条 ünïcode"})
+    fired = engine.fire(created.id, "assess", CLERK)
+    with engine.store.read() as tx:
+        raw = tx.lock_case(created.id)
+        core = tx.get_case(created.id)
+        history = tx.events(created.id)
+        stored = tx.conn.execute(select(cases.c.data).where(cases.c.id == created.id)).scalar()
+        at = tx.conn.execute(
+            select(events.c.at).where(events.c.case_id == created.id, events.c.seq == 3)
+        ).scalar()
+    assert raw == core
+    assert raw is not None and raw.state == "assessed" and raw.version == 3
+    assert raw.data == {"worker": 7, "note": "第二条 ünïcode"} == stored
+    assert raw.updated_at == fired.case.updated_at == engine.clock.now()
+    assert raw.updated_at.tzinfo is UTC
+    assert [e.seq for e in history] == [1, 2, 3]
+    assert history[1].payload == {"note": "第二条 ünïcode"}
+    assert history[1].patch == {"set": {"note": "第二条 ünïcode"}}
+    assert history[2].at == engine.clock.now() and history[2].due_at is None
+    assert at is not None and at.replace(tzinfo=UTC) == engine.clock.now()
+    assert engine.verify_audit() == []
+
+
+def test_a_missing_case_is_none_and_a_lost_race_is_false(engine: Engine) -> None:
+    engine.load([STEPS])
+    case = engine.create_case("mp_steps", {}, CLERK)
+    with engine.store.write() as tx:
+        assert tx.lock_case(case.id + 1000) is None
+        row = tx.lock_case(case.id)
+        assert row is not None
+        values = {
+            "state": "assessed",
+            "data": {},
+            "version": 5,
+            "is_open": True,
+            "last_hash": "f" * 64,
+            "updated_at": datetime(2024, 3, 2, tzinfo=UTC),
+        }
+        assert tx.update_case(case.id, row.version + 1, values) is False  # someone else's
+        assert tx.update_case(case.id, row.version, values) is True
+    assert engine.get_case(case.id).case.version == 5
+
+
+def test_a_driver_error_comes_out_as_sqlalchemys_and_rolls_back(engine: Engine) -> None:
+    engine.load([STEPS])
+    case = engine.create_case("mp_steps", {}, CLERK)
+    with engine.store.read() as tx:
+        first = tx.events(case.id)[0]
+    duplicate = {**first.__dict__, "kind": "transition"}  # seq 1 again: uq_events_case_seq
+    with pytest.raises(IntegrityError), engine.store.write() as tx:
+        tx.update_case(case.id, 1, {**_values(case.id, engine), "version": 2})
+        tx.append_event(duplicate)
+    assert engine.get_case(case.id).case.version == 1  # the update went with the transaction
+    with pytest.raises(ValueError, match="naive datetime"), engine.store.write() as tx:
+        tx.append_event({**duplicate, "seq": 2, "at": datetime(2024, 3, 1)})
+
+
+def _values(case_id: int, engine: Engine) -> dict[str, object]:
+    row = engine.get_case(case_id).case
+    return {
+        "state": row.state,
+        "data": row.data,
+        "is_open": row.is_open,
+        "last_hash": row.last_hash,
+        "updated_at": row.updated_at,
+    }
