@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from transitions import Machine
 
 from engine.definition.model import Definition, TransitionSpec
+from engine.definition.quickcheck import SchemaCheck
 from engine.errors import (
     FieldError,
     Forbidden,
@@ -29,22 +29,14 @@ from engine.errors import (
 )
 from engine.handlers import Context, Registry
 
-__all__ = ["CompiledWorkflow", "compile_definition", "schema_errors"]
+__all__ = ["CompiledWorkflow", "compile_definition"]
 
 _ROLE = "role"
 _PAYLOAD = "payload"
 
 
-def schema_errors(validator: Draft202012Validator, instance: Any) -> list[FieldError]:
-    """Every violation of ``instance`` against ``validator``, with JSON paths, in path order."""
-    errors = [FieldError(e.json_path, e.message) for e in validator.iter_errors(instance)]
-    return sorted(errors, key=lambda e: e.json_path)
-
-
-def _validator(schema: Mapping[str, Any] | bool | None) -> Draft202012Validator | None:
-    if schema is None:
-        return None
-    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+def _check(schema: Mapping[str, Any] | bool | None) -> SchemaCheck | None:
+    return None if schema is None else SchemaCheck(schema)
 
 
 @dataclass
@@ -64,9 +56,9 @@ class _Model:
 class CompiledWorkflow:
     def __init__(self, definition: Definition, registry: Registry) -> None:
         self.definition = definition
-        self.data_validator = _validator(definition.data_schema)
-        self._payload = {t.index: _validator(t.payload_schema) for t in definition.transitions}
-        self._when = {t.index: _validator(t.when) for t in definition.transitions}
+        self.data_check = _check(definition.data_schema)
+        self._payload = {t.index: _check(t.payload_schema) for t in definition.transitions}
+        self._when = {t.index: _check(t.when) for t in definition.transitions}
         self._lock = threading.Lock()
         self._model = _Model()
         initial = definition.states[definition.initial]
@@ -107,8 +99,8 @@ class CompiledWorkflow:
 
         def payload_ok(event: Any) -> bool:
             run: _Run = event.kwargs["run"]
-            validator = self._payload[t.index]
-            errors = schema_errors(validator, dict(run.ctx.payload)) if validator else []
+            check = self._payload[t.index]
+            errors = check.errors(dict(run.ctx.payload)) if check else []
             if errors:
                 run.payload_errors[t.index] = errors
             return self._note(run, t, _PAYLOAD, not errors)
@@ -172,11 +164,10 @@ class CompiledWorkflow:
     def when_holds(
         self, t: TransitionSpec, data: Mapping[str, Any], payload: Mapping[str, Any]
     ) -> bool:
-        validator = self._when[t.index]
-        if validator is None:
+        check = self._when[t.index]
+        if check is None:
             return True
-        candidate = {**data, **payload} if t.merge_payload else dict(data)
-        return bool(validator.is_valid(candidate))
+        return check.is_valid({**data, **payload} if t.merge_payload else dict(data))
 
     def available(self, state: str, data: Mapping[str, Any], role: str) -> list[str]:
         """Triggers ``role`` may fire now (a merging transition may still pass on its payload)."""
@@ -189,7 +180,7 @@ class CompiledWorkflow:
         return out
 
     def data_errors(self, data: Mapping[str, Any]) -> list[FieldError]:
-        return schema_errors(self.data_validator, dict(data)) if self.data_validator else []
+        return self.data_check.errors(dict(data)) if self.data_check else []
 
     # -- firing -------------------------------------------------------------------------------
 
@@ -204,8 +195,8 @@ class CompiledWorkflow:
         transition taken, or raises Forbidden, InvalidInput, TriggerNotAllowed, GuardFailed,
         HandlerFailed."""
         candidates = [t for t in self.definition.transitions_from(state) if t.trigger == trigger]
-        allowed = self.available(state, ctx.data, ctx.actor.role)
         if not candidates:
+            allowed = self.available(state, ctx.data, ctx.actor.role)
             raise TriggerNotAllowed(ctx.case_id, trigger, state, allowed)
         run = _Run(ctx)
         with self._lock:
@@ -213,6 +204,8 @@ class CompiledWorkflow:
             self._machine.events[trigger].trigger(self._model, run=run)
         if run.taken is not None:
             return run.taken
+        # Refused: no transition's actions ran, so the data is still what the guards saw.
+        allowed = self.available(state, ctx.data, ctx.actor.role)
         return self._refusal(run, candidates, state, trigger, allowed)
 
     @staticmethod
