@@ -83,9 +83,22 @@ def quick_predicate(schema: Any) -> Predicate | None:
         if check is None:
             return None
         checks.append(check)
+    return _every(checks)
+
+
+def _every(checks: list[Predicate]) -> Predicate:
     if len(checks) == 1:
         return checks[0]
-    return lambda x: all(check(x) for check in checks)
+    if not checks:
+        return lambda _: True
+
+    def check(x: Any) -> bool:
+        for one in checks:  # noqa: SIM110 - a loop is cheaper than all() over a generator
+            if not one(x):
+                return False
+        return True
+
+    return check
 
 
 # -- types (jsonschema's Draft 2020-12 type checker) ----------------------------------------
@@ -270,8 +283,7 @@ def _all_of(value: Any, _: Mapping[str, Any]) -> Predicate | None:
     subs = [quick_predicate(s) for s in value] if isinstance(value, list) and value else [None]
     if any(s is None for s in subs):
         return None
-    checks = [s for s in subs if s is not None]
-    return lambda x: all(c(x) for c in checks)
+    return _every([s for s in subs if s is not None])
 
 
 def _any_of(value: Any, _: Mapping[str, Any]) -> Predicate | None:

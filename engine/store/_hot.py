@@ -77,6 +77,10 @@ def refuse_nul(values: Any) -> None:
         )
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
 def _naive_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -121,6 +125,10 @@ class HotStatements:
             from psycopg.types.json import Jsonb  # the connection's adapters dump it
 
             self._time, self._json = _naive_utc, Jsonb
+        self._event_encoders = [
+            (c, self._json if c in _EVENT_JSON else self._time if c in _EVENT_TIMES else _same)
+            for c in _EVENT_COLUMNS
+        ]
 
     def lock_case(self, conn: Connection, case_id: int) -> CaseRow | None:
         row = execute(conn, self._lock, (case_id,), fetch=True)
@@ -166,14 +174,7 @@ class HotStatements:
         return int(execute(conn, self._update, params)) == 1
 
     def append_event(self, conn: Connection, values: Mapping[str, Any]) -> None:
-        params = tuple(
-            self._json(values[c])
-            if c in _EVENT_JSON
-            else self._time(values[c])
-            if c in _EVENT_TIMES
-            else values[c]
-            for c in _EVENT_COLUMNS
-        )
+        params = tuple([encode(values[c]) for c, encode in self._event_encoders])
         if not self.sqlite:
             refuse_nul(params)
         execute(conn, self._insert_event, params)

@@ -107,8 +107,10 @@ class Store:
         # rather than on every connection (it shares the engine's pool).
         self._writer = self.engine.execution_options(qingliu_write=True)
         # SQLite takes one writer at a time and makes the others poll with growing sleeps (up
-        # to 100 ms each); writers of this process queue on a lock instead, in turn.
+        # to 100 ms each); writers of this process queue on a lock instead, in turn, and share
+        # one connection kept for writing (no pool checkout per write).
         self._write_turn = threading.RLock() if url.startswith("sqlite") else None
+        self._write_conn: Connection | None = None
         self._hot = HotStatements(self.engine.dialect.name)
         # A store dropped without dispose() still closes its pooled connections.
         weakref.finalize(self, self.engine.dispose)
@@ -124,6 +126,11 @@ class Store:
         upgrade(self)
 
     def dispose(self) -> None:
+        if self._write_turn is not None:
+            with self._write_turn:
+                if self._write_conn is not None:
+                    self._write_conn.close()
+                    self._write_conn = None
         self.engine.dispose()
 
     @contextmanager
@@ -132,8 +139,12 @@ class Store:
             with self._writer.connect() as conn, conn.begin():
                 yield Tx(conn, self._hot)
             return
-        with self._write_turn, self._writer.connect() as conn, conn.begin():
-            yield Tx(conn, self._hot)
+        with self._write_turn:
+            if self._write_conn is None or self._write_conn.closed or self._write_conn.invalidated:
+                self._write_conn = self._writer.connect()
+            conn = self._write_conn
+            with conn.begin():
+                yield Tx(conn, self._hot)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
