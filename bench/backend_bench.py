@@ -23,20 +23,16 @@ import argparse
 import json
 import multiprocessing
 import os
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.pool import NullPool
-
+from bench.pg import postgres_databases, postgres_server, server_settings
 from bench.workload import (
     ACTOR,
     DEFINITION,
@@ -51,9 +47,7 @@ from engine.runtime import Engine, Scope
 from engine.store import migrate
 from engine.store.repository import Store
 
-ROOT = Path(__file__).resolve().parent.parent
 WORKERS = (1, 2, 4)
-PG_PORT = "54339"
 
 
 def _engine(url: str) -> Engine:
@@ -124,57 +118,6 @@ def _sqlite_databases() -> Iterator[Any]:
         yield fresh
 
 
-@contextmanager
-def _postgres_server(url: str | None) -> Iterator[str]:
-    if url:
-        yield url
-        return
-    env = {**os.environ, "QINGLIU_PG_PORT": PG_PORT, "QINGLIU_PG_DURABLE": "1"}
-    script = str(ROOT / ".ci" / "postgres.sh")
-    started = subprocess.run(
-        [script, "start"], env=env, capture_output=True, text=True, check=False
-    )
-    if started.returncode != 0:
-        raise SystemExit(f"cannot start PostgreSQL: {started.stderr.strip()}")
-    try:
-        yield started.stdout.strip().splitlines()[-1]
-    finally:
-        subprocess.run([script, "stop"], env=env, check=False)
-
-
-@contextmanager
-def _postgres_databases(server: str) -> Iterator[Any]:
-    admin = create_engine(server, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    schemas: list[str] = []
-
-    def fresh(label: str) -> str:
-        schema = f"bench_{label}_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        schemas.append(schema)
-        query = {"options": f"-csearch_path={schema}"}
-        return make_url(server).update_query_dict(query).render_as_string(hide_password=False)
-
-    try:
-        yield fresh
-    finally:
-        with admin.connect() as conn:
-            for schema in schemas:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def _settings(server: str) -> dict[str, str]:
-    admin = create_engine(server, poolclass=NullPool)
-    with admin.connect() as conn:
-        found = {
-            name: str(conn.execute(text(f"SHOW {name}")).scalar())
-            for name in ("server_version", "fsync", "synchronous_commit", "shared_buffers")
-        }
-    admin.dispose()
-    return found
-
-
 def _table(rows: list[dict[str, Any]]) -> str:
     lines = [f"{'backend':<12}{'workers':>8}{'transitions':>13}{'seconds':>10}{'tps':>10}{'x1':>7}"]
     base: dict[str, float] = {}
@@ -204,9 +147,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"sqlite, {workers} worker(s): {rows[-1]['tps']} tps", flush=True)
     figures["sqlite_settings"] = {"journal_mode": "WAL", "synchronous": "NORMAL"}
     if not args.skip_postgres:
-        with _postgres_server(args.pg_url) as server:
-            figures["postgresql_settings"] = _settings(server)
-            with _postgres_databases(server) as fresh:
+        with postgres_server(args.pg_url) as server:
+            figures["postgresql_settings"] = server_settings(server)
+            with postgres_databases(server) as fresh:
                 for workers in WORKERS:
                     row = {"backend": "postgresql", **_run(fresh(f"w{workers}"), cases, workers)}
                     rows.append(row)
