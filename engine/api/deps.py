@@ -20,6 +20,19 @@ async def get_engine(request: Request) -> Engine:
     return engine
 
 
+_FIELDS = "_qingliu_query_fields"
+
+
+def _route_fields(route: APIRoute) -> dict[str, Any]:
+    """The query parameters the route declares, worked out on its first request and kept on
+    the route (routes are neither hashable nor weak-referenceable keys)."""
+    fields: dict[str, Any] | None = getattr(route, _FIELDS, None)
+    if fields is None:
+        fields = _query_fields(route.dependant)
+        setattr(route, _FIELDS, fields)
+    return fields
+
+
 def _query_fields(dependant: Any) -> dict[str, Any]:
     fields = {field.alias: field for field in dependant.query_params}
     for sub in dependant.dependencies:
@@ -48,9 +61,9 @@ async def reject_unknown_query(request: Request) -> None:
     """A misspelt filter (``?stat=open``) or a repeated one (``?state=a&state=b``) is a 422,
     not a silently unfiltered or half-filtered answer."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
+    if not isinstance(route, APIRoute) or not request.scope.get("query_string"):
         return
-    problems = _query_problems(request, _query_fields(route.dependant))
+    problems = _query_problems(request, _route_fields(route))
     if problems:
         raise ApiProblem(
             422,

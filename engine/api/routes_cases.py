@@ -18,6 +18,7 @@ from engine.api.models import (
     TransitionRequest,
 )
 from engine.api.problems import problem_responses
+from engine.api.writes import run_write
 from engine.definition.model import ADMIN
 from engine.handlers import Actor
 from engine.runtime import Engine
@@ -45,12 +46,15 @@ def _etag(version: int) -> str:
     responses=problem_responses(400, 401, 403, 404, 409, 422),
     summary="Open a case",
 )
-def create_case(
+async def create_case(
     body: CaseCreate, response: Response, engine: EngineDep, actor: ActorDep
 ) -> dict[str, Any]:
-    view = engine.create_case(body.workflow, body.data, actor, subject=body.subject)
-    out = engine.get_case(view.id, actor).to_json()
-    response.headers["Location"] = f"{router.prefix}/{view.id}"
+    def work() -> dict[str, Any]:
+        view = engine.create_case(body.workflow, body.data, actor, subject=body.subject)
+        return engine.get_case(view.id, actor).to_json()
+
+    out = await run_write(engine, work)
+    response.headers["Location"] = f"{router.prefix}/{out['id']}"
     response.headers["ETag"] = _etag(out["version"])
     return out
 
@@ -122,7 +126,7 @@ def get_case(
     responses=problem_responses(400, 401, 403, 404, 409, 412, 422),
     summary="Fire a trigger",
 )
-def fire(
+async def fire(
     case_id: CaseId,
     body: TransitionRequest,
     response: Response,
@@ -140,8 +144,11 @@ def fire(
 ) -> dict[str, Any]:
     key = idempotency.parse_key(idempotency_key)
     expected = idempotency.parse_if_match(if_match)
-    out, replayed = idempotency.fire(
-        engine, token, actor, case_id, body.trigger, body.payload, expected, key
+    out, replayed = await run_write(
+        engine,
+        lambda: idempotency.fire(
+            engine, token, actor, case_id, body.trigger, body.payload, expected, key
+        ),
     )
     response.headers["ETag"] = _etag(out["version"])
     if replayed:

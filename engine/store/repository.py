@@ -13,6 +13,7 @@ import threading
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +27,7 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from engine.store._hot import HotStatements, execute, json_serializer, refuse_nul
@@ -60,7 +61,18 @@ __all__ = [
     "TimerRow",
     "TokenRow",
     "Tx",
+    "WriteBusy",
 ]
+
+
+SQLITE_TIMEOUT = 30  # seconds a SQLite writer waits for another process's write to end
+
+# Store.without_waiting(): whether the next write() may still refuse to wait (one per context).
+_NO_WAIT: ContextVar[list[bool] | None] = ContextVar("qingliu_no_wait", default=None)
+
+
+class WriteBusy(Exception):
+    """A write under ``Store.without_waiting()`` would have waited; nothing was written."""
 
 
 def make_engine(url: str) -> Engine:
@@ -69,7 +81,7 @@ def make_engine(url: str) -> Engine:
             url,
             json_serializer=json_serializer,
             poolclass=StaticPool if ":memory:" in url else None,
-            connect_args={"timeout": 30, "check_same_thread": False},
+            connect_args={"timeout": SQLITE_TIMEOUT, "check_same_thread": False},
         )
 
         @event.listens_for(engine, "connect")
@@ -133,18 +145,62 @@ class Store:
                     self._write_conn = None
         self.engine.dispose()
 
+    @property
+    def single_writer(self) -> bool:
+        """True on SQLite: one write at a time, taken in turn (``without_waiting`` applies)."""
+        return self._write_turn is not None
+
+    @contextmanager
+    def without_waiting(self) -> Iterator[None]:
+        """Inside, the first ``write()`` raises ``WriteBusy`` instead of waiting for its turn
+        (SQLite: another thread of this process or another process is writing); later writes
+        wait as usual. So ``WriteBusy`` always means that nothing has been written yet, and
+        the caller may run the whole operation again where waiting is harmless."""
+        token = _NO_WAIT.set([True])
+        try:
+            yield
+        finally:
+            _NO_WAIT.reset(token)
+
     @contextmanager
     def write(self) -> Iterator[Tx]:
         if self._write_turn is None:
             with self._writer.connect() as conn, conn.begin():
                 yield Tx(conn, self._hot)
             return
-        with self._write_turn:
+        pending = _NO_WAIT.get()
+        first = pending is not None and pending[0]
+        if pending is not None:
+            pending[0] = False
+        if not self._write_turn.acquire(blocking=not first):
+            raise WriteBusy
+        try:
             if self._write_conn is None or self._write_conn.closed or self._write_conn.invalidated:
                 self._write_conn = self._writer.connect()
             conn = self._write_conn
-            with conn.begin():
+            with self._begin(conn, wait=not first):
                 yield Tx(conn, self._hot)
+        finally:
+            self._write_turn.release()
+
+    @staticmethod
+    @contextmanager
+    def _begin(conn: Connection, wait: bool) -> Iterator[None]:
+        """``conn.begin()``; without ``wait``, SQLite's busy timeout is 0 for the ``BEGIN
+        IMMEDIATE``, so a database locked by another process raises ``WriteBusy`` at once."""
+        if wait:
+            with conn.begin():
+                yield
+            return
+        execute(conn, "PRAGMA busy_timeout = 0")
+        try:
+            transaction = conn.begin()
+        except OperationalError as exc:
+            raise WriteBusy from exc
+        finally:
+            execute(conn, f"PRAGMA busy_timeout = {SQLITE_TIMEOUT * 1000}")
+        with transaction:
+            yield
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
@@ -299,6 +355,10 @@ class Tx(TimerQueries, RecordQueries):
         return list(self.conn.execute(select(cases.c.id).order_by(cases.c.id)).scalars())
 
     # -- events -------------------------------------------------------------------------------
+
+    def live_timers(self, case_id: int) -> list[TimerRow]:
+        """Pending and paused timers of a case, in due order."""
+        return self._hot.live_timers(self.conn, case_id)
 
     def append_event(self, values: Mapping[str, Any]) -> None:
         self._hot.append_event(self.conn, values)
