@@ -1,9 +1,10 @@
 """The per-transition statements, on the database driver itself.
 
-Every ``Engine.fire`` reads and locks its case row, updates it (compare-and-set on the version)
-and appends one history row. Through SQLAlchemy Core each of those costs more in statement
-execution machinery (parameter processing, result wrapping, events) than the database takes to
-run it, so these three are issued on the DB-API cursor of the same connection, inside the same
+Every ``Engine.fire`` reads and locks its case row, updates it (compare-and-set on the version),
+appends one history row and, for a definition with timers, reads the case's live timers for the
+view it returns. Through SQLAlchemy Core each of those costs more in statement execution
+machinery (parameter processing, result wrapping, events) than the database takes to run it,
+so these four are issued on the DB-API cursor of the same connection, inside the same
 transaction the ``Tx`` holds, and encode and decode values exactly as the tables' column types
 do (``engine/store/tables.py``): JSON through the store's serializer, times as naive UTC (the
 SQLite text format SQLAlchemy writes), booleans as the backend stores them. Every other
@@ -22,7 +23,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from engine.errors import FieldError, InvalidInput
-from engine.store.rows import CaseRow
+from engine.store.rows import LIVE_TIMER, CaseRow, TimerRow
 
 __all__ = ["HotStatements", "execute", "has_nul", "json_serializer", "refuse_nul"]
 
@@ -48,6 +49,27 @@ _EVENT_COLUMNS = (
     "prev_hash",
     "hash",
 )
+_TIMER_COLUMNS = (
+    "id",
+    "case_id",
+    "name",
+    "trigger",
+    "state",
+    "deadline",
+    "due_at",
+    "status",
+    "payload",
+    "catch_up",
+    "every",
+    "provisional",
+    "created_at",
+    "fired_at",
+    "base_at",
+    "duration",
+    "remaining_seconds",
+    "remaining_working_days",
+)
+_TIMER_TIMES = frozenset({"due_at", "created_at", "fired_at", "base_at"})
 _EVENT_JSON = frozenset({"payload", "patch"})
 _EVENT_TIMES = frozenset({"at", "due_at"})
 
@@ -117,6 +139,11 @@ class HotStatements:
             f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)})"
             f" VALUES ({', '.join([mark] * len(_EVENT_COLUMNS))})"
         )
+        self._live_timers = (
+            f"SELECT {', '.join(_TIMER_COLUMNS)} FROM timers"
+            f" WHERE case_id = {mark} AND status IN ({', '.join([mark] * len(LIVE_TIMER))})"
+            " ORDER BY due_at, id"
+        )
         self._time: Callable[[datetime | None], Any]
         self._json: Callable[[Any], Any]
         if self.sqlite:
@@ -156,6 +183,24 @@ class HotStatements:
             updated_at=updated,
         )
 
+    def live_timers(self, conn: Connection, case_id: int) -> list[TimerRow]:
+        """Pending and paused timers of a case, in due order."""
+        cursor = execute(conn, self._live_timers, (case_id, *LIVE_TIMER), fetch=None)
+        return [self._timer(row) for row in cursor]
+
+    def _timer(self, row: tuple[Any, ...]) -> TimerRow:
+        values = dict(zip(_TIMER_COLUMNS, row, strict=True))
+        for name in _TIMER_TIMES:
+            value = values[name]
+            if value is not None:
+                values[name] = (
+                    _sqlite_read_time(value) if self.sqlite else value.replace(tzinfo=UTC)
+                )
+        if self.sqlite:
+            values["payload"] = json.loads(values["payload"])
+            values["provisional"] = bool(values["provisional"])
+        return TimerRow(**values)
+
     def update_case(
         self, conn: Connection, case_id: int, expected_version: int, values: Mapping[str, Any]
     ) -> bool:
@@ -181,15 +226,17 @@ class HotStatements:
 
 
 def execute(
-    conn: Connection, statement: str, params: tuple[Any, ...] = (), fetch: bool = False
+    conn: Connection, statement: str, params: tuple[Any, ...] = (), fetch: bool | None = False
 ) -> Any:
-    """Run ``statement`` on the connection's driver cursor: the row fetched (``fetch``) or the
-    row count. A driver error comes out as SQLAlchemy's wrapper (``IntegrityError``,
-    ``OperationalError``...), as from any other statement of the store, so callers handle one
-    family of database errors."""
+    """Run ``statement`` on the connection's driver cursor: the row fetched (``fetch``), every
+    row (``fetch=None``) or the row count. A driver error comes out as SQLAlchemy's wrapper
+    (``IntegrityError``, ``OperationalError``...), as from any other statement of the store,
+    so callers handle one family of database errors."""
     cursor = conn.connection.cursor()
     try:
         cursor.execute(statement, params)
+        if fetch is None:
+            return cursor.fetchall()
         return cursor.fetchone() if fetch else cursor.rowcount
     except conn.dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(statement, params, exc, conn.dialect.loaded_dbapi.Error) from exc

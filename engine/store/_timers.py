@@ -32,11 +32,6 @@ _CANCEL_STATE_TIMERS = (
     )
     .values(status="cancelled")
 )
-_LIVE_TIMERS = (
-    select(timers)
-    .where(timers.c.case_id == bindparam("_case_id"), timers.c.status.in_(LIVE_TIMER))
-    .order_by(timers.c.due_at, timers.c.id)
-)
 
 
 class TimerQueries:
@@ -86,11 +81,6 @@ class TimerQueries:
     def get_timer(self, timer_id: int) -> TimerRow | None:
         row = self.conn.execute(select(timers).where(timers.c.id == timer_id)).first()
         return TimerRow(**row._mapping) if row else None
-
-    def live_timers(self, case_id: int) -> list[TimerRow]:
-        """Pending and paused timers of a case, in due order."""
-        rows = self.conn.execute(_LIVE_TIMERS, {"_case_id": case_id})
-        return [TimerRow(**r._mapping) for r in rows]
 
     def case_timers(self, case_id: int) -> list[TimerRow]:
         """Every timer row of a case, any status, oldest first."""

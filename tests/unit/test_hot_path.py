@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.handlers import Actor
 from engine.runtime import Engine
-from engine.store.tables import cases, events
+from engine.store.rows import LIVE_TIMER, TimerRow
+from engine.store.tables import cases, events, timers
 from tests.conftest import ROOT
 
 CLERK = Actor("clerk", "clerk", None)
@@ -23,7 +24,7 @@ def test_a_fired_case_reads_the_same_through_the_driver_and_through_sqlalchemy(
     engine: Engine,
 ) -> None:
     engine.load([STEPS])
-    created = engine.create_case("mp_steps", {"worker": 7, "note": "排污口 \"引号\" ✓"}, CLERK)
+    created = engine.create_case("mp_steps", {"worker": 7, "note": '排污口 "引号" ✓'}, CLERK)
     engine.fire(created.id, "note", CLERK, {"note": "第二条 ünïcode"})
     fired = engine.fire(created.id, "assess", CLERK)
     with engine.store.read() as tx:
@@ -35,15 +36,19 @@ def test_a_fired_case_reads_the_same_through_the_driver_and_through_sqlalchemy(
             select(events.c.at).where(events.c.case_id == created.id, events.c.seq == 3)
         ).scalar()
     assert raw == core
-    assert raw is not None and raw.state == "assessed" and raw.version == 3
+    assert raw is not None
+    assert raw.state == "assessed"
+    assert raw.version == 3
     assert raw.data == {"worker": 7, "note": "第二条 ünïcode"} == stored
     assert raw.updated_at == fired.case.updated_at == engine.clock.now()
     assert raw.updated_at.tzinfo is UTC
     assert [e.seq for e in history] == [1, 2, 3]
     assert history[1].payload == {"note": "第二条 ünïcode"}
     assert history[1].patch == {"set": {"note": "第二条 ünïcode"}}
-    assert history[2].at == engine.clock.now() and history[2].due_at is None
-    assert at is not None and at.replace(tzinfo=UTC) == engine.clock.now()
+    assert history[2].at == engine.clock.now()
+    assert history[2].due_at is None
+    assert at is not None
+    assert at.replace(tzinfo=UTC) == engine.clock.now()
     assert engine.verify_audit() == []
 
 
@@ -73,12 +78,19 @@ def test_a_driver_error_comes_out_as_sqlalchemys_and_rolls_back(engine: Engine) 
     with engine.store.read() as tx:
         first = tx.events(case.id)[0]
     duplicate = {**first.__dict__, "kind": "transition"}  # seq 1 again: uq_events_case_seq
-    with pytest.raises(IntegrityError), engine.store.write() as tx:
-        tx.update_case(case.id, 1, {**_values(case.id, engine), "version": 2})
-        tx.append_event(duplicate)
+    values = {**_values(case.id, engine), "version": 2}
+
+    def update_then_append(event: dict[str, object]) -> None:
+        with engine.store.write() as tx:
+            tx.update_case(case.id, 1, values)
+            tx.append_event(event)
+
+    with pytest.raises(IntegrityError):
+        update_then_append(duplicate)
     assert engine.get_case(case.id).case.version == 1  # the update went with the transaction
-    with pytest.raises(ValueError, match="naive datetime"), engine.store.write() as tx:
-        tx.append_event({**duplicate, "seq": 2, "at": datetime(2024, 3, 1)})
+    with pytest.raises(ValueError, match="naive datetime"):
+        update_then_append({**duplicate, "seq": 2, "at": datetime(2024, 3, 1)})
+    assert engine.get_case(case.id).case.version == 1
 
 
 def _values(case_id: int, engine: Engine) -> dict[str, object]:
@@ -90,3 +102,22 @@ def _values(case_id: int, engine: Engine) -> dict[str, object]:
         "last_hash": row.last_hash,
         "updated_at": row.updated_at,
     }
+
+
+def test_live_timers_read_through_the_driver_match_sqlalchemys(engine: Engine) -> None:
+    """A definition with a reminder and a deadline: the live timers, as the driver reads them,
+    are the rows SQLAlchemy reads, in due order, with aware times and decoded payloads."""
+    engine.load([ROOT / "tests" / "fixtures" / "backend" / "ticking.yaml"])
+    case = engine.create_case("mp_ticking", {}, CLERK)
+    with engine.store.read() as tx:
+        raw = tx.live_timers(case.id)
+        query = (
+            select(timers)
+            .where(timers.c.case_id == case.id, timers.c.status.in_(LIVE_TIMER))
+            .order_by(timers.c.due_at, timers.c.id)
+        )
+        core = [TimerRow(**r._mapping) for r in tx.conn.execute(query)]
+    assert raw == core
+    assert raw, "the fixture arms at least one timer on creation"
+    assert all(t.due_at.tzinfo is UTC and t.created_at.tzinfo is UTC for t in raw)
+    assert all(isinstance(t.payload, dict) and isinstance(t.provisional, bool) for t in raw)
