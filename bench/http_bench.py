@@ -4,9 +4,14 @@ The server is a real ``qingliu serve`` (no timer sweep, no access log) in its ow
 127.0.0.1, on a fresh SQLite file; this process is the load. Each client fires the internal
 ``comment`` transition of the API test workflow on a case of its own (a full transition:
 compare-and-set on the case, a hash-chained history row, one transaction), over a keep-alive
-connection. Bounded in count and in time::
+connection, driven by a raw HTTP/1.1 client on asyncio (cheap enough that the server is what
+is measured). Each client count runs ``--reps`` rounds (median), bounded in count and in time.
+The reference, measured in the same run: ``Engine.fire`` in this process with no HTTP, on a
+SQLite file with the same settings::
 
-    .venv/bin/python bench/http_bench.py [--requests 400] [--seconds 20] [--port 8799]
+    .venv/bin/python -m bench.http_bench [--requests 4000] [--seconds 20] [--reps 3]
+
+Prints a table, then one line ``{"bench": "http", ...}`` of JSON figures.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+
+from bench.contestants import QingliuEngine, prepare_database
+from bench.workload import TRIGGERS, machine_info
 
 ROOT = Path(__file__).resolve().parent.parent
 QINGLIU = str(Path(sys.executable).with_name("qingliu"))
@@ -149,36 +157,83 @@ def _round(
     }
 
 
+def _in_process(folder: str, cases: int = 200) -> float:
+    """The reference: ``Engine.fire`` transitions per second in this process, on a SQLite file
+    of the same kind, with no HTTP (the bench workload of ``bench.engine_bench``)."""
+    url = f"sqlite:///{Path(folder) / 'reference.db'}"
+    prepare_database(url)
+    contestant = QingliuEngine(url)
+    try:
+        contestant.create(cases)
+        started = time.perf_counter()
+        for step in range(len(TRIGGERS)):
+            contestant.fire_all(step)
+        return cases * len(TRIGGERS) / (time.perf_counter() - started)
+    finally:
+        contestant.close()
+
+
+def _median_round(
+    url: tuple[str, int], headers: dict[str, str], clients: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    rounds = [_round(url, headers, clients, args.requests, args.seconds) for _ in range(args.reps)]
+    rounds.sort(key=lambda r: r["per_second"])
+    return {**rounds[len(rounds) // 2], "each_per_second": [round(r["per_second"]) for r in rounds]}
+
+
+def _serve_and_load(folder: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    env = {
+        **os.environ,
+        "QINGLIU_DATABASE_URL": f"sqlite:///{Path(folder) / 'bench.db'}",
+        "QINGLIU_CONFIG": str(ROOT / "config"),
+    }
+    _run(env, "load", str(FIXTURE))
+    token = _run(env, "token", "create", "--name", "bench", "--role", "eeb_city")
+    headers = {"Authorization": f"Bearer {token}"}
+    server = _start_server(env, args.port)
+    url = ("127.0.0.1", args.port)
+    try:
+        return [_median_round(url, headers, n, args) for n in (1, 8)]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=400, help="transitions per round")
+    parser.add_argument("--requests", type=int, default=4000, help="transitions per round")
     parser.add_argument("--seconds", type=float, default=20.0, help="time limit per round")
+    parser.add_argument("--reps", type=int, default=3, help="rounds per client count (median)")
     parser.add_argument("--port", type=int, default=8799)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        env = {
-            **os.environ,
-            "QINGLIU_DATABASE_URL": f"sqlite:///{Path(folder) / 'bench.db'}",
-            "QINGLIU_CONFIG": str(ROOT / "config"),
-        }
-        _run(env, "load", str(FIXTURE))
-        token = _run(env, "token", "create", "--name", "bench", "--role", "eeb_city")
-        headers = {"Authorization": f"Bearer {token}"}
-        server = _start_server(env, args.port)
-        url = ("127.0.0.1", args.port)
-        try:
-            rows = [_round(url, headers, n, args.requests, args.seconds) for n in (1, 8)]
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-    print("clients  transitions  failed  transitions/s  p50 ms  p99 ms")
+        reference = _in_process(folder)
+        rows = _serve_and_load(folder, args)
+    print("clients  transitions  failed  transitions/s  p50 ms  p99 ms  ÷ in-process engine")
     for row in rows:
         print(
             f"{row['clients']:>7}  {row['transitions']:>11}  {row['failed']:>6}  "
-            f"{row['per_second']:>13.1f}  {row['p50_ms']:>6.1f}  {row['p99_ms']:>6.1f}"
+            f"{row['per_second']:>13.1f}  {row['p50_ms']:>6.1f}  {row['p99_ms']:>6.1f}  "
+            f"{row['per_second'] / reference:>19.2f}"
         )
-    ratio = rows[1]["per_second"] / rows[0]["per_second"]
-    print(f"throughput 8 clients / 1 client: {ratio:.2f}")
+    eight = rows[1]
+    print(f"reference: Engine.fire in process, no HTTP: {reference:,.0f} transitions/s")
+    print(f"throughput 8 clients / 1 client: {eight['per_second'] / rows[0]['per_second']:.2f}")
+    met = {
+        "per_second_8_clients_>=_1000": eight["per_second"] >= 1000,
+        "p99_ms_8_clients_<_50": eight["p99_ms"] < 50,
+    }
+    print("targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in met.items()))
+    figures = {
+        "bench": "http",
+        "backend": "sqlite",
+        "rounds": rows,
+        "reference_in_process_per_second": round(reference, 1),
+        "targets_met": met,
+        "machine": machine_info(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+    print(json.dumps(figures, ensure_ascii=False))
 
 
 if __name__ == "__main__":
