@@ -1,21 +1,22 @@
 """The per-transition statements, on the database driver itself.
 
 Every ``Engine.fire`` reads and locks its case row, updates it (compare-and-set on the version),
-appends one history row and, for a definition with timers, reads the case's live timers for the
-view it returns. Through SQLAlchemy Core each of those costs more in statement execution
-machinery (parameter processing, result wrapping, events) than the database takes to run it,
-so these four are issued on the DB-API cursor of the same connection, inside the same
-transaction the ``Tx`` holds, and encode and decode values exactly as the tables' column types
-do (``engine/store/tables.py``): JSON through the store's serializer, times as naive UTC (the
-SQLite text format SQLAlchemy writes), booleans as the backend stores them. Every other
-statement stays on SQLAlchemy. ``tests/unit/test_hot_path.py`` checks that rows written here
-and rows written by SQLAlchemy read back the same both ways.
+appends one history row and, in a flow with timers, cancels the timers of the state it leaves,
+inserts those of the state it enters and reads the case's live timers for the view it returns.
+Through SQLAlchemy Core each of those costs more in statement execution machinery (parameter
+processing, result wrapping, events) than the database takes to run it, so these are issued on
+the DB-API cursor of the same connection, inside the same transaction the ``Tx`` holds, and
+encode and decode values exactly as the tables' column types do (``engine/store/tables.py``):
+JSON through the store's serializer, times as naive UTC (the SQLite text format SQLAlchemy
+writes), booleans as the backend stores them. Every other statement stays on SQLAlchemy.
+``tests/unit/test_hot_path.py`` checks that rows written here and rows written by SQLAlchemy
+read back the same both ways.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from engine.errors import FieldError, InvalidInput
 from engine.store.rows import LIVE_TIMER, CaseRow, TimerRow
 
-__all__ = ["HotStatements", "execute", "has_nul", "json_serializer", "refuse_nul"]
+__all__ = ["HotStatements", "execute", "execute_many", "has_nul", "json_serializer", "refuse_nul"]
 
 _CASE_COLUMNS = (
     "id, definition_id, workflow, workflow_version, state, data, version, subject,"
@@ -70,6 +71,7 @@ _TIMER_COLUMNS = (
     "remaining_working_days",
 )
 _TIMER_TIMES = frozenset({"due_at", "created_at", "fired_at", "base_at"})
+_TIMER_INSERTED = _TIMER_COLUMNS[1:]  # the id is the database's
 _EVENT_JSON = frozenset({"payload", "patch"})
 _EVENT_TIMES = frozenset({"at", "due_at"})
 
@@ -144,6 +146,14 @@ class HotStatements:
             f" WHERE case_id = {mark} AND status IN ({', '.join([mark] * len(LIVE_TIMER))})"
             " ORDER BY due_at, id"
         )
+        self._cancel_state_timers = (
+            "UPDATE timers SET status = 'cancelled'"
+            f" WHERE case_id = {mark} AND status = 'pending' AND state = {mark}"
+        )
+        self._insert_timer = (
+            f"INSERT INTO timers ({', '.join(_TIMER_INSERTED)})"
+            f" VALUES ({', '.join([mark] * len(_TIMER_INSERTED))})"
+        )
         self._time: Callable[[datetime | None], Any]
         self._json: Callable[[Any], Any]
         if self.sqlite:
@@ -155,6 +165,19 @@ class HotStatements:
         self._event_encoders = [
             (c, self._json if c in _EVENT_JSON else self._time if c in _EVENT_TIMES else _same)
             for c in _EVENT_COLUMNS
+        ]
+        self._timer_encoders = [
+            (
+                c,
+                self._json
+                if c == "payload"
+                else self._time
+                if c in _TIMER_TIMES
+                else bool
+                if c == "provisional"
+                else _same,
+            )
+            for c in _TIMER_INSERTED
         ]
 
     def lock_case(self, conn: Connection, case_id: int) -> CaseRow | None:
@@ -187,6 +210,18 @@ class HotStatements:
         """Pending and paused timers of a case, in due order."""
         cursor = execute(conn, self._live_timers, (case_id, *LIVE_TIMER), fetch=None)
         return [self._timer(row) for row in cursor]
+
+    def cancel_state_timers(self, conn: Connection, case_id: int, state: str) -> int:
+        """Cancel the pending timers armed in ``state`` (leaving it); how many."""
+        return int(execute(conn, self._cancel_state_timers, (case_id, state)))
+
+    def insert_timers(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert timer rows (``id`` aside, a column missing from a row is NULL)."""
+        params = [tuple(encode(r.get(c)) for c, encode in self._timer_encoders) for r in rows]
+        if not self.sqlite:
+            for one in params:
+                refuse_nul(one)
+        execute_many(conn, self._insert_timer, params)
 
     def _timer(self, row: tuple[Any, ...]) -> TimerRow:
         values = dict(zip(_TIMER_COLUMNS, row, strict=True))
@@ -240,5 +275,18 @@ def execute(
         return cursor.fetchone() if fetch else cursor.rowcount
     except conn.dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(statement, params, exc, conn.dialect.loaded_dbapi.Error) from exc
+    finally:
+        cursor.close()
+
+
+def execute_many(conn: Connection, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """``statement`` once per row of parameters (``executemany``); errors as ``execute``."""
+    if not rows:
+        return
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(statement, rows)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(statement, rows, exc, conn.dialect.loaded_dbapi.Error) from exc
     finally:
         cursor.close()

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     bindparam,
-    insert,
     literal_column,
     select,
     text,
@@ -23,29 +22,11 @@ from engine.store.tables import (
     timers,
 )
 
-_CANCEL_STATE_TIMERS = (
-    update(timers)
-    .where(
-        timers.c.case_id == bindparam("_case_id"),
-        timers.c.status == "pending",
-        timers.c.state == bindparam("_state"),
-    )
-    .values(status="cancelled")
-)
-
 
 class TimerQueries:
     conn: Connection
 
     # -- timers -------------------------------------------------------------------------------
-
-    def insert_timers(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        if rows:
-            self.conn.execute(insert(timers), [dict(r) for r in rows])
-
-    def cancel_state_timers(self, case_id: int, state: str) -> int:
-        result = self.conn.execute(_CANCEL_STATE_TIMERS, {"_case_id": case_id, "_state": state})
-        return int(result.rowcount)
 
     def next_due_timer(self, now: datetime, skip: Sequence[int] = ()) -> TimerRow | None:
         """The earliest pending timer due by ``now`` (by due time, then id), its case locked.

@@ -356,6 +356,12 @@ class Tx(TimerQueries, RecordQueries):
 
     # -- events -------------------------------------------------------------------------------
 
+    def insert_timers(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        self._hot.insert_timers(self.conn, rows)
+
+    def cancel_state_timers(self, case_id: int, state: str) -> int:
+        return self._hot.cancel_state_timers(self.conn, case_id, state)
+
     def live_timers(self, case_id: int) -> list[TimerRow]:
         """Pending and paused timers of a case, in due order."""
         return self._hot.live_timers(self.conn, case_id)

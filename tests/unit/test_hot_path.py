@@ -121,3 +121,8 @@ def test_live_timers_read_through_the_driver_match_sqlalchemys(engine: Engine) -
     assert raw, "the fixture arms at least one timer on creation"
     assert all(t.due_at.tzinfo is UTC and t.created_at.tzinfo is UTC for t in raw)
     assert all(isinstance(t.payload, dict) and isinstance(t.provisional, bool) for t in raw)
+    engine.fire(case.id, "finish", CLERK)  # leaving the state cancels its timers
+    with engine.store.read() as tx:
+        assert tx.live_timers(case.id) == []
+        statuses = tx.conn.execute(select(timers.c.status).where(timers.c.case_id == case.id))
+        assert set(statuses.scalars()) == {"cancelled"}
