@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from engine.api.deps import get_engine
 from engine.api.problems import ApiProblem
 from engine.api.tokens import authenticate, cached_token, token_actor
 from engine.definition.model import ADMIN
@@ -30,11 +29,13 @@ def _unauthorized(detail: str) -> ApiProblem:
 
 
 async def current_token(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    engine: Annotated[Engine, Depends(get_engine)],
 ) -> TokenRow:
     """A token verified moments ago is answered on the event loop; otherwise the database is
-    read in the thread pool (``engine.api.tokens.TRUST_SECONDS``)."""
+    read in the thread pool (``engine.api.tokens.TRUST_SECONDS``). The engine is the app's
+    (as ``get_engine`` gives it), read here rather than through one more dependency."""
+    engine: Engine = request.app.state.engine
     if credentials is None:
         raise _unauthorized("send the header 'Authorization: Bearer <token>'")
     secret = credentials.credentials
