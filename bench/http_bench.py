@@ -137,14 +137,22 @@ async def _clients(
     return latencies, failures, time.perf_counter() - started
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _round(
-    url: tuple[str, int], headers: dict[str, str], clients: int, total: int, seconds: float
+    url: tuple[str, int], headers: dict[str, str], clients: int, args: argparse.Namespace
 ) -> Any:
     base = f"http://{url[0]}:{url[1]}"
-    cases = _open_cases(base, headers, clients, f"B{clients}-{total}")
+    cases = _open_cases(base, headers, clients, f"B{clients}-{time.monotonic_ns()}")
+    cpu = _cpu_seconds(args.server_pid)
     latencies, failures, elapsed = asyncio.run(
-        _clients(url, headers, cases, total // clients, seconds)
+        _clients(url, headers, cases, args.requests // clients, args.seconds)
     )
+    cpu = _cpu_seconds(args.server_pid) - cpu
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     return {
@@ -154,6 +162,7 @@ def _round(
         "per_second": len(latencies) / elapsed,
         "p50_ms": statistics.median(ordered) * 1000,
         "p99_ms": p99 * 1000,
+        "server_cpu_us_per_transition": cpu / max(1, len(latencies)) * 1e6,
     }
 
 
@@ -176,7 +185,7 @@ def _in_process(folder: str, cases: int = 200) -> float:
 def _median_round(
     url: tuple[str, int], headers: dict[str, str], clients: int, args: argparse.Namespace
 ) -> dict[str, Any]:
-    rounds = [_round(url, headers, clients, args.requests, args.seconds) for _ in range(args.reps)]
+    rounds = [_round(url, headers, clients, args) for _ in range(args.reps)]
     rounds.sort(key=lambda r: r["per_second"])
     return {**rounds[len(rounds) // 2], "each_per_second": [round(r["per_second"]) for r in rounds]}
 
@@ -191,6 +200,7 @@ def _serve_and_load(folder: str, args: argparse.Namespace) -> list[dict[str, Any
     token = _run(env, "token", "create", "--name", "bench", "--role", "eeb_city")
     headers = {"Authorization": f"Bearer {token}"}
     server = _start_server(env, args.port)
+    args.server_pid = server.pid
     url = ("127.0.0.1", args.port)
     try:
         return [_median_round(url, headers, n, args) for n in (1, 8)]
@@ -209,12 +219,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         reference = _in_process(folder)
         rows = _serve_and_load(folder, args)
-    print("clients  transitions  failed  transitions/s  p50 ms  p99 ms  ÷ in-process engine")
+    print(
+        "clients  transitions  failed  transitions/s  p50 ms  p99 ms  server CPU µs"
+        "  ÷ in-process engine"
+    )
     for row in rows:
         print(
             f"{row['clients']:>7}  {row['transitions']:>11}  {row['failed']:>6}  "
             f"{row['per_second']:>13.1f}  {row['p50_ms']:>6.1f}  {row['p99_ms']:>6.1f}  "
-            f"{row['per_second'] / reference:>19.2f}"
+            f"{row['server_cpu_us_per_transition']:>13.0f}  {row['per_second'] / reference:>19.2f}"
         )
     eight = rows[1]
     print(f"reference: Engine.fire in process, no HTTP: {reference:,.0f} transitions/s")
