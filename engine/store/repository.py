@@ -9,7 +9,6 @@ methods are the whole storage contract: definitions, cases and events here, time
 
 from __future__ import annotations
 
-import threading
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    make_url,
     select,
 )
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -33,6 +33,7 @@ from sqlalchemy.pool import StaticPool
 from engine.store._hot import HotStatements, execute, json_serializer, refuse_nul
 from engine.store._records import RecordQueries
 from engine.store._timers import TimerQueries
+from engine.store._turn import WriteTurn
 from engine.store.rows import (
     LIVE_TIMER,
     CaseRow,
@@ -118,10 +119,9 @@ class Store:
         # Write connections carry the option that makes SQLite's BEGIN IMMEDIATE, set once here
         # rather than on every connection (it shares the engine's pool).
         self._writer = self.engine.execution_options(qingliu_write=True)
-        # SQLite takes one writer at a time and makes the others poll with growing sleeps (up
-        # to 100 ms each); writers of this process queue on a lock instead, in turn, and share
-        # one connection kept for writing (no pool checkout per write).
-        self._write_turn = threading.RLock() if url.startswith("sqlite") else None
+        # SQLite takes one writer at a time: writers queue for their turn (``_turn.py``) and
+        # this process's writes share one connection kept for writing (no pool checkout).
+        self._write_turn = WriteTurn(make_url(url).database) if url.startswith("sqlite") else None
         self._write_conn: Connection | None = None
         self._hot = HotStatements(self.engine.dialect.name)
         # A store dropped without dispose() still closes its pooled connections.
@@ -139,10 +139,14 @@ class Store:
 
     def dispose(self) -> None:
         if self._write_turn is not None:
-            with self._write_turn:
+            self._write_turn.acquire()
+            try:
                 if self._write_conn is not None:
                     self._write_conn.close()
                     self._write_conn = None
+            finally:
+                self._write_turn.release()
+            self._write_turn.close()
         self.engine.dispose()
 
     @property

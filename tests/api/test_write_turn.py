@@ -147,3 +147,37 @@ def test_a_request_whose_turn_is_taken_waits_in_the_pool_and_succeeds_once(
     history = client.get(f"/api/v1/cases/{case['id']}/history", headers=tokens["city"]).json()
     assert [e["trigger"] for e in history["items"]][-1:] == ["comment"]
     assert len(history["items"]) == case["version"] + 1
+
+
+def test_stores_of_other_processes_take_turns_on_the_file(sqlite_engine: Engine) -> None:
+    """Another Store on the same file (as in another process: its own lock file handle) waits
+    for the turn instead of polling SQLite, and refuses at once when asked not to wait."""
+    other = Store(sqlite_engine.store.url)
+    try:
+        inside, leave = threading.Event(), threading.Event()
+
+        def hold_the_turn() -> None:
+            with sqlite_engine.store.write():
+                inside.set()
+                leave.wait(30)
+
+        holder = threading.Thread(target=hold_the_turn)
+        holder.start()
+        assert inside.wait(30)
+        with pytest.raises(WriteBusy), other.without_waiting(), other.write():
+            pass
+        waited: list[int] = []
+
+        def write_when_free() -> None:
+            with other.write() as tx:
+                waited.append(len(tx.case_ids()))
+
+        writer = threading.Thread(target=write_when_free)
+        writer.start()
+        leave.set()
+        holder.join(30)
+        writer.join(30)
+        assert waited == [0]
+        assert Path(f"{_path(other)}-turn").exists()
+    finally:
+        other.dispose()
