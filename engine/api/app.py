@@ -21,7 +21,7 @@ from engine.api.deps import reject_unknown_query
 from engine.errors import QingliuError
 from engine.runtime import Engine
 
-__all__ = ["create_app", "domain_routers"]
+__all__ = ["app_from_settings", "create_app", "domain_routers"]
 
 API_PREFIX = "/api/v1"
 
@@ -77,3 +77,13 @@ def create_app(engine: Engine, handlers: str | None = None) -> FastAPI:
         app.include_router(router, prefix=prefix)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def app_from_settings() -> FastAPI:
+    """The app as each worker process of ``qingliu serve --workers N`` builds it: an engine on
+    the configured database (``QINGLIU_CONFIG``, ``QINGLIU_DATABASE_URL``), whose definitions
+    the parent process has loaded."""
+    from engine.settings import build_engine, load_settings  # settings imports the handlers
+
+    settings = load_settings()
+    return create_app(build_engine(settings), settings.handlers)

@@ -66,6 +66,23 @@ def _sweeper() -> Callable[..., Callable[[], None]] | None:
     return start
 
 
+def _serve_workers(workers: int, options: dict[str, Any]) -> None:
+    """``uvicorn.run(..., workers=N)``, but with Nagle's algorithm off on the listening socket
+    (accepted connections inherit it): uvicorn binds that socket itself in this mode, so asyncio
+    does not turn it off, and a keep-alive client then waits ~40 ms for each response's delayed
+    second segment."""
+    import socket
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    factory = "engine.api.app:app_from_settings"
+    config = uvicorn.Config(factory, factory=True, workers=workers, **options)
+    listening = config.bind_socket()
+    listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    Multiprocess(config, sockets=[listening]).run()
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
@@ -74,8 +91,20 @@ def _sweeper() -> Callable[..., Callable[[], None]] | None:
 @click.option(
     "--access-log/--no-access-log", default=True, show_default=True, help="one line per request"
 )
-def serve(host: str, port: int, no_scheduler: bool, sweep_seconds: int, access_log: bool) -> None:
-    """Load the configured workflows folder and serve the HTTP API (docs at /docs)."""
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="server processes (the timer sweep stays in this one)",
+)
+def serve(
+    host: str, port: int, no_scheduler: bool, sweep_seconds: int, access_log: bool, workers: int
+) -> None:
+    """Load the configured workflows folder and serve the HTTP API (docs at /docs).
+
+    With --workers N, N processes serve requests on the same port (each with its own engine
+    and connections); on SQLite they take turns to write (engine/store/_turn.py)."""
     import uvicorn
 
     from engine.api.app import create_app
@@ -92,14 +121,17 @@ def serve(host: str, port: int, no_scheduler: bool, sweep_seconds: int, access_l
     elif not no_scheduler:
         click.echo("timer sweep not available (engine.time.scheduler missing)", err=True)
     click.echo(f"Qingliu API on http://{host}:{port} (docs: /docs)", err=True)
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "access_log": access_log,
+    }
     try:
-        uvicorn.run(
-            create_app(engine, settings.handlers),
-            host=host,
-            port=port,
-            log_level="info",
-            access_log=access_log,
-        )
+        if workers == 1:
+            uvicorn.run(create_app(engine, settings.handlers), **options)
+        else:
+            _serve_workers(workers, options)
     finally:
         if stop is not None:
             stop()

@@ -3,12 +3,15 @@ a TestClient session, so no port is opened)."""
 
 from __future__ import annotations
 
+import importlib
+from socket import IPPROTO_TCP, TCP_NODELAY
 from typing import Any
 
 import pytest
 import uvicorn
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from uvicorn.supervisors import Multiprocess
 
 from engine.catalog import Catalog
 from engine.cli import cli
@@ -46,3 +49,40 @@ def test_serve_loads_the_workflows_and_serves_them(
     assert "Qingliu API on http://127.0.0.1:8123" in result.stderr
     assert "timer sweep not available" not in result.stderr
     assert "/api/v1/cases/{case_id}/transitions" in seen["paths"]
+
+
+def test_serve_with_workers_hands_uvicorn_the_app_factory(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--workers N: uvicorn's process supervisor gets the import string of the factory that
+    each worker calls, and a listening socket with Nagle's algorithm off; the factory builds
+    the app on the configured database, serving what the parent loaded."""
+    env = {"QINGLIU_DATABASE_URL": database_url, "QINGLIU_CONFIG": str(ROOT / "config")}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner(env=env)
+    token = runner.invoke(cli, ["token", "create", "--name", "ops", "--role", "admin"])
+    headers = {"Authorization": f"Bearer {token.stdout.strip()}"}
+    seen: dict[str, Any] = {}
+
+    def supervise(self: Multiprocess) -> None:  # instead of spawning the worker processes
+        listening = self.sockets[0]
+        seen.update(config=self.config, nodelay=listening.getsockopt(IPPROTO_TCP, TCP_NODELAY))
+        listening.close()
+
+    monkeypatch.setattr(Multiprocess, "run", supervise)
+    args = ["serve", "--workers", "2", "--no-scheduler", "--port", "0"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    config = seen["config"]
+    assert (config.app, config.factory, config.workers) == (
+        "engine.api.app:app_from_settings",
+        True,
+        2,
+    )
+    assert seen["nodelay"] == 1
+    module, name = config.app.split(":")
+    app = getattr(importlib.import_module(module), name)()
+    with TestClient(app) as client:
+        listed = client.get("/api/v1/workflows", headers=headers).json()
+    assert {item["name"] for item in listed["items"]} >= {"rectification", "escalation"}
