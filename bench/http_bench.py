@@ -43,9 +43,10 @@ def _run(env: dict[str, str], *args: str) -> str:
     return done.stdout.strip()
 
 
-def _start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def _start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    command = [QINGLIU, "serve", "--no-scheduler", "--no-access-log", "--port", str(port)]
     server = subprocess.Popen(
-        [QINGLIU, "serve", "--no-scheduler", "--no-access-log", "--port", str(port)],
+        [*command, "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -138,9 +139,12 @@ async def _clients(
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far (Linux /proc)."""
+    """User + system CPU time so far of process ``pid`` and its children, e.g. the worker
+    processes of ``serve --workers N`` (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own + sum(_cpu_seconds(int(child)) for child in children)
 
 
 def _round(
@@ -199,7 +203,7 @@ def _serve_and_load(folder: str, args: argparse.Namespace) -> list[dict[str, Any
     _run(env, "load", str(FIXTURE))
     token = _run(env, "token", "create", "--name", "bench", "--role", "eeb_city")
     headers = {"Authorization": f"Bearer {token}"}
-    server = _start_server(env, args.port)
+    server = _start_server(env, args.port, args.workers)
     args.server_pid = server.pid
     url = ("127.0.0.1", args.port)
     try:
@@ -215,6 +219,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="time limit per round")
     parser.add_argument("--reps", type=int, default=3, help="rounds per client count (median)")
     parser.add_argument("--port", type=int, default=8799)
+    parser.add_argument("--workers", type=int, default=1, help="qingliu serve --workers")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         reference = _in_process(folder)
