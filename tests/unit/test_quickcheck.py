@@ -37,20 +37,33 @@ instances = st.recursive(
 def _schemas(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     number = st.sampled_from([0, 1, 2, 2.5, -1])
     keyword = st.one_of(
-        st.tuples(st.just("type"), st.sampled_from(
-            ["string", "integer", "number", "object", "array", "boolean", "null",
-             ["string", "null"], ["integer", "boolean"]]
-        )),  # fmt: skip
+        st.tuples(
+            st.just("type"),
+            st.sampled_from(
+                [
+                    "string",
+                    "integer",
+                    "number",
+                    "object",
+                    "array",
+                    "boolean",
+                    "null",
+                    ["string", "null"],
+                    ["integer", "boolean"],
+                ]
+            ),
+        ),
         st.tuples(st.just("properties"), st.dictionaries(st.sampled_from(NAMES), inner)),
         st.tuples(st.just("additionalProperties"), st.one_of(st.booleans(), inner)),
         st.tuples(st.just("required"), st.lists(st.sampled_from(NAMES), max_size=3)),
         st.tuples(st.just("enum"), st.lists(scalars, min_size=1, max_size=4)),
         st.tuples(st.just("const"), scalars),
-        st.tuples(st.sampled_from(
-            ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"]
-        ), number),  # fmt: skip
-        st.tuples(st.sampled_from(["minLength", "maxLength", "minItems", "maxItems"]),
-                  st.integers(0, 3)),  # fmt: skip
+        st.tuples(
+            st.sampled_from(["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"]), number
+        ),
+        st.tuples(
+            st.sampled_from(["minLength", "maxLength", "minItems", "maxItems"]), st.integers(0, 3)
+        ),
         st.tuples(st.just("pattern"), st.sampled_from(["^[0-9]+$", "a", "^$", "merge|ban"])),
         st.tuples(st.just("format"), st.sampled_from(["date", "email", "unknown-format"])),
         st.tuples(st.just("items"), inner),
@@ -137,7 +150,8 @@ def test_quick_answers_on_a_flow_schema(instance: Any, quick: bool, valid: bool)
 def test_unsure_cases_go_to_jsonschema() -> None:
     """1 equals 1.0 for jsonschema's enum; the predicate is not sure and jsonschema decides."""
     check = SchemaCheck({"enum": [1.0]})
-    assert check.quick is not None and not check.quick(1)
+    assert check.quick is not None
+    assert not check.quick(1)
     assert check.is_valid(1)
     assert quick_predicate({"multipleOf": 0.01}) is None
     assert SchemaCheck({"multipleOf": 0.01}).errors(0.29) != []  # jsonschema's verdict kept
