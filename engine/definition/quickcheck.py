@@ -37,7 +37,7 @@ _ANNOTATIONS = frozenset(
         "readOnly",
         "writeOnly",
         "$schema",
-    }  # fmt: skip
+    }
 )
 _FORMATS = Draft202012Validator.FORMAT_CHECKER
 _SCALARS = (str, int, float, bool, type(None))
