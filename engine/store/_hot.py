@@ -20,60 +20,36 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import JSON, Boolean, Connection, Table
 from sqlalchemy.exc import DBAPIError
 
 from engine.errors import FieldError, InvalidInput
 from engine.store.rows import LIVE_TIMER, CaseRow, TimerRow
+from engine.store.tables import UTCDateTime, cases, events, timers
 
 __all__ = ["HotStatements", "execute", "execute_many", "has_nul", "json_serializer", "refuse_nul"]
 
-_CASE_COLUMNS = (
-    "id, definition_id, workflow, workflow_version, state, data, version, subject,"
-    " jurisdiction, is_open, last_hash, created_at, updated_at"
-)
-_EVENT_COLUMNS = (
-    "case_id",
-    "seq",
-    "kind",
-    "trigger",
-    "transition",
-    "from_state",
-    "to_state",
-    "actor",
-    "role",
-    "jurisdiction",
-    "payload",
-    "patch",
-    "at",
-    "due_at",
-    "prev_hash",
-    "hash",
-)
-_TIMER_COLUMNS = (
-    "id",
-    "case_id",
-    "name",
-    "trigger",
-    "state",
-    "deadline",
-    "due_at",
-    "status",
-    "payload",
-    "catch_up",
-    "every",
-    "provisional",
-    "created_at",
-    "fired_at",
-    "base_at",
-    "duration",
-    "remaining_seconds",
-    "remaining_working_days",
-)
-_TIMER_TIMES = frozenset({"due_at", "created_at", "fired_at", "base_at"})
-_TIMER_INSERTED = _TIMER_COLUMNS[1:]  # the id is the database's
-_EVENT_JSON = frozenset({"payload", "patch"})
-_EVENT_TIMES = frozenset({"at", "due_at"})
+# Column names, in table order, and how each is stored: read from the tables themselves.
+_CASE_COLUMNS = tuple(c.name for c in cases.columns)
+_EVENT_COLUMNS = tuple(c.name for c in events.columns if c.name != "id")  # the id is the database's
+_TIMER_COLUMNS = tuple(c.name for c in timers.columns)
+_TIMER_INSERTED = _TIMER_COLUMNS[1:]
+
+
+def _kinds(table: Table) -> dict[str, str]:
+    """``json``, ``time`` or ``bool`` for the columns stored unlike their Python value."""
+    kinds: dict[str, str] = {}
+    for column in table.columns:
+        if isinstance(column.type, UTCDateTime):
+            kinds[column.name] = "time"
+        elif isinstance(column.type, JSON):
+            kinds[column.name] = "json"
+        elif isinstance(column.type, Boolean):
+            kinds[column.name] = "bool"
+    return kinds
+
+
+_KINDS = {table.name: _kinds(table) for table in (cases, events, timers)}
 
 
 def json_serializer(value: Any) -> str:
@@ -124,12 +100,12 @@ def _sqlite_read_time(value: str) -> datetime:
 
 
 class HotStatements:
-    """The three hot statements for one dialect (``sqlite`` or ``postgresql`` via psycopg)."""
+    """The per-transition statements for one dialect (``sqlite``, or ``postgresql`` via psycopg)."""
 
     def __init__(self, dialect: str) -> None:
         self.sqlite = dialect == "sqlite"
         mark = "?" if self.sqlite else "%s"
-        self._lock = f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = {mark}" + (
+        self._lock = f"SELECT {', '.join(_CASE_COLUMNS)} FROM cases WHERE id = {mark}" + (
             "" if self.sqlite else " FOR UPDATE"
         )
         self._update = (
@@ -162,54 +138,45 @@ class HotStatements:
             from psycopg.types.json import Jsonb  # the connection's adapters dump it
 
             self._time, self._json = _naive_utc, Jsonb
-        self._event_encoders = [
-            (c, self._json if c in _EVENT_JSON else self._time if c in _EVENT_TIMES else _same)
-            for c in _EVENT_COLUMNS
-        ]
-        self._timer_encoders = [
-            (
-                c,
-                self._json
-                if c == "payload"
-                else self._time
-                if c in _TIMER_TIMES
-                else bool
-                if c == "provisional"
-                else _same,
-            )
-            for c in _TIMER_INSERTED
-        ]
+        self._encode = {"time": self._time, "json": self._json, "bool": bool}
+        self._event_encoders = self._encoders(events, _EVENT_COLUMNS)
+        self._timer_encoders = self._encoders(timers, _TIMER_INSERTED)
+
+    def _encoders(
+        self, table: Table, names: tuple[str, ...]
+    ) -> list[tuple[str, Callable[[Any], Any]]]:
+        kinds = _KINDS[table.name]
+        return [(name, self._encode.get(kinds.get(name, ""), _same)) for name in names]
+
+    def _decoded(
+        self, table: Table, names: tuple[str, ...], row: tuple[Any, ...]
+    ) -> dict[str, Any]:
+        """A row read on the driver as the column types would give it back."""
+        values = dict(zip(names, row, strict=True))
+        for name, kind in _KINDS[table.name].items():
+            value = values[name]
+            if value is None:
+                continue
+            if kind == "time":
+                values[name] = (
+                    _sqlite_read_time(value) if self.sqlite else value.replace(tzinfo=UTC)
+                )
+            elif kind == "json" and isinstance(value, str):
+                values[name] = json.loads(value)
+            elif kind == "bool":
+                values[name] = bool(value)
+        return values
 
     def lock_case(self, conn: Connection, case_id: int) -> CaseRow | None:
         row = execute(conn, self._lock, (case_id,), fetch=True)
         if row is None:
             return None
-        data, created, updated = row[5], row[11], row[12]
-        if self.sqlite:
-            data = json.loads(data)
-            created, updated = _sqlite_read_time(created), _sqlite_read_time(updated)
-        else:
-            created, updated = created.replace(tzinfo=UTC), updated.replace(tzinfo=UTC)
-        return CaseRow(
-            id=row[0],
-            definition_id=row[1],
-            workflow=row[2],
-            workflow_version=row[3],
-            state=row[4],
-            data=data,
-            version=row[6],
-            subject=row[7],
-            jurisdiction=row[8],
-            is_open=bool(row[9]),
-            last_hash=row[10],
-            created_at=created,
-            updated_at=updated,
-        )
+        return CaseRow(**self._decoded(cases, _CASE_COLUMNS, row))
 
     def live_timers(self, conn: Connection, case_id: int) -> list[TimerRow]:
         """Pending and paused timers of a case, in due order."""
         cursor = execute(conn, self._live_timers, (case_id, *LIVE_TIMER), fetch=None)
-        return [self._timer(row) for row in cursor]
+        return [TimerRow(**self._decoded(timers, _TIMER_COLUMNS, row)) for row in cursor]
 
     def cancel_state_timers(self, conn: Connection, case_id: int, state: str) -> int:
         """Cancel the pending timers armed in ``state`` (leaving it); how many."""
@@ -222,19 +189,6 @@ class HotStatements:
             for one in params:
                 refuse_nul(one)
         execute_many(conn, self._insert_timer, params)
-
-    def _timer(self, row: tuple[Any, ...]) -> TimerRow:
-        values = dict(zip(_TIMER_COLUMNS, row, strict=True))
-        for name in _TIMER_TIMES:
-            value = values[name]
-            if value is not None:
-                values[name] = (
-                    _sqlite_read_time(value) if self.sqlite else value.replace(tzinfo=UTC)
-                )
-        if self.sqlite:
-            values["payload"] = json.loads(values["payload"])
-            values["provisional"] = bool(values["provisional"])
-        return TimerRow(**values)
 
     def update_case(
         self, conn: Connection, case_id: int, expected_version: int, values: Mapping[str, Any]
