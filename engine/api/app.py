@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 
 from engine.api import problems, routes_cases, routes_workflows
 from engine.api.deps import reject_unknown_query
+from engine.api.express import ExpressLane
 from engine.errors import QingliuError
 from engine.runtime import Engine
 
@@ -56,8 +57,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-def create_app(engine: Engine, handlers: str | None = None) -> FastAPI:
-    """The API on ``engine``; ``handlers`` names the domain module whose routers to mount."""
+def create_app(engine: Engine, handlers: str | None = None, *, express: bool = True) -> FastAPI:
+    """The API on ``engine``; ``handlers`` names the domain module whose routers to mount.
+    ``express=False`` leaves out the transition route's express lane (``engine.api.express``),
+    so every request goes through FastAPI; the answers are the same, only slower."""
     app = FastAPI(
         title="Qingliu (清流) API",
         version="1",
@@ -75,6 +78,8 @@ def create_app(engine: Engine, handlers: str | None = None) -> FastAPI:
     for router in domain_routers(handlers):
         prefix = "" if router.prefix.startswith("/api/") else API_PREFIX
         app.include_router(router, prefix=prefix)
+    if express:
+        app.add_middleware(ExpressLane)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

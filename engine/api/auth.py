@@ -19,7 +19,7 @@ from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.store.repository import TokenRow
 
-__all__ = ["current_actor", "current_token", "require_admin"]
+__all__ = ["current_actor", "current_token", "require_admin", "verify"]
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `qingliu token create`")
 
@@ -28,18 +28,23 @@ def _unauthorized(detail: str) -> ApiProblem:
     return ApiProblem(401, "unauthorized", "Authentication required", detail)
 
 
+async def verify(engine: Engine, secret: str) -> TokenRow | None:
+    """The live token with this secret, or None. A token verified moments ago is answered on
+    the event loop; otherwise the database is read in the thread pool
+    (``engine.api.tokens.TRUST_SECONDS``)."""
+    return cached_token(engine, secret) or await run_in_threadpool(authenticate, engine, secret)
+
+
 async def current_token(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> TokenRow:
-    """A token verified moments ago is answered on the event loop; otherwise the database is
-    read in the thread pool (``engine.api.tokens.TRUST_SECONDS``). The engine is the app's
-    (as ``get_engine`` gives it), read here rather than through one more dependency."""
+    """The caller's live token (``verify``). The engine is the app's (as ``get_engine`` gives
+    it), read here rather than through one more dependency."""
     engine: Engine = request.app.state.engine
     if credentials is None:
         raise _unauthorized("send the header 'Authorization: Bearer <token>'")
-    secret = credentials.credentials
-    token = cached_token(engine, secret) or await run_in_threadpool(authenticate, engine, secret)
+    token = await verify(engine, credentials.credentials)
     if token is None:
         raise _unauthorized("the token is unknown or revoked")
     return token

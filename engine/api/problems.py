@@ -54,7 +54,9 @@ __all__ = [
     "ApiProblem",
     "FieldProblem",
     "ProblemDetails",
+    "api_problem",
     "definition_errors",
+    "engine_problem",
     "install",
     "problem_responses",
     "type_uri",
@@ -193,6 +195,13 @@ def engine_problem(error: QingliuError, instance: str | None = None) -> JSONResp
     return problem_response(status, kind, title, detail, instance, **_extensions(error))
 
 
+def api_problem(error: ApiProblem, instance: str | None = None) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    return problem_response(
+        error.status, error.kind, error.title, error.detail, instance, headers, **error.extra
+    )
+
+
 # -- request validation ----------------------------------------------------------------------
 
 
@@ -265,10 +274,7 @@ def install(app: FastAPI) -> None:
 
     async def on_api_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiProblem)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return problem_response(
-            exc.status, exc.kind, exc.title, exc.detail, request.url.path, headers, **exc.extra
-        )
+        return api_problem(exc, request.url.path)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

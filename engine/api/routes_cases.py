@@ -27,7 +27,7 @@ from engine.runtime import Engine
 from engine.store.repository import TokenRow
 from engine.views import event_json
 
-__all__ = ["router"]
+__all__ = ["fire_response", "router"]
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -144,8 +144,24 @@ async def fire(
 ) -> JSONResponse:
     """The busiest route, kept lean: the engine and the actor come from the token rather than
     from further dependencies, and the body is sent as built (its shape is ``CaseOut``, checked
-    against the OpenAPI document by the schemathesis tests) rather than validated again."""
+    against the OpenAPI document by the schemathesis tests) rather than validated again. Most
+    requests to it are answered by the express lane (``engine.api.express``), which runs
+    ``fire_response`` without FastAPI's request handling; this route answers the rest."""
     engine: Engine = request.app.state.engine
+    return await fire_response(engine, token, case_id, body, if_match, idempotency_key)
+
+
+async def fire_response(
+    engine: Engine,
+    token: TokenRow,
+    case_id: int,
+    body: TransitionRequest,
+    if_match: str | None,
+    idempotency_key: str | None,
+) -> JSONResponse:
+    """Fire ``body.trigger`` on the case as ``token``'s actor: the case after it, with its
+    ``ETag`` (and ``Idempotent-Replayed`` for a repeated key). Engine errors and
+    ``ApiProblem`` are raised for the caller to render."""
     actor = token_actor(token)
     key = idempotency.parse_key(idempotency_key)
     expected = idempotency.parse_if_match(if_match)
