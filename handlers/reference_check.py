@@ -195,10 +195,9 @@ class Checker:
         if not isinstance(spot, dict):
             self._say("sampling", "spot_check", "must be a mapping")
             return
-        for key in ("city_ratio", "county_ratio"):
-            value = spot.get(key)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-                self._say("sampling", f"spot_check.{key}", "must be a number in (0, 1]")
+        ratio = spot.get("city_ratio")
+        if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 < ratio <= 1:
+            self._say("sampling", "spot_check.city_ratio", "must be a number in (0, 1]")
         inspectors = spot.get("min_inspectors")
         if isinstance(inspectors, bool) or not isinstance(inspectors, int) or inspectors < 2:
             self._say("sampling", "spot_check.min_inspectors", "must be an integer of at least 2")
