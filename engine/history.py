@@ -31,7 +31,9 @@ __all__ = [
 GENESIS = "0" * 64
 
 # History rows that record something about a case without moving it (no state, no data change).
-NOTE_KINDS = frozenset({"timer_skipped", "timer_recomputed", "deadline_paused", "deadline_resumed"})
+NOTE_KINDS = frozenset(
+    {"timer_skipped", "timer_recomputed", "timer_moved", "deadline_paused", "deadline_resumed"}
+)
 
 _HASHED = (
     "case_id",

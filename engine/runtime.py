@@ -251,6 +251,7 @@ class Engine:
             armed = self.arming.on_transition(
                 tx, wf.definition, case_id, row.state, dest, ctx.data, base, now
             )
+        armed.notes.extend(self.arming.follow_data(tx, wf.definition, case_id, row.data, ctx.data))
         recorded = armed.annotate({**body, "_timer": dict(timer)} if timer is not None else body)
         event = self._event(row, "transition", actor, now, recorded, diff(row.data, ctx.data))
         event.update(trigger=trigger, transition=taken.index, from_state=row.state)
@@ -271,7 +272,8 @@ class Engine:
         due_at: datetime | None = None,
     ) -> CaseView:
         """Append a history row that moves neither state nor data (``NOTE_KINDS``: a skipped
-        timer, a paused or resumed deadline, a recomputed due time); the version increments."""
+        timer, a paused or resumed deadline, a recomputed or moved due time); the version
+        increments."""
         if kind not in NOTE_KINDS:
             raise ValueError(f"{kind!r} is not a note kind ({', '.join(sorted(NOTE_KINDS))})")
         row = self._load(tx, case_id, None, lock=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 __all__ = [
@@ -140,6 +141,20 @@ class Definition:
 
     def transitions_from(self, state: str) -> list[TransitionSpec]:
         return [t for t in self.transitions if state in t.sources]
+
+    @cached_property
+    def dated(self) -> Mapping[tuple[str | None, str | None, str], str]:
+        """The data field that dates each timer and deadline with ``at: {data: field}``, keyed
+        as their timer rows are: (deadline, state, name). Worked out once per definition."""
+        out: dict[tuple[str | None, str | None, str], str] = {}
+        for d in self.deadlines:
+            if d.at is not None and d.at.data_field:
+                out[(d.name, None, d.name)] = d.at.data_field
+        for state, specs in self.timers.items():
+            for spec in specs:
+                if spec.at is not None and spec.at.data_field:
+                    out[(None, state, spec.name)] = spec.at.data_field
+        return out
 
     def is_final(self, state: str) -> bool:
         return self.states[state].final

@@ -7,6 +7,9 @@ the transaction of the state change, so timers and state always commit together.
   time is stored: working days for a working-day deadline, else seconds) and resumed with the
   remaining time on leaving them. Each pause and resume returns a :class:`Note` that the facade
   appends to the history after the transition's own row.
+* A live timer or deadline dated by a data field (``at: {data: field}``) follows that field:
+  a transition that changes it (an approved extension) moves the timer to the new date, or
+  cancels it if the field is emptied, with a ``timer_moved`` note.
 
 Durations count from ``base``: the moment the transition was due (a timer's due time) or now.
 """
@@ -27,7 +30,8 @@ __all__ = ["Armed", "Arming", "Note", "Planned"]
 
 @dataclass(frozen=True)
 class Note:
-    """A history row without a state change (``deadline_paused``, ``deadline_resumed``)."""
+    """A history row without a state change (``deadline_paused``, ``deadline_resumed``,
+    ``timer_moved``)."""
 
     kind: str
     payload: dict[str, Any]
@@ -275,6 +279,54 @@ class Arming:
         if live.status == "paused" and dest not in d.pauses_in:
             return self._resume(tx, live, base)
         return None
+
+    # -- dates taken from the case data ------------------------------------------------------
+
+    def follow_data(
+        self,
+        tx: Tx,
+        definition: Definition,
+        case_id: int,
+        before: Mapping[str, Any],
+        after: Mapping[str, Any],
+    ) -> list[Note]:
+        """Move every live timer of the case whose ``at`` names a data field that changed from
+        ``before`` to ``after``. Timers armed by this same transition already have the new date
+        and are left alone."""
+        dated = definition.dated
+        if not any(before.get(f) != after.get(f) for f in set(dated.values())):
+            return []
+        notes = []
+        for timer in tx.live_timers(case_id):
+            data_field = dated.get((timer.deadline, timer.state, timer.name))
+            if data_field is not None and before.get(data_field) != after.get(data_field):
+                note = self._move(tx, timer, data_field, after)
+                notes.extend([note] if note is not None else [])
+        return notes
+
+    def _move(
+        self, tx: Tx, timer: TimerRow, data_field: str, data: Mapping[str, Any]
+    ) -> Note | None:
+        due = self.planner.at(AtSpec(data_field=data_field), data)
+        if due is not None and due.at == timer.due_at:
+            return None
+        payload: dict[str, Any] = {
+            "timer": timer.id,
+            "name": timer.name,
+            "deadline": timer.deadline,
+            "field": data_field,
+            "old_due_at": _iso(timer.due_at),
+        }
+        if due is None:  # the field was emptied: no date, no timer
+            tx.set_timer(timer.id, {"status": "cancelled"})
+            return Note("timer_moved", {**payload, "due_at": None, "cancelled": True})
+        values: dict[str, Any] = {"due_at": due.at, "provisional": due.provisional}
+        if timer.status == "paused" and timer.remaining_seconds is not None:
+            shift = int((due.at - timer.due_at).total_seconds())
+            values["remaining_seconds"] = max(0, timer.remaining_seconds + shift)
+            payload["remaining_seconds"] = values["remaining_seconds"]
+        tx.set_timer(timer.id, values)
+        return Note("timer_moved", {**payload, "due_at": _iso(due.at)})
 
     # -- pause and resume -------------------------------------------------------------------
 
