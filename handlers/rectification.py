@@ -7,6 +7,7 @@ from __future__ import annotations
 from engine.handlers import Context, Registry
 from handlers import reference as ref
 from handlers.casework import OUTFALL, open_escalation, outfall_code, update_outfall
+from handlers.dates import local_day
 
 registry = Registry()
 
@@ -79,3 +80,62 @@ def escalate_overdue_rectification(ctx: Context) -> None:
     ctx.data["overdue"] = True
     reason = f"排污口{outfall_code(ctx)}整治逾期（期限{ctx.data.get('deadline', '')}）"
     open_escalation(ctx, "rectification", reason)
+
+
+# -- extension of the deadline (延期): the county government asks, the city EEB decides --------
+
+
+def _deadline_not_passed(ctx: Context) -> bool:
+    """Today (Shanghai) is on or before the deadline day, and no overdue firing came first."""
+    deadline = str(ctx.data.get("deadline") or "")
+    today = local_day(ctx.now).isoformat()
+    return bool(deadline) and not ctx.data.get("overdue") and today <= deadline
+
+
+@registry.guard("rectification_extension_can_be_requested")
+def rectification_extension_can_be_requested(ctx: Context) -> bool:
+    """No other request pending, the deadline not passed, and the new date later than it."""
+    if ctx.data.get("extension_request") or not _deadline_not_passed(ctx):
+        return False
+    return str(ctx.payload["until"]) > str(ctx.data["deadline"])
+
+
+@registry.action("record_rectification_extension_request")
+def record_rectification_extension_request(ctx: Context) -> None:
+    ctx.data["extension_request"] = {
+        "until": str(ctx.payload["until"]),
+        "reason": str(ctx.payload["reason"]),
+        "requested_by": ctx.actor.name,
+        "requested_at": ctx.now.isoformat(),
+    }
+
+
+@registry.guard("rectification_extension_can_be_granted")
+def rectification_extension_can_be_granted(ctx: Context) -> bool:
+    """A request is pending and the deadline it would extend has not passed."""
+    return bool(ctx.data.get("extension_request")) and _deadline_not_passed(ctx)
+
+
+def _decide(ctx: Context, decision: str, **extra: str) -> dict[str, str]:
+    request = dict(ctx.data.pop("extension_request"))
+    entry = {
+        "from": str(ctx.data.get("deadline", "")),
+        **request,
+        "decision": decision,
+        "decided_by": ctx.actor.name,
+        "decided_at": ctx.now.isoformat(),
+        **extra,
+    }
+    ctx.data["extensions"] = [*ctx.data.get("extensions", []), entry]
+    return request
+
+
+@registry.action("grant_rectification_extension")
+def grant_rectification_extension(ctx: Context) -> None:
+    """The deadline becomes the requested date; the deadline timer follows data.deadline."""
+    ctx.data["deadline"] = _decide(ctx, "granted")["until"]
+
+
+@registry.action("refuse_rectification_extension")
+def refuse_rectification_extension(ctx: Context) -> None:
+    _decide(ctx, "refused", refusal_reason=str(ctx.payload["reason"]))

@@ -165,3 +165,93 @@ def test_an_overdue_case_escalates_its_county_once(flows: Engine, clock: FakeClo
         assert view.data["escalation_case_id"] == escalation.id
         assert view.state == "planning"  # still to be rectified
     assert "overdue" not in flows.get_case(done).data
+
+
+# -- extension of the deadline (延期) ------------------------------------------------------------
+
+UNTIL = {"until": "2024-09-30", "reason": "雨季施工受限，需延至汛期后"}
+
+
+def test_a_granted_extension_moves_the_deadline_and_its_timer(
+    flows: Engine, clock: FakeClock
+) -> None:
+    case_id = _open(flows, "371524-0060")
+    flows.fire(case_id, "choose_mode", DONGE_GOV, {"mode": "regularise"})
+    asked = flows.fire(case_id, "request_extension", DONGE_GOV, UNTIL)
+    assert asked.state == "regularising"
+    assert asked.data["extension_request"]["until"] == "2024-09-30"
+    assert due_times(asked)["overdue"] == _end_of_day(2024, 6, 30)  # not moved by asking
+    granted = flows.fire(case_id, "approve_extension", CITY_EEB)
+    assert granted.state == "regularising"
+    assert granted.data["deadline"] == "2024-09-30"
+    assert "extension_request" not in granted.data
+    (entry,) = granted.data["extensions"]
+    assert entry["from"] == "2024-06-30"
+    assert entry["until"] == "2024-09-30"
+    assert entry["reason"] == UNTIL["reason"]
+    assert entry["requested_by"] == DONGE_GOV.name
+    assert (entry["decision"], entry["decided_by"]) == ("granted", CITY_EEB.name)
+    assert due_times(granted)["overdue"] == _end_of_day(2024, 9, 30)
+    moved = flows.history(case_id)[-1]
+    assert moved.kind == "timer_moved"
+    assert moved.payload["old_due_at"] == _end_of_day(2024, 6, 30).isoformat()
+    assert moved.payload["due_at"] == _end_of_day(2024, 9, 30).isoformat()
+
+    pass_time(flows, clock, datetime(2024, 7, 1, 1, 0, tzinfo=UTC))  # the old date: in time now
+    assert flows.list_cases(workflow="escalation") == []
+    assert "overdue" not in flows.get_case(case_id).data
+    pass_time(flows, clock, datetime(2024, 10, 1, 1, 0, tzinfo=UTC))
+    (escalation,) = flows.list_cases(workflow="escalation")
+    assert "期限2024-09-30" in escalation.data["reason"]
+    assert flows.get_case(case_id).data["overdue"] is True
+
+
+def test_a_refused_extension_leaves_the_deadline(flows: Engine) -> None:
+    case_id = _open(flows, "371524-0061")
+    flows.fire(case_id, "request_extension", DONGE_GOV, UNTIL)
+    with pytest.raises(InvalidInput, match="reason"):
+        flows.fire(case_id, "refuse_extension", CITY_EEB, {})
+    refused = flows.fire(case_id, "refuse_extension", CITY_EEB, {"reason": "未说明具体困难"})
+    assert refused.data["deadline"] == "2024-06-30"
+    assert due_times(refused)["overdue"] == _end_of_day(2024, 6, 30)
+    (entry,) = refused.data["extensions"]
+    assert (entry["decision"], entry["refusal_reason"]) == ("refused", "未说明具体困难")
+    assert "extension_request" not in refused.data
+    assert [e.kind for e in flows.history(case_id)][-1] == "transition"  # no timer moved
+    again = flows.fire(case_id, "request_extension", DONGE_GOV, {**UNTIL, "until": "2024-08-31"})
+    assert again.data["extension_request"]["until"] == "2024-08-31"  # may ask again
+
+
+def test_who_may_ask_and_decide_and_for_what(flows: Engine) -> None:
+    case_id = _open(flows, "371524-0062")
+    for actor in (DONGE_EEB, DISCHARGER, CITY_EEB):
+        with pytest.raises(Forbidden):
+            flows.fire(case_id, "request_extension", actor, UNTIL)
+    for until in ("2024-06-30", "2024-05-31"):  # not later than the deadline
+        with pytest.raises(GuardFailed, match="rectification_extension_can_be_requested"):
+            flows.fire(case_id, "request_extension", DONGE_GOV, {**UNTIL, "until": until})
+    with pytest.raises(InvalidInput, match=r"\$\.until"):
+        flows.fire(case_id, "request_extension", DONGE_GOV, {**UNTIL, "until": "九月底"})
+    with pytest.raises(GuardFailed):  # nothing to decide yet
+        flows.fire(case_id, "approve_extension", CITY_EEB)
+    flows.fire(case_id, "request_extension", DONGE_GOV, UNTIL)
+    with pytest.raises(GuardFailed, match="rectification_extension_can_be_requested"):
+        flows.fire(case_id, "request_extension", DONGE_GOV, UNTIL)  # one pending at a time
+    for actor in (DONGE_GOV, DONGE_EEB):
+        with pytest.raises(Forbidden):
+            flows.fire(case_id, "approve_extension", actor)
+    assert flows.get_case(case_id).data["deadline"] == "2024-06-30"
+
+
+def test_no_extension_once_the_deadline_has_passed(flows: Engine, clock: FakeClock) -> None:
+    late = _open(flows, "371524-0063")
+    pending = _open(flows, "371524-0064")
+    flows.fire(pending, "request_extension", DONGE_GOV, UNTIL)
+    pass_time(flows, clock, datetime(2024, 7, 1, 1, 0, tzinfo=UTC))  # both overdue, escalated
+    with pytest.raises(GuardFailed, match="rectification_extension_can_be_requested"):
+        flows.fire(late, "request_extension", DONGE_GOV, UNTIL)
+    with pytest.raises(GuardFailed, match="rectification_extension_can_be_granted"):
+        flows.fire(pending, "approve_extension", CITY_EEB)
+    refused = flows.fire(pending, "refuse_extension", CITY_EEB, {"reason": "申请时已临近期限"})
+    assert refused.data["deadline"] == "2024-06-30"
+    assert refused.data["overdue"] is True
