@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from engine.errors import ConfigError
+
 __all__ = ["Action", "Actor", "CaseOps", "Context", "Guard", "Registry"]
 
 
@@ -86,7 +88,7 @@ class Registry:
     def guard(self, name: str) -> Callable[[Guard], Guard]:
         def register(fn: Guard) -> Guard:
             if name in self.guards:
-                raise ValueError(f"guard {name!r} is registered twice")
+                raise _twice("guard", name, self.guards[name], fn)
             self.guards[name] = fn
             return fn
 
@@ -106,8 +108,19 @@ class Registry:
     def action(self, name: str) -> Callable[[Action], Action]:
         def register(fn: Action) -> Action:
             if name in self.actions:
-                raise ValueError(f"action {name!r} is registered twice")
+                raise _twice("action", name, self.actions[name], fn)
             self.actions[name] = fn
             return fn
 
         return register
+
+
+def _twice(
+    kind: str, name: str, first: Callable[..., Any], second: Callable[..., Any]
+) -> ConfigError:
+    def where(fn: Callable[..., Any]) -> str:
+        return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+    return ConfigError(
+        f"{kind} {name!r} is registered twice: by {where(first)} and {where(second)}"
+    )

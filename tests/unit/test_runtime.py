@@ -13,6 +13,7 @@ from sqlalchemy import text
 from engine.clock import FakeClock
 from engine.errors import (
     CaseNotFound,
+    ConfigError,
     DefinitionError,
     DuplicateOpenCase,
     Forbidden,
@@ -337,3 +338,22 @@ def test_replay_notices_a_tampered_state(eng: Engine) -> None:
     row, result = eng.replay(case_id)
     assert not result.matches(row)
     assert result.state == "checking"
+
+
+def test_a_handler_name_registered_twice_is_a_configuration_error_naming_both() -> None:
+    first, second = Registry(), Registry()
+
+    @first.action("notify")
+    def notify_county(ctx: Context) -> None: ...
+
+    @second.action("notify")
+    def notify_city(ctx: Context) -> None: ...
+
+    with pytest.raises(
+        ConfigError,
+        match=r"action 'notify' is registered twice: by .*notify_county and .*notify_city",
+    ):
+        Registry.merged(first, second)
+    first.guard("ok")(lambda ctx: True)
+    with pytest.raises(ConfigError, match="guard 'ok' is registered twice"):
+        first.guard("ok")(lambda ctx: True)
