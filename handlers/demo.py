@@ -304,6 +304,11 @@ def _complete(story: _Story, code: str, eeb: Actor) -> None:
         story.fire(
             "rectification", code, "complete", eeb, evidence=evidence, standardisation=standard
         )
+    elif state == "merging":
+        record = story.ledger.get(code).record
+        unit = str(record.get("responsible_party") or record.get("name") or code)
+        metering = [{"unit": unit, "device": f"JL-{code}", "location": "汇入口前"}]
+        story.fire("rectification", code, "complete", eeb, evidence=evidence, metering=metering)
     else:
         story.fire("rectification", code, "complete", eeb, evidence=evidence)
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from engine.handlers import Context, Registry
 from handlers import reference as ref
-from handlers.casework import OUTFALL, open_escalation, outfall_code, update_outfall
+from handlers.casework import (
+    OUTFALL,
+    county_of,
+    open_escalation,
+    outfall_code,
+    update_outfall,
+)
 from handlers.dates import local_day
 
 registry = Registry()
@@ -48,6 +54,39 @@ def merge_target_in_ledger(ctx: Context) -> bool:
     return record is not None and record.get("status", "active") == "active"
 
 
+@registry.guard("metering_covers_each_unit")
+def metering_covers_each_unit(ctx: Context) -> bool:
+    """共用排污口: before the merged outfall's drainage joins the target's channel, each
+    discharging unit has its own monitoring and metering device (plan 三(四)4): the outfall's
+    responsible party, when the ledger knows it, is among the units, and no unit or device is
+    listed twice."""
+    metering = list(ctx.payload.get("metering") or [])
+    units = [str(m["unit"]) for m in metering]
+    devices = [str(m["device"]) for m in metering]
+    if len(set(units)) != len(units) or len(set(devices)) != len(devices):
+        return False
+    record = ctx.ops.get_subject(OUTFALL, outfall_code(ctx))
+    party = (record or {}).get("responsible_party")
+    return not party or str(party) in units
+
+
+def _share_target(ctx: Context) -> None:
+    """The outfall merged into is now shared: its ledger record lists, in ``shared_by``, each
+    unit whose drainage joined it, with its metering device and the outfall it came from."""
+    target = str(ctx.data["merged_into"])
+    record = ctx.ops.get_subject(OUTFALL, target)
+    if record is None:
+        return
+    joined = [
+        {"unit": m["unit"], "device": m["device"], "from_outfall": outfall_code(ctx)}
+        for m in ctx.data.get("metering") or []
+    ]
+    record["shared_by"] = [*(record.get("shared_by") or []), *joined]
+    ctx.ops.put_subject(
+        OUTFALL, target, record, jurisdiction=record.get("county") or county_of(ctx)
+    )
+
+
 @registry.action("record_pre_close")
 def record_pre_close(ctx: Context) -> None:
     ctx.data["pre_closed_at"] = ctx.now.isoformat()
@@ -71,6 +110,7 @@ def delist_outfall(ctx: Context) -> None:
     }
     if mode == "merge":
         changes["merged_into"] = ctx.data["merged_into"]
+        _share_target(ctx)
     update_outfall(ctx, **changes)
 
 

@@ -57,7 +57,8 @@ def test_an_untraceable_outfall_is_merged_and_delisted(engine: Engine, clock: Fa
     engine.fire(rect.id, "choose_mode", YANGGU_GOV, {"mode": "merge", "merged_into": "371521-0200"})
     clock.set(datetime(2024, 5, 20, 2, 0, tzinfo=UTC))
     evidence = {"photos": ["evidence/371521-0201/sealed.jpg"], "description": "接入污水管网"}
-    engine.fire(rect.id, "complete", YANGGU_EEB, {"evidence": evidence})
+    metering = [{"unit": "阳谷县人民政府", "device": "JL-371521-0201", "location": "接管口前"}]
+    engine.fire(rect.id, "complete", YANGGU_EEB, {"evidence": evidence, "metering": metering})
     engine.fire(rect.id, "pre_close", YANGGU_GOV)
     view = engine.fire(rect.id, "approve_delisting", CITY_EEB)
     assert view.state == "delisted"
@@ -72,5 +73,9 @@ def test_an_untraceable_outfall_is_merged_and_delisted(engine: Engine, clock: Fa
         ("responsibility", "identified"),
         ("rectification", "delisted"),
     ]
-    assert ledger.get("371521-0200").record["status"] == "active"
+    target = ledger.get("371521-0200").record
+    assert target["status"] == "active"
+    assert target["shared_by"] == [  # its channel now carries the merged outfall's drainage
+        {"unit": "阳谷县人民政府", "device": "JL-371521-0201", "from_outfall": "371521-0201"}
+    ]
     assert engine.verify_audit() == []

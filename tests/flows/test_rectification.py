@@ -23,6 +23,7 @@ CITY_EEB = Actor("聊城市生态环境局", "eeb_city", "liaocheng")
 DISCHARGER = Actor("东阿县某化工公司", "discharger", "donge")
 EVIDENCE = {"evidence": {"photos": ["oss://evidence/a.jpg"], "videos": ["oss://evidence/a.mp4"]}}
 STANDARD = {"signboard": True, "sampling_point": True, "qr_code": True}
+METERING = [{"unit": "东阿县某化工公司", "device": "JL-0001", "location": "汇入口前"}]
 
 
 @pytest.fixture
@@ -49,7 +50,10 @@ def _to_city_review(engine: Engine, case_id: int, **choice: Any) -> None:
         engine.fire(
             case_id, "issue_ban_order", DONGE_GOV, {"ban_decision_number": "东政取〔2024〕1号"}
         )
-    extra = {"standardisation": STANDARD} if choice["mode"] == "regularise" else {}
+    extra = {
+        "regularise": {"standardisation": STANDARD},
+        "merge": {"metering": METERING},
+    }.get(choice["mode"], {})
     engine.fire(case_id, "complete", DISCHARGER, {**EVIDENCE, **extra})
     engine.fire(case_id, "pre_close", DONGE_GOV)
 
@@ -165,6 +169,51 @@ def test_an_overdue_case_escalates_its_county_once(flows: Engine, clock: FakeClo
         assert view.data["escalation_case_id"] == escalation.id
         assert view.state == "planning"  # still to be rectified
     assert "overdue" not in flows.get_case(done).data
+
+
+# -- merging into a shared outfall: metering first (监测计量, plan 三(四)4) ----------------
+
+
+def test_a_merge_is_complete_only_with_a_meter_for_each_discharging_unit(flows: Engine) -> None:
+    seed_ledger(flows, outfall("371524-0099", shared_by=[{"unit": "甲公司", "device": "JL-9"}]))
+    case_id = _open(flows, "371524-0030")
+    record = ledger_record(flows, "371524-0030") or {}
+    seed_ledger(flows, {**record, "responsible_party": "东阿县某化工公司"})
+    choice = {"mode": "merge", "merged_into": "371524-0099"}
+    flows.fire(case_id, "choose_mode", DONGE_GOV, choice)
+    with pytest.raises(InvalidInput, match="metering"):
+        flows.fire(case_id, "complete", DISCHARGER, EVIDENCE)
+    with pytest.raises(InvalidInput, match=r"\$\.metering"):
+        flows.fire(case_id, "complete", DISCHARGER, {**EVIDENCE, "metering": []})
+    other = [{"unit": "别的公司", "device": "JL-0002"}]
+    twice = [*METERING, {"unit": "东阿县某化工公司", "device": "JL-0003"}]
+    for metering in (other, twice):  # the responsible party unmetered; a unit listed twice
+        with pytest.raises(GuardFailed, match="metering_covers_each_unit"):
+            flows.fire(case_id, "complete", DISCHARGER, {**EVIDENCE, "metering": metering})
+    assert flows.get_case(case_id).state == "merging"
+    view = flows.fire(case_id, "complete", DISCHARGER, {**EVIDENCE, "metering": METERING})
+    assert view.state == "county_acceptance"
+    assert view.data["metering"] == METERING
+    assert (ledger_record(flows, "371524-0099") or {})["shared_by"] == [
+        {"unit": "甲公司", "device": "JL-9"}
+    ]  # not shared until de-listed
+    flows.fire(case_id, "pre_close", DONGE_GOV)
+    flows.fire(case_id, "approve_delisting", CITY_EEB)
+    target = ledger_record(flows, "371524-0099") or {}
+    assert target["shared_by"] == [
+        {"unit": "甲公司", "device": "JL-9"},
+        {"unit": "东阿县某化工公司", "device": "JL-0001", "from_outfall": "371524-0030"},
+    ]
+    assert target["status"] == "active"
+
+
+def test_a_ban_needs_no_meter(flows: Engine) -> None:
+    case_id = _open(flows, "371524-0031")
+    flows.fire(case_id, "choose_mode", DONGE_GOV, {"mode": "ban"})
+    flows.fire(case_id, "issue_ban_order", DONGE_GOV, {"ban_decision_number": "东政取〔2024〕2号"})
+    with pytest.raises(InvalidInput, match="metering"):
+        flows.fire(case_id, "complete", DISCHARGER, {**EVIDENCE, "metering": METERING})
+    assert flows.fire(case_id, "complete", DISCHARGER, EVIDENCE).state == "county_acceptance"
 
 
 # -- extension of the deadline (延期) ------------------------------------------------------------
