@@ -48,27 +48,34 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         )
 
 
+def _new_database(tmp_path: Path, name: str, *, upgraded: bool = True) -> Iterator[str]:
+    """A SQLite file ``name`` in the test's folder (created on first use), or on PostgreSQL a
+    new schema, at the schema head if ``upgraded`` (see tests/backends.py)."""
+    server = backends.postgres_server()
+    if server is None:
+        yield f"sqlite:///{tmp_path / name}"
+        return
+    with backends.fresh_schema(server, upgraded=upgraded) as url:
+        yield url
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     """A new database: a SQLite file created on first use, or on PostgreSQL a new schema
-    already at the schema head (see tests/backends.py)."""
-    server = backends.postgres_server()
-    if server is None:
-        yield f"sqlite:///{tmp_path / 'qingliu.db'}"
-        return
-    with backends.fresh_schema(server) as url:
-        yield url
+    already at the schema head."""
+    yield from _new_database(tmp_path, "qingliu.db")
+
+
+@pytest.fixture
+def second_database_url(tmp_path: Path) -> Iterator[str]:
+    """Another new database beside ``database_url``, like it."""
+    yield from _new_database(tmp_path, "second.db")
 
 
 @pytest.fixture
 def empty_database_url(tmp_path: Path) -> Iterator[str]:
     """A database with no tables at all (not even the schema revision table)."""
-    server = backends.postgres_server()
-    if server is None:
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-        return
-    with backends.fresh_schema(server, upgraded=False) as url:
-        yield url
+    yield from _new_database(tmp_path, "empty.db", upgraded=False)
 
 
 @pytest.fixture

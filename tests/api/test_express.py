@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +26,6 @@ from engine.api.tokens import hash_token, verified
 from engine.clock import FakeClock
 from engine.runtime import Engine
 from engine.settings import Settings, build_engine
-from tests import backends
 from tests.api.conftest import FIXTURE
 from tests.api.helpers import case_body
 
@@ -73,21 +71,11 @@ def _seeded(settings: Settings, clock: FakeClock) -> Engine:
 
 
 @pytest.fixture
-def twin_url(tmp_path: Path) -> Iterator[str]:
-    server = backends.postgres_server()
-    if server is None:
-        yield f"sqlite:///{tmp_path / 'twin.db'}"
-        return
-    with backends.fresh_schema(server) as url:
-        yield url
-
-
-@pytest.fixture
-def twins(settings: Settings, twin_url: str, clock: FakeClock) -> Iterator[Twins]:
+def twins(settings: Settings, second_database_url: str, clock: FakeClock) -> Iterator[Twins]:
     """(client of the app with the lane, client of the app without it, paths the lane passed on)."""
     verified.clear()
     lane_engine = _seeded(settings, clock)
-    route_engine = _seeded(dataclasses.replace(settings, database_url=twin_url), clock)
+    route_engine = _seeded(dataclasses.replace(settings, database_url=second_database_url), clock)
     seen: list[str] = []
     lane_app: FastAPI = create_app(lane_engine)
     lane_app.user_middleware.append(Middleware(_Spy, seen=seen))  # innermost: behind the lane

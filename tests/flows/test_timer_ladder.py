@@ -5,19 +5,14 @@ across two databases)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from engine.clock import FakeClock
 from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.settings import Settings
 from engine.time.sweep import sweep
-from tests import backends
 from tests.timekit import end_of, live, run_until, sh, timer_engine
 
 ADMIN = Actor("t", "admin")
@@ -33,16 +28,6 @@ LADDER = [
     ("escalate", "interview", end_of(2024, 3, 22)),
     ("escalate", "supervised_listing", end_of(2024, 4, 8)),
 ]
-
-
-@pytest.fixture
-def second_database_url(tmp_path: Path) -> Iterator[str]:
-    server = backends.postgres_server()
-    if server is None:
-        yield f"sqlite:///{tmp_path / 'second.db'}"
-        return
-    with backends.fresh_schema(server) as url:
-        yield url
 
 
 def _climbs(engine: Engine, case_id: int) -> list[tuple[Any, ...]]:
