@@ -93,6 +93,49 @@ def test_a_driver_error_comes_out_as_sqlalchemys_and_rolls_back(engine: Engine) 
     assert engine.get_case(case.id).case.version == 1
 
 
+class _Boom(Exception):
+    pass
+
+
+def test_driver_and_sqlalchemy_statements_of_one_write_commit_or_roll_back_together(
+    engine: Engine,
+) -> None:
+    """A write mixes statements on the driver cursor and through SQLAlchemy (a savepoint too):
+    all of them commit together, or none does when the write fails after both ran."""
+    engine.load([STEPS])
+    case = engine.create_case("mp_steps", {}, CLERK)
+    values = {**_values(case.id, engine), "version": 2}
+
+    def write(key: str, fail: bool) -> None:
+        with engine.store.write() as tx:
+            assert tx.update_case(case.id, 1, values)  # the driver cursor
+            tx.put_subject("outfall", key, {"code": key}, "donge", engine.clock.now())  # Core
+            assert tx.insert_token(key, "clerk", None, (key * 64)[:64], engine.clock.now())
+            if fail:
+                raise _Boom
+
+    def nothing_left_over() -> None:
+        # On SQLite the store begins a write on the driver itself: SQLAlchemy must not still
+        # hold a transaction object from the write before, whether it committed or failed.
+        with engine.store.write() as tx:
+            assert tx.conn.in_transaction() is (engine.store.dialect != "sqlite")
+
+    with pytest.raises(_Boom):
+        write("A-1", fail=True)
+    nothing_left_over()
+    with engine.store.read() as tx:
+        assert tx.get_case(case.id).version == 1  # type: ignore[union-attr]
+        assert tx.get_subject("outfall", "A-1") is None
+        assert [t.name for t in tx.tokens()] == []
+    write("A-2", fail=False)
+    nothing_left_over()
+    with engine.store.read() as tx:
+        assert tx.get_case(case.id).version == 2  # type: ignore[union-attr]
+        assert tx.get_subject("outfall", "A-2") == {"code": "A-2"}
+        assert [t.name for t in tx.tokens()] == ["A-2"]
+    nothing_left_over()
+
+
 def _values(case_id: int, engine: Engine) -> dict[str, object]:
     row = engine.get_case(case_id).case
     return {
