@@ -118,9 +118,5 @@ class Registry:
 def _twice(
     kind: str, name: str, first: Callable[..., Any], second: Callable[..., Any]
 ) -> ConfigError:
-    def where(fn: Callable[..., Any]) -> str:
-        return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
-
-    return ConfigError(
-        f"{kind} {name!r} is registered twice: by {where(first)} and {where(second)}"
-    )
+    where = [f"{fn.__module__}.{fn.__qualname__}" for fn in (first, second)]
+    return ConfigError(f"{kind} {name!r} is registered twice: by {where[0]} and {where[1]}")

@@ -15,6 +15,7 @@ __all__ = [
     "government_name",
     "open_escalation",
     "outfall_code",
+    "put_outfall",
     "update_outfall",
 ]
 
@@ -37,8 +38,13 @@ def update_outfall(ctx: Context, **changes: Any) -> bool:
     if record is None:
         return False
     record.update(changes)
-    ctx.ops.put_subject(OUTFALL, code, record, jurisdiction=record.get("county") or county_of(ctx))
+    put_outfall(ctx, code, record)
     return True
+
+
+def put_outfall(ctx: Context, code: str, record: dict[str, Any]) -> None:
+    """Store a ledger record a flow changed, in its own county (or the case's)."""
+    ctx.ops.put_subject(OUTFALL, code, record, jurisdiction=record.get("county") or county_of(ctx))
 
 
 def government_name(ctx: Context, county: str) -> str:

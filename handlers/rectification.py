@@ -6,13 +6,7 @@ from __future__ import annotations
 
 from engine.handlers import Context, Registry
 from handlers import reference as ref
-from handlers.casework import (
-    OUTFALL,
-    county_of,
-    open_escalation,
-    outfall_code,
-    update_outfall,
-)
+from handlers.casework import OUTFALL, open_escalation, outfall_code, put_outfall, update_outfall
 from handlers.dates import local_day
 
 registry = Registry()
@@ -82,9 +76,7 @@ def _share_target(ctx: Context) -> None:
         for m in ctx.data.get("metering") or []
     ]
     record["shared_by"] = [*(record.get("shared_by") or []), *joined]
-    ctx.ops.put_subject(
-        OUTFALL, target, record, jurisdiction=record.get("county") or county_of(ctx)
-    )
+    put_outfall(ctx, target, record)
 
 
 @registry.action("record_pre_close")

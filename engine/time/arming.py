@@ -294,7 +294,7 @@ class Arming:
         ``before`` to ``after``. Timers armed by this same transition already have the new date
         and are left alone."""
         dated = definition.dated
-        if not any(before.get(f) != after.get(f) for f in set(dated.values())):
+        if not any(before.get(f) != after.get(f) for f in dated.values()):
             return []
         notes = []
         for timer in tx.live_timers(case_id):
