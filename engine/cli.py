@@ -1,5 +1,6 @@
-"""The ``qingliu`` command: thin. It parses, calls the engine facade, prints, and maps errors to
-exit codes in one place (``EXIT_CODES``)."""
+"""The ``qingliu`` command: thin. It parses, calls the engine facade, prints, and turns errors
+into exit codes in one place (``QingliuGroup``): each error class of ``engine.errors`` carries
+its ``exit_code``; 2 is a usage error (click's own, or a refused argument)."""
 
 from __future__ import annotations
 
@@ -16,42 +17,41 @@ import click
 from engine.api import commands as api_commands
 from engine.catalog import Catalog
 from engine.db_cli import db
-from engine.errors import (
-    ConfigError,
-    Conflict,
-    DefinitionError,
-    Forbidden,
-    HandlerFailed,
-    InvalidInput,
-    NotFound,
-    QingliuError,
-    TriggerNotAllowed,
-)
+from engine.errors import QingliuError
 from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.settings import build_engine, load_registry, load_settings
 from engine.views import event_json
 
-__all__ = ["EXIT_CODES", "cli", "main"]
-
-# Most specific first. 2 is click's own usage error.
-EXIT_CODES: list[tuple[type[QingliuError], int]] = [
-    (DefinitionError, 1),
-    (NotFound, 3),
-    (Forbidden, 4),
-    (TriggerNotAllowed, 5),
-    (Conflict, 6),
-    (InvalidInput, 7),
-    (HandlerFailed, 8),
-    (ConfigError, 9),
-    (QingliuError, 10),
-]
+__all__ = ["CommandFailed", "QingliuGroup", "cli", "main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def exit_code(error: QingliuError) -> int:
-    return next(code for kind, code in EXIT_CODES if isinstance(error, kind))
+class CommandFailed(click.ClickException):
+    """An error of the tree, as click shows it: ``error: <message>`` on stderr, and the
+    error class's own exit code."""
+
+    def __init__(self, error: QingliuError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+    @property  # click declares one exit code per class; ours is the error's
+    def exit_code(self) -> int:  # type: ignore[override]
+        return self.error.exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True, file=file)
+
+
+class QingliuGroup(click.Group):
+    """A command group whose commands' ``QingliuError`` becomes ``CommandFailed``."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QingliuError as exc:
+            raise CommandFailed(exc) from exc
 
 
 def _print_json(value: Any) -> None:
@@ -90,7 +90,7 @@ def actor_options(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group()
+@click.group(cls=QingliuGroup)
 @click.version_option(package_name="qingliu")
 def cli() -> None:
     """Qingliu (清流): workflows for supervising sewage outfalls into rivers."""
@@ -264,11 +264,11 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(1)
+    except QingliuError as exc:  # raised before a command ran (e.g. the domain's commands)
+        CommandFailed(exc).show()
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except QingliuError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exit_code(exc))
     except SystemExit:
         raise

@@ -20,13 +20,18 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from engine.errors import Refused
+
 __all__ = ["DRAW_VERSION", "SamplingError", "derive_seed", "draw_sample", "sample_size"]
 
 DRAW_VERSION = 1  # bump if the algorithm changes; recorded with every draw
 
 
-class SamplingError(ValueError):
+class SamplingError(Refused):
     """The draw cannot be made (empty pool, too few inspectors without a conflict)."""
+
+    status, kind, exit_code = 409, "refused", 5
+    title = "The spot-check sample cannot be drawn"
 
 
 def derive_seed(case_id: int, now: datetime) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.errors import InputRefused
 from engine.handlers import Context, Registry
 
 __all__ = ["registry"]
@@ -25,16 +26,22 @@ def link_outfall(ctx: Context) -> None:
     (as of now) is linked, and its responsible party is the first suspect to trace."""
     exceedance = ctx.data.get("exceedance")
     if exceedance is not None and float(exceedance["value"]) <= float(exceedance["limit"]):
-        raise ValueError(
+        raise InputRefused.at(
+            "data",
+            "$.exceedance.value",
             f"{exceedance['parameter']} {exceedance['value']} is not above its limit "
-            f"{exceedance['limit']}: no exceedance"
+            f"{exceedance['limit']}: no exceedance",
         )
     code = ctx.data.get("outfall_code")
     if not code:
         return
     record = ctx.ops.get_subject(OUTFALL, str(code))
     if record is None:
-        raise ValueError(f"outfall {code} is not in the ledger: add it first (qingliu ledger add)")
+        raise InputRefused.at(
+            "data",
+            "$.outfall_code",
+            f"outfall {code} is not in the ledger: add it first (qingliu ledger add)",
+        )
     ctx.data["outfall"] = {k: record[k] for k in SNAPSHOT if k in record}
     suspects = list(ctx.data.get("suspected_units") or [])
     party = record.get("responsible_party")
@@ -53,7 +60,7 @@ def record_traced_units(ctx: Context) -> None:
     units = [dict(u) for u in ctx.payload["units"]]
     main = [u for u in units if u.get("main")]
     if len(main) > 1:
-        raise ValueError("name at most one main responsible unit")
+        raise InputRefused.at("payload", "$.units", "name at most one main responsible unit")
     ctx.data["units"] = units
     ctx.data["main_unit"] = _unit_name((main or units)[0])
     suspects = set(ctx.data.get("suspected_units") or [])

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from engine.errors import InputRefused
 from engine.handlers import Context, Registry
 from handlers import reference as ref
 from handlers.dates import add_days, add_months, local_day
@@ -178,9 +179,11 @@ def extend_listing(ctx: Context) -> None:
     months = int(ctx.payload["months"])
     total = int(ctx.data.get("listing_months") or LISTING_MONTHS) + months
     if total > MAX_LISTING_MONTHS:
-        raise ValueError(
+        raise InputRefused.at(
+            "payload",
+            "$.months",
             f"a listing runs at most {MAX_LISTING_MONTHS} months; {total} asked "
-            f"({ctx.data.get('listing_months')} + {months})"
+            f"({ctx.data.get('listing_months')} + {months})",
         )
     listed = date.fromisoformat(str(ctx.data["listed_at"]))
     ctx.data["listing_months"] = total

@@ -111,18 +111,27 @@ _VALIDATOR = Draft202012Validator(OUTFALL_SCHEMA)
 class InvalidOutfall(InvalidInput):
     """A record breaks the ledger's rules; JSON paths point into the record itself."""
 
+    status, kind, exit_code = 422, "invalid-input", 7
+    title = "The outfall record breaks the ledger's rules"
+
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__("", errors)
         self.args = ("invalid outfall: " + "; ".join(str(e) for e in errors),)
 
 
 class OutfallExists(Conflict):
+    status, kind, exit_code = 409, "conflict", 6
+    title = "The outfall is in the ledger already"
+
     def __init__(self, code: str) -> None:
         self.code = code
         super().__init__(f"outfall {code!r} is already in the ledger")
 
 
 class OutfallNotFound(NotFound):
+    status, kind, exit_code = 404, "not-found", 3
+    title = "No such outfall"
+
     def __init__(self, code: str) -> None:
         self.code = code
         super().__init__(f"outfall {code!r} not found in the ledger")

@@ -96,6 +96,9 @@ class RowError:
 class ImportFailed(InvalidInput):
     """Some rows are bad; nothing was written (or, with ``partial``, only the good rows)."""
 
+    status, kind, exit_code = 422, "invalid-input", 7
+    title = "Rows of the file break the ledger's rules"
+
     def __init__(self, result: ImportResult) -> None:
         self.result = result
         self.what = "file"

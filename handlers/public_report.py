@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import InvalidInput
+from engine.errors import FieldError, InputRefused
 from engine.handlers import Context, Registry
 from handlers import ledger
 from handlers import reference as ref
@@ -55,7 +55,9 @@ def reroute_report(ctx: Context) -> None:
     """The city EEB corrects a routing (e.g. the sub-type turned out to be another)."""
     department = str(ctx.payload["department"])
     if ref.department(ctx.reference, department) is None:
-        raise ValueError(f"{department!r} is not a department in config/reference")
+        raise InputRefused.at(
+            "payload", "$.department", f"{department!r} is not a department in config/reference"
+        )
     ctx.data["assigned_department"] = department
     ctx.data["co_departments"] = [d for d in ctx.data.get("co_departments", []) if d != department]
     ctx.data["routing"].append(
@@ -102,11 +104,16 @@ def register_reported_outfall(ctx: Context) -> None:
     (溯源/确定责任主体) opens."""
     record = _new_record(ctx)
     errors = ledger.check_outfall(ctx.reference, record)
-    if errors:
-        raise InvalidInput("payload", errors)
+    if errors:  # the record is the payload's outfall, completed from the report
+        paths = [FieldError("$.outfall" + e.json_path[1:], e.message) for e in errors]
+        raise InputRefused("payload", paths)
     code = str(record["code"])
     if ctx.ops.get_subject(ledger.KIND, code) is not None:
-        raise ValueError(f"outfall {code} is already in the ledger: refer a violation instead")
+        raise InputRefused.at(
+            "payload",
+            "$.outfall.code",
+            f"outfall {code} is already in the ledger: refer a violation instead",
+        )
     ctx.ops.put_subject(ledger.KIND, code, record, jurisdiction=str(record["county"]))
     case_id, _ = ctx.ops.open_case_if_absent(
         "responsibility", ledger.responsibility_data(record), subject=code

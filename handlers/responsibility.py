@@ -5,6 +5,7 @@ and, when the outfall needs rectification, a rectification case is opened."""
 from __future__ import annotations
 
 from engine.definition.model import ADMIN, SYSTEM
+from engine.errors import InputRefused
 from engine.handlers import Context, Registry
 from handlers import reference as ref
 from handlers.casework import county_of, government_name, outfall_code, update_outfall
@@ -68,7 +69,11 @@ def refer_to_common_superior(ctx: Context) -> None:
     else:
         superior = _province_of(ctx, county)
     if superior is None:
-        raise ValueError(f"no common superior of {county!r} and {counterpart!r} in reference")
+        raise InputRefused.at(
+            "payload",
+            "$.counterpart",
+            f"{county} and {counterpart} have no common superior government in config/reference",
+        )
     ctx.data["referred_to"] = superior
 
 

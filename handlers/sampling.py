@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from engine.errors import FieldError, InputRefused, Refused
 from engine.handlers import Context, Registry
 from handlers import reference as ref
 from handlers.dates import add_days, local_day
-from handlers.draw import DRAW_VERSION, SamplingError, derive_seed, draw_sample
+from handlers.draw import DRAW_VERSION, derive_seed, draw_sample
 
 __all__ = [
     "FINDING_RECTIFY_DAYS",
@@ -84,7 +85,7 @@ def draw_spot_check(ctx: Context) -> None:
     county = str(ctx.data["county"])
     pool = outfall_pool(ctx, county)
     if not pool:
-        raise SamplingError(f"the ledger has no outfall in {county}: nothing to draw")
+        raise Refused(f"the ledger has no outfall in {county}: nothing to draw")
     inspectors = sorted({str(i) for i in ctx.payload.get("inspectors") or []})
     conflicts = {str(k): list(v) for k, v in (ctx.payload.get("conflicts") or {}).items()}
     targets = draw_sample(
@@ -111,9 +112,18 @@ def _check_sample_covered(data: Mapping[str, Any], results: Sequence[Mapping[str
     reported = {str(r["outfall_code"]) for r in results}
     extra, missing = sorted(reported - drawn), sorted(drawn - reported)
     if extra:
-        raise ValueError(f"not in the drawn sample: {', '.join(extra)}")
+        raise InputRefused(
+            "payload",
+            [
+                FieldError(f"$.results[{i}].outfall_code", f"{code} is not in the drawn sample")
+                for i, r in enumerate(results)
+                if (code := str(r["outfall_code"])) in extra
+            ],
+        )
     if missing:
-        raise ValueError(f"no result for sampled outfall(s): {', '.join(missing)}")
+        raise InputRefused.at(
+            "payload", "$.results", f"no result for sampled outfall(s): {', '.join(missing)}"
+        )
 
 
 def _deadline(ctx: Context, result: Mapping[str, Any], basin: str | None) -> str:
@@ -125,12 +135,19 @@ def _deadline(ctx: Context, result: Mapping[str, Any], basin: str | None) -> str
     return planned if planned > today.isoformat() else fallback
 
 
-def _send_back(ctx: Context, result: Mapping[str, Any], level: str) -> tuple[int, bool]:
-    """Open (or find) the outfall's rectification case for a failed check."""
+def _send_back(
+    ctx: Context, result: Mapping[str, Any], level: str, path: str | None
+) -> tuple[int, bool]:
+    """Open (or find) the outfall's rectification case for a failed check. An outfall not in
+    the ledger is refused: at ``path`` when this request's payload reported it, else as the
+    state of a finding recorded earlier."""
     code = str(result["outfall_code"])
     record = ctx.ops.get_subject("outfall", code)
     if record is None:
-        raise ValueError(f"outfall {code} is not in the ledger")
+        message = f"outfall {code} is not in the ledger"
+        if path is None:
+            raise Refused(f"{level} finding: {message}")
+        raise InputRefused.at("payload", path, message)
     basin = record.get("basin")
     data = {
         "outfall_code": code,
@@ -153,8 +170,8 @@ def all_passed(ctx: Context) -> bool:
     return all(bool(r.get("passed")) for r in ctx.payload.get("results") or [])
 
 
-def _assign(ctx: Context, finding: dict[str, Any]) -> None:
-    case_id, opened = _send_back(ctx, finding, finding["level"])
+def _assign(ctx: Context, finding: dict[str, Any], path: str | None = None) -> None:
+    case_id, opened = _send_back(ctx, finding, finding["level"], path)
     finding["rectification_case_id"] = case_id
     finding["rectification_opened"] = opened
     finding["assigned_by"] = ctx.actor.name
@@ -169,8 +186,8 @@ def refer_findings(ctx: Context) -> None:
     if level == "city":
         _check_sample_covered(ctx.data, results)
     findings = ctx.data.setdefault("findings", [])
-    failed = [r for r in results if not r.get("passed")]
-    for result in failed:
+    failed = [(i, r) for i, r in enumerate(results) if not r.get("passed")]
+    for index, result in failed:
         finding = {
             "level": level,
             "outfall_code": result["outfall_code"],
@@ -180,7 +197,7 @@ def refer_findings(ctx: Context) -> None:
         if result.get("rectify_by"):
             finding["rectify_by"] = result["rectify_by"]
         if level != "province":
-            _assign(ctx, finding)
+            _assign(ctx, finding, f"$.results[{index}].outfall_code")
         findings.append(finding)
     ctx.data.setdefault("results", {})[level] = {
         "checked": len(results),

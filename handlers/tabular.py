@@ -33,6 +33,9 @@ FORMATS = ("csv", "xlsx")
 class UnreadableFile(InvalidInput):
     """The file cannot be read as a table (named in the message)."""
 
+    status, kind, exit_code = 422, "invalid-input", 7
+    title = "The file cannot be read as a table"
+
     def __init__(self, message: str) -> None:
         self.what = "file"
         self.errors = [FieldError("$", message)]

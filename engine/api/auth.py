@@ -12,9 +12,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from engine.api.problems import ApiProblem
 from engine.api.tokens import authenticate, cached_token, token_actor
 from engine.definition.model import ADMIN
+from engine.errors import Forbidden, Unauthorized
 from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.store.repository import TokenRow
@@ -22,10 +22,6 @@ from engine.store.repository import TokenRow
 __all__ = ["current_actor", "current_token", "require_admin", "verify"]
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `qingliu token create`")
-
-
-def _unauthorized(detail: str) -> ApiProblem:
-    return ApiProblem(401, "unauthorized", "Authentication required", detail)
 
 
 async def verify(engine: Engine, secret: str) -> TokenRow | None:
@@ -43,10 +39,10 @@ async def current_token(
     it), read here rather than through one more dependency."""
     engine: Engine = request.app.state.engine
     if credentials is None:
-        raise _unauthorized("send the header 'Authorization: Bearer <token>'")
+        raise Unauthorized("send the header 'Authorization: Bearer <token>'")
     token = await verify(engine, credentials.credentials)
     if token is None:
-        raise _unauthorized("the token is unknown or revoked")
+        raise Unauthorized("the token is unknown or revoked")
     return token
 
 
@@ -57,10 +53,7 @@ async def current_actor(token: Annotated[TokenRow, Depends(current_token)]) -> A
 
 async def require_admin(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
     if actor.role != ADMIN:
-        raise ApiProblem(
-            403,
-            "forbidden",
-            "Your role or jurisdiction may not do this",
-            f"only the admin role may do this (your role: {actor.role})",
+        raise Forbidden(
+            f"only the admin role may do this (your role: {actor.role})", role=actor.role
         )
     return actor

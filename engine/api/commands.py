@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from engine.api.tokens import TokenError, create_token, list_tokens, revoke_token
+from engine.api.tokens import create_token, list_tokens, revoke_token
 from engine.settings import build_engine, load_settings
 
 __all__ = ["serve", "token"]
@@ -25,10 +25,7 @@ def token() -> None:
 @click.option("--jurisdiction", default=None, help="code from reference/jurisdictions.yaml")
 def token_create(name: str, role: str, jurisdiction: str | None) -> None:
     """Create a token and print it, alone, on stdout. It is not shown again."""
-    try:
-        _, secret = create_token(build_engine(), name, role, jurisdiction)
-    except TokenError as exc:
-        raise click.UsageError(str(exc)) from exc
+    _, secret = create_token(build_engine(), name, role, jurisdiction)
     click.echo(secret)
 
 
@@ -47,10 +44,7 @@ def token_list() -> None:
 @click.argument("name_or_id")
 def token_revoke(name_or_id: str) -> None:
     """Revoke a token by name (or id); requests with it get 401 from now on."""
-    try:
-        revoked = revoke_token(build_engine(), name_or_id)
-    except TokenError as exc:
-        raise click.UsageError(str(exc)) from exc
+    revoked = revoke_token(build_engine(), name_or_id)
     click.echo(f"revoked token {revoked.id} ({revoked.name})", err=True)
 
 

@@ -7,7 +7,7 @@ from typing import Any, get_args, get_origin
 from fastapi import Request
 from fastapi.routing import APIRoute
 
-from engine.api.problems import ApiProblem
+from engine.errors import FieldError, InvalidRequest
 from engine.runtime import Engine
 
 __all__ = ["get_engine", "reject_unknown_query"]
@@ -65,13 +65,7 @@ async def reject_unknown_query(request: Request) -> None:
         return
     problems = _query_problems(request, _route_fields(route))
     if problems:
-        raise ApiProblem(
-            422,
-            "invalid-request",
-            "The request breaks the API schema",
+        raise InvalidRequest(
             "; ".join(f"query parameter {name!r}: {message}" for name, message in problems),
-            errors=[
-                {"in": "query", "json_path": f"$.{name}", "message": message}
-                for name, message in problems
-            ],
+            [FieldError(f"$.{name}", message, "query") for name, message in problems],
         )

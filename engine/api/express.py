@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.api.auth import verify
 from engine.api.models import MAX_ID, TransitionRequest
-from engine.api.problems import ApiProblem, api_problem, engine_problem
+from engine.api.problems import engine_problem
 from engine.api.routes_cases import fire_response, router
 from engine.errors import QingliuError
 from engine.runtime import Engine
@@ -149,5 +149,3 @@ async def _answer(
         return await fire_response(engine, token, case_id, transition, if_match, key)
     except QingliuError as exc:
         return engine_problem(exc, path)
-    except ApiProblem as exc:
-        return api_problem(exc, path)

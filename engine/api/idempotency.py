@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from engine.api.problems import ApiProblem
+from engine.errors import FieldError, IdempotencyKeyReused, RequestError
 from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.store.repository import TokenRow, Tx
@@ -27,14 +27,8 @@ _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 _VERSION = re.compile(r'^\s*(?:W/)?"?([0-9]{1,18})"?\s*$')
 
 
-def _malformed(header: str, detail: str) -> ApiProblem:
-    return ApiProblem(
-        400,
-        "malformed-request",
-        "The request is malformed",
-        detail,
-        errors=[{"in": "header", "json_path": f"$.{header}", "message": detail}],
-    )
+def _malformed(header: str, detail: str) -> RequestError:
+    return RequestError(detail, [FieldError(f"$.{header}", detail, "header")])
 
 
 def parse_key(value: str | None) -> str | None:
@@ -104,12 +98,7 @@ def fire(
                 seen = tx.idempotency(token.id, key)
                 if seen is not None:
                     if seen.request_hash != digest:
-                        raise ApiProblem(
-                            422,
-                            "idempotency-key-reused",
-                            "The Idempotency-Key was used for a different request",
-                            f"key {key!r} was first sent with another case, trigger or payload",
-                        )
+                        raise IdempotencyKeyReused(key)
                     return dict(seen.body), True
                 body = _fire_in(engine, tx, actor, case_id, trigger, payload, expected_version)
                 if not tx.insert_idempotency(token.id, key, digest, 200, body, engine.clock.now()):

@@ -1,26 +1,18 @@
 """The ONE place that turns errors into HTTP answers: RFC 9457 ``application/problem+json``.
 
-Every error kind has a stable ``type`` URI (``https://qingliu.dev/problems/<kind>``) that clients
-may switch on; ``title`` is fixed per kind, ``detail`` is the sentence for this occurrence.
-
-    engine error                 status  type
-    DefinitionError               422    invalid-definition   (errors: line, column, path)
-    InvalidInput                  422    invalid-input        (errors: json_path, message)
-    WorkflowNotFound              404    workflow-not-found
-    CaseNotFound                  404    case-not-found
-    Forbidden                     403    forbidden
-    GuardFailed                   409    guard-failed         (allowed_triggers, guards)
-    TriggerNotAllowed             409    trigger-not-allowed  (allowed_triggers)
-    StaleVersion                  412    stale-version        (current_version)
-    DuplicateOpenCase             409    duplicate-open-case  (existing_case_id)
-    HandlerFailed                 500    handler-failed
-    request validation (FastAPI)  422    invalid-request      (errors: in, json_path, message)
-    malformed JSON / header       400    malformed-request
+Every error of the tree (``engine.errors``) carries its status, its problem kind and its title;
+this module renders them, and FastAPI's and Starlette's own refusals (request validation,
+unknown routes, methods) in the same shape. ``type`` is ``https://qingliu.dev/problems/<kind>``,
+stable for clients to switch on; ``title`` is fixed per kind, ``detail`` is the sentence for
+this occurrence. A 500 says nothing internal: its detail names an error id, and the log has the
+traceback under that id.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import logging
+import secrets
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,37 +22,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from engine.errors import (
-    CaseNotFound,
-    ConfigError,
-    Conflict,
-    DefinitionError,
-    DuplicateOpenCase,
-    FieldError,
-    Forbidden,
-    GuardFailed,
-    HandlerFailed,
-    InvalidInput,
-    NotFound,
-    Problem,
-    QingliuError,
-    StaleVersion,
-    TriggerNotAllowed,
-    WorkflowNotFound,
-)
+from engine.errors import FieldError, InvalidRequest, QingliuError, RequestError
 
 __all__ = [
     "PROBLEM_JSON",
-    "ApiProblem",
     "FieldProblem",
     "ProblemDetails",
-    "api_problem",
-    "definition_errors",
     "engine_problem",
     "install",
     "problem_responses",
     "type_uri",
 ]
+
+log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 BASE_URI = "https://qingliu.dev/problems/"
@@ -98,74 +72,7 @@ class ProblemDetails(BaseModel):
     guards: list[str] | None = None
     existing_case_id: int | None = None
     current_version: int | None = None
-
-
-class ApiProblem(Exception):
-    """An HTTP-level problem raised by the API layer itself (auth, headers, idempotency)."""
-
-    def __init__(self, status: int, kind: str, title: str, detail: str, **extra: Any) -> None:
-        self.status, self.kind, self.title, self.detail = status, kind, title, detail
-        self.extra = extra
-        super().__init__(detail)
-
-
-# -- engine errors ---------------------------------------------------------------------------
-
-# Most specific first: (error class, status, kind, title).
-_KINDS: list[tuple[type[QingliuError], int, str, str]] = [
-    (DefinitionError, 422, "invalid-definition", "The definition is not valid"),
-    (InvalidInput, 422, "invalid-input", "The data or payload break their schema"),
-    (WorkflowNotFound, 404, "workflow-not-found", "No such workflow"),
-    (CaseNotFound, 404, "case-not-found", "No such case"),
-    (NotFound, 404, "not-found", "Not found"),
-    (Forbidden, 403, "forbidden", "Your role or jurisdiction may not do this"),
-    (GuardFailed, 409, "guard-failed", "The trigger's conditions do not hold now"),
-    (TriggerNotAllowed, 409, "trigger-not-allowed", "The trigger is not allowed now"),
-    (StaleVersion, 412, "stale-version", "The case has moved on since you read it"),
-    (DuplicateOpenCase, 409, "duplicate-open-case", "A case for this subject is open already"),
-    (Conflict, 409, "conflict", "Conflict"),
-    (HandlerFailed, 500, "handler-failed", "A guard or action failed; nothing was changed"),
-    (ConfigError, 500, "configuration-error", "The server is misconfigured"),
-    (QingliuError, 500, "internal-error", "Internal error"),
-]
-
-
-def definition_errors(problems: Sequence[Problem]) -> list[dict[str, Any]]:
-    """Definition problems as the API lists them (``path`` is the JSON path in the YAML)."""
-    return [
-        {
-            "line": p.line,
-            "column": p.column,
-            "path": p.json_path,
-            "json_path": p.json_path,
-            "message": p.message,
-        }
-        for p in problems
-    ]
-
-
-def _rebase(what: str, errors: Sequence[FieldError]) -> list[dict[str, Any]]:
-    """``$.x`` in the data becomes ``$.data.x``: paths point into the request body (an empty
-    ``what``: the body is the object itself, e.g. an outfall record)."""
-    root = "$." + what if what else "$"
-    return [
-        {"in": "body", "json_path": root + e.json_path[1:], "message": e.message} for e in errors
-    ]
-
-
-def _extensions(error: QingliuError) -> dict[str, Any]:
-    extractors: list[tuple[type[QingliuError], Callable[[Any], dict[str, Any]]]] = [
-        (DefinitionError, lambda e: {"errors": definition_errors(e.problems)}),
-        (InvalidInput, lambda e: {"errors": _rebase(e.what, e.errors)}),
-        (GuardFailed, lambda e: {"allowed_triggers": e.allowed, "guards": e.guards}),
-        (TriggerNotAllowed, lambda e: {"allowed_triggers": e.allowed}),
-        (StaleVersion, lambda e: {"current_version": e.actual}),
-        (DuplicateOpenCase, lambda e: {"existing_case_id": e.existing_id}),
-    ]
-    for kind, extract in extractors:
-        if isinstance(error, kind):
-            return extract(error)
-    return {}
+    error_id: str | None = None
 
 
 def problem_response(
@@ -189,16 +96,26 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def _internal(kind: str, title: str, error: BaseException, instance: str | None) -> JSONResponse:
+    """A 500: logged with its traceback under a fresh error id, answered with the id only."""
+    error_id = secrets.token_hex(6)
+    log.error("error %s on %s: %s", error_id, instance or "-", kind, exc_info=error)
+    detail = f"{title} (error id {error_id}; the server log has the details)"
+    return problem_response(500, kind, title, detail, instance, error_id=error_id)
+
+
 def engine_problem(error: QingliuError, instance: str | None = None) -> JSONResponse:
-    status, kind, title = next((s, k, t) for c, s, k, t in _KINDS if isinstance(error, c))
-    detail = str(error) if status < 500 or isinstance(error, HandlerFailed) else title
-    return problem_response(status, kind, title, detail, instance, **_extensions(error))
-
-
-def api_problem(error: ApiProblem, instance: str | None = None) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    """The problem document of an error of the tree, from the attributes its class declares."""
+    if error.status >= 500:
+        return _internal(error.kind, error.title, error, instance)
     return problem_response(
-        error.status, error.kind, error.title, error.detail, instance, headers, **error.extra
+        error.status,
+        error.kind,
+        error.title,
+        str(error),
+        instance,
+        error.headers() or None,
+        **error.extensions(),
     )
 
 
@@ -212,34 +129,24 @@ def _json_path(parts: Sequence[Any]) -> str:
     return out
 
 
-def _field_problems(errors: Sequence[Any]) -> list[dict[str, Any]]:
+def _field_problems(errors: Sequence[Any]) -> list[FieldError]:
     out = []
     for e in errors:
         loc = list(e.get("loc", ()))
         where = str(loc.pop(0)) if loc else "body"
-        out.append({"in": where, "json_path": _json_path(loc), "message": str(e.get("msg", ""))})
+        out.append(FieldError(_json_path(loc), str(e.get("msg", "")), where))
     return out
 
 
-def validation_problem(error: RequestValidationError, instance: str) -> JSONResponse:
+def request_error(error: RequestValidationError) -> RequestError:
+    """FastAPI's refusal of a request as an error of the tree: a body that is not JSON is
+    malformed (400), anything else breaks the API schema (422, with JSON paths)."""
     errors = list(error.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
         reason = next(str((e.get("ctx") or {}).get("error", "")) for e in errors)
-        return problem_response(
-            400,
-            "malformed-request",
-            "The request is malformed",
-            f"the body is not valid JSON: {reason}",
-            instance,
-        )
-    return problem_response(
-        422,
-        "invalid-request",
-        "The request breaks the API schema",
-        "; ".join(f"{p['in']} {p['json_path']}: {p['message']}" for p in _field_problems(errors)),
-        instance,
-        errors=_field_problems(errors),
-    )
+        return RequestError(f"the body is not valid JSON: {reason}")
+    found = _field_problems(errors)
+    return InvalidRequest("; ".join(f"{e.where} {e}" for e in found), found)
 
 
 # -- installing ------------------------------------------------------------------------------
@@ -272,13 +179,9 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, QingliuError)
         return engine_problem(exc, request.url.path)
 
-    async def on_api_problem(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ApiProblem)
-        return api_problem(exc, request.url.path)
-
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return validation_problem(exc, request.url.path)
+        return engine_problem(request_error(exc), request.url.path)
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
@@ -291,7 +194,6 @@ def install(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(QingliuError, on_engine_error)
-    app.add_exception_handler(ApiProblem, on_api_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
 

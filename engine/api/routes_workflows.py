@@ -10,10 +10,17 @@ from fastapi.responses import PlainTextResponse
 from engine.api.auth import current_actor, require_admin
 from engine.api.deps import get_engine
 from engine.api.models import PublishResult, ValidationResult, WorkflowList, WorkflowOut
-from engine.api.problems import ApiProblem, definition_errors, problem_responses
+from engine.api.problems import problem_responses
 from engine.definition.loader import load_yaml
 from engine.definition.validate import check_definition
-from engine.errors import DefinitionError, Problem
+from engine.errors import (
+    DefinitionError,
+    FieldError,
+    InvalidRequest,
+    PayloadTooLarge,
+    Problem,
+    definition_errors,
+)
 from engine.handlers import Actor
 from engine.runtime import Engine
 
@@ -41,20 +48,11 @@ async def yaml_body(request: Request) -> str | Problem:
     """The request body as text, or the problem that keeps it from being YAML text."""
     raw = await request.body()
     if not raw:
-        raise ApiProblem(
-            422,
-            "invalid-request",
-            "The request breaks the API schema",
-            "the body must be a YAML document",
-            errors=[{"in": "body", "json_path": "$", "message": "a YAML document is required"}],
+        raise InvalidRequest(
+            "the body must be a YAML document", [FieldError("$", "a YAML document is required")]
         )
     if len(raw) > MAX_YAML_BYTES:
-        raise ApiProblem(
-            413,
-            "payload-too-large",
-            "The request body is too large",
-            f"a definition may be at most {MAX_YAML_BYTES} bytes",
-        )
+        raise PayloadTooLarge(f"a definition may be at most {MAX_YAML_BYTES} bytes")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.definition.model import ADMIN, SYSTEM
+from engine.errors import TokenError
 from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.store.repository import TokenRow
@@ -39,10 +40,6 @@ PREFIX = "qlt_"
 # through ``revoke_token`` in this process stops working at once; one revoked by another
 # process (``qingliu token revoke`` while ``qingliu serve`` runs) within this many seconds.
 TRUST_SECONDS = 2.0
-
-
-class TokenError(ValueError):
-    """A token cannot be created or revoked as asked (the message says why)."""
 
 
 def hash_token(secret: str) -> str:

@@ -20,18 +20,23 @@ from transitions import Machine
 from engine.definition.model import Definition, TransitionSpec
 from engine.definition.quickcheck import SchemaCheck
 from engine.errors import (
+    ConfigError,
     FieldError,
     Forbidden,
     GuardFailed,
     HandlerFailed,
     InvalidInput,
+    Refused,
     TriggerNotAllowed,
 )
 from engine.handlers import Context, Registry
 
-__all__ = ["CompiledWorkflow", "compile_definition"]
+__all__ = ["CompiledWorkflow"]
 
 _ROLE = "role"
+# What a guard or action may raise on purpose, passed to the caller as it is: a refusal, a
+# handler failure of a nested case, a configuration problem. Anything else is a bug.
+_DELIBERATE = (Refused, HandlerFailed, ConfigError)
 _PAYLOAD = "payload"
 
 
@@ -121,6 +126,8 @@ class CompiledWorkflow:
             run: _Run = event.kwargs["run"]
             try:
                 ok = bool(fn(run.ctx))
+            except _DELIBERATE:
+                raise
             except Exception as exc:
                 raise HandlerFailed(name, run.ctx.case_id, exc) from exc
             return self._note(run, t, name, ok)
@@ -135,7 +142,7 @@ class CompiledWorkflow:
             ctx: Context = event.kwargs["run"].ctx
             try:
                 fn(ctx)
-            except HandlerFailed:
+            except _DELIBERATE:
                 raise
             except Exception as exc:
                 raise HandlerFailed(name, ctx.case_id, exc) from exc
@@ -226,7 +233,3 @@ class CompiledWorkflow:
             raise InvalidInput("payload", run.payload_errors[first.index])
         guards = [r for r in reasons if r not in (_ROLE, _PAYLOAD)]
         raise GuardFailed(run.ctx.case_id, trigger, state, allowed, guards)
-
-
-def compile_definition(definition: Definition, registry: Registry) -> CompiledWorkflow:
-    return CompiledWorkflow(definition, registry)

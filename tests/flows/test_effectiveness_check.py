@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from engine.clock import FakeClock
-from engine.errors import HandlerFailed, InvalidInput
+from engine.errors import FieldError, InputRefused, InvalidInput, Refused
 from engine.handlers import Actor
 from engine.runtime import Engine
 from handlers.draw import SamplingError, draw_sample, sample_size
@@ -164,6 +164,34 @@ def test_self_check_findings_send_the_outfall_back_to_rectification(
     assert view.data["results"]["county"]["failed"] == 1
 
 
+def test_a_result_for_an_outfall_not_in_the_ledger_is_refused_at_its_json_path(
+    engine: Engine, county_ledger: list[dict[str, Any]]
+) -> None:
+    case_id = _open_check(engine)
+    results = [
+        {"outfall_code": "371524-0000", "passed": True},
+        {"outfall_code": "371524-0005", "passed": False, "finding": "标志牌缺失"},
+        {"outfall_code": "371524-9999", "passed": False, "finding": "未见排口"},
+    ]
+    with pytest.raises(InputRefused) as refused:
+        engine.fire(case_id, "report_self_check", COUNTY, {"results": results})
+    assert refused.value.what == "payload"
+    assert refused.value.errors == [
+        FieldError("$.results[2].outfall_code", "outfall 371524-9999 is not in the ledger")
+    ]
+    assert engine.get_case(case_id).state == "self_checking"  # nothing changed
+    assert engine.list_cases(workflow="rectification") == []
+
+
+def test_a_draw_from_a_county_with_no_outfall_in_the_ledger_is_refused(engine: Engine) -> None:
+    engine.load([ROOT / "workflows"])
+    case_id = _open_check(engine)
+    engine.fire(case_id, "report_self_check", COUNTY, {"results": []})
+    with pytest.raises(Refused, match="the ledger has no outfall in donge: nothing to draw"):
+        engine.fire(case_id, "draw_sample", CITY, {"inspectors": INSPECTORS})
+    assert engine.get_case(case_id).state == "awaiting_spot_check"
+
+
 def test_spot_check_draws_from_the_ledger_records_the_seed_and_redraws_identically(
     engine: Engine, county_ledger: list[dict[str, Any]]
 ) -> None:
@@ -216,7 +244,7 @@ def test_city_results_must_cover_the_sample_and_failures_go_to_rectification(
         case_id, "draw_sample", CITY, {"inspectors": INSPECTORS, "seed": 3, "ratio": 0.1}
     )
     codes = [t["outfall_code"] for t in view.data["spot_check"]["targets"]]
-    with pytest.raises(HandlerFailed, match="no result for sampled outfall"):
+    with pytest.raises(InputRefused, match=r"\$\.results: no result for sampled outfall"):
         engine.fire(
             case_id,
             "report_spot_check",
@@ -224,8 +252,10 @@ def test_city_results_must_cover_the_sample_and_failures_go_to_rectification(
             {"results": [{"outfall_code": codes[0], "passed": True}]},
         )
     results = [{"outfall_code": c, "passed": True} for c in [*codes, "371521-0001"]]
-    with pytest.raises(HandlerFailed, match="not in the drawn sample: 371521-0001"):
+    with pytest.raises(InputRefused) as refused:
         engine.fire(case_id, "report_spot_check", CITY, {"results": results})
+    path = f"$.results[{len(codes)}].outfall_code"
+    assert refused.value.errors == [FieldError(path, "371521-0001 is not in the drawn sample")]
     assert engine.get_case(case_id).state == "spot_checking"  # nothing changed
     results = [{"outfall_code": codes[0], "passed": False, "finding": "晴天排水"}]
     results += [{"outfall_code": c, "passed": True} for c in codes[1:]]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from engine.clock import FakeClock
-from engine.errors import HandlerFailed, InvalidInput
+from engine.errors import FieldError, InputRefused, InvalidInput
 from engine.handlers import Actor
 from engine.runtime import Engine
 from tests.flows.support import outfall, pass_time, seed_ledger
@@ -64,10 +64,15 @@ def test_an_exceedance_needs_an_outfall_in_the_ledger_and_a_value_over_the_limit
             {"source": "exceedance", "county": "donge", "violation_type": "over_limit"},
             COUNTY,
         )
-    with pytest.raises(HandlerFailed, match="not in the ledger"):
+    with pytest.raises(InputRefused) as refused:
         _exceedance(law, outfall_code="371524-9999")
-    with pytest.raises(HandlerFailed, match="COD 40.0 is not above its limit 50.0"):
+    assert refused.value.what == "data"
+    assert [e.json_path for e in refused.value.errors] == ["$.outfall_code"]
+    assert "371524-9999 is not in the ledger" in str(refused.value)
+    with pytest.raises(InputRefused) as refused:
         _exceedance(law, exceedance={**EXCEEDANCE, "value": 40.0})
+    message = "COD 40.0 is not above its limit 50.0: no exceedance"
+    assert refused.value.errors == [FieldError("$.exceedance.value", message)]
     assert law.list_cases(workflow="enforcement") == []
 
 
@@ -109,7 +114,7 @@ def test_two_main_units_are_refused(law: Engine) -> None:
     case_id = _exceedance(law).id
     law.fire(case_id, "start_tracing", COUNTY)
     units = [{"name": "甲", "main": True}, {"name": "乙", "main": True}]
-    with pytest.raises(HandlerFailed, match="at most one main responsible unit"):
+    with pytest.raises(InputRefused, match=r"\$\.units: name at most one main responsible unit"):
         law.fire(case_id, "record_units", COUNTY, {"units": units})
     assert law.get_case(case_id).state == "tracing"
 

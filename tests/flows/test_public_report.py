@@ -4,16 +4,21 @@ the reward decision and the reply to the reporter."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from engine.api.app import create_app
+from engine.api.tokens import create_token
 from engine.clock import FakeClock
-from engine.errors import GuardFailed, HandlerFailed
+from engine.errors import GuardFailed, InputRefused
 from engine.handlers import Actor
 from engine.runtime import Engine
+from tests.conftest import Run
 from tests.flows.support import ledger_record, outfall, pass_time, seed_ledger
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -31,7 +36,11 @@ def desk(engine: Engine) -> Engine:
 
 
 def _report(engine: Engine, **fields: Any) -> Any:
-    data = {
+    return engine.create_case("public_report", _report_data(**fields), DESK)
+
+
+def _report_data(**fields: Any) -> dict[str, Any]:
+    return {
         "channel": "snapshot",
         "reporter": {"name": "王先生", "phone": "13800000000"},
         "county": "donge",
@@ -42,7 +51,6 @@ def _report(engine: Engine, **fields: Any) -> Any:
         "description": "河边有一根管子在排黑水",
         **fields,
     }
-    return engine.create_case("public_report", data, DESK)
 
 
 @pytest.mark.parametrize(
@@ -74,10 +82,51 @@ def test_only_the_assigned_department_investigates_and_the_city_may_reroute(desk
         desk.fire(case_id, "start_investigation", WATER)
     desk.fire(case_id, "reroute", CITY, {"department": "water_city", "reason": "实为灌区退水口"})
     assert desk.fire(case_id, "start_investigation", WATER).state == "investigating"
-    with pytest.raises(HandlerFailed, match="not a department"):
+    with pytest.raises(InputRefused, match=r"\$\.department: 'nobody' is not a department"):
         desk.fire(case_id, "reroute", CITY, {"department": "nobody", "reason": "x"})
     routing = desk.get_case(case_id).data["routing"]
     assert [r["department"] for r in routing] == ["urban_mgmt_city", "water_city"]
+
+
+def test_a_refused_department_is_a_422_at_its_json_path_through_the_api_and_exit_7_in_the_cli(
+    desk: Engine, run: Run, tmp_path: Path
+) -> None:
+    case_id = _report(desk, sub_type="urban_wwtp", area="urban").id
+    _, secret = create_token(desk, "聊城市生态环境局", "eeb_city", "liaocheng")
+    with TestClient(create_app(desk, "handlers")) as client:
+        answer = client.post(
+            f"/api/v1/cases/{case_id}/transitions",
+            json={"trigger": "reroute", "payload": {"department": "nobody", "reason": "x"}},
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    body = answer.json()
+    assert body["type"] == "https://qingliu.dev/problems/invalid-input"
+    assert body["errors"] == [
+        {
+            "in": "body",
+            "json_path": "$.payload.department",
+            "message": "'nobody' is not a department in config/reference",
+        }
+    ]
+    assert desk.get_case(case_id).version == 1  # nothing changed
+    # the same refusal from the command line: exit code 7, the field named, no traceback
+    run("load")
+    data = json.dumps(_report_data(sub_type="urban_wwtp", area="urban"), ensure_ascii=False)
+    created = json.loads(run("case", "create", "public_report", "--data", data, "--as", "public"))
+    out = run(
+        "case",
+        "fire",
+        str(created["id"]),
+        "reroute",
+        "--as",
+        "eeb_city",
+        "--payload",
+        '{"department": "nobody", "reason": "x"}',
+        code=7,
+    )
+    assert "$.department: 'nobody' is not a department" in out
 
 
 def test_the_county_branch_investigates_for_the_city_eeb(desk: Engine) -> None:
@@ -128,10 +177,10 @@ def test_a_known_outfall_or_a_bad_record_is_refused_and_nothing_changes(desk: En
     desk.fire(case_id, "start_investigation", CITY)
     desk.fire(case_id, "conclude_founded", CITY, {"finding": "属实", "found": ["new_outfall"]})
     known = {"code": "371524-0001", "name": "x", "sub_type": "other", "river": "huanghe"}
-    with pytest.raises(HandlerFailed, match="already in the ledger"):
+    with pytest.raises(InputRefused, match=r"\$\.outfall\.code: outfall 371524-0001 is already"):
         desk.fire(case_id, "register_outfall", CITY, {"outfall": known})
     bad = {"code": "371524-0902", "name": "x", "sub_type": "other", "river": "nile"}
-    with pytest.raises(HandlerFailed, match=r"\$\.river: unknown river 'nile'"):
+    with pytest.raises(InputRefused, match=r"\$\.outfall\.river: unknown river 'nile'"):
         desk.fire(case_id, "register_outfall", CITY, {"outfall": bad})
     assert ledger_record(desk, "371524-0902") is None
     assert desk.list_cases(workflow="responsibility") == []

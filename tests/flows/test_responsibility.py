@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from engine.errors import CaseNotFound, Forbidden, GuardFailed, InvalidInput
+from engine.errors import (
+    CaseNotFound,
+    FieldError,
+    Forbidden,
+    GuardFailed,
+    InputRefused,
+    InvalidInput,
+)
 from engine.handlers import Actor
 from engine.runtime import Engine
 from tests.flows.support import ledger_record, outfall, seed_ledger
@@ -107,6 +114,18 @@ def test_a_shared_outfall_names_one_main_party_among_its_units(flows: Engine) ->
     record = ledger_record(flows, "371524-0004")
     assert record is not None
     assert record["responsible_party"] == "乙纺织公司"
+
+
+def test_a_dispute_with_a_unit_that_has_no_common_superior_is_refused_at_the_field(
+    flows: Engine,
+) -> None:
+    case_id = _open(flows, "371524-0005")
+    with pytest.raises(InputRefused) as refused:
+        flows.fire(case_id, "refer_dispute", DONGE_GOV, {"counterpart": "shandong"})
+    assert refused.value.what == "payload"
+    message = "donge and shandong have no common superior government in config/reference"
+    assert refused.value.errors == [FieldError("$.counterpart", message)]
+    assert flows.get_case(case_id).state == "tracing"
 
 
 def test_a_dispute_between_two_counties_goes_to_the_city_government(flows: Engine) -> None:
