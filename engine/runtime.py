@@ -77,8 +77,8 @@ class _Ops:
     def list_subjects(self, kind: str, jurisdiction: str | None = None) -> list[dict[str, Any]]:
         """Subjects of ``kind`` in ``jurisdiction`` and beneath it (every one when None), in key
         order, as ``{"key", "jurisdiction", "data"}``."""
-        scope = self._engine.scope.beneath(jurisdiction) if jurisdiction is not None else None
-        rows = self._tx.list_subjects(kind, jurisdictions=scope)
+        within = self._engine.scope.beneath(jurisdiction) if jurisdiction is not None else None
+        rows = self._tx.list_subjects(kind, jurisdictions=within)
         return [{"key": r.key, "jurisdiction": r.jurisdiction, "data": r.data} for r in rows]
 
     def put_subject(
@@ -311,11 +311,13 @@ class Engine:
             self._load(tx, case_id, actor)
             return tx.events(case_id)
 
-    def list_cases(self, actor: Actor | None = None, **filters: Any) -> list[CaseView]:
+    def list_cases(
+        self, actor: Actor | None = None, *, jurisdiction: str | None = None, **filters: Any
+    ) -> list[CaseView]:
+        """Cases ``actor`` reaches (None: every case), in ``jurisdiction`` and beneath it if
+        given; ``filters`` as ``Tx.list_cases`` takes them."""
         with self.store.read() as tx:
-            if actor is not None and actor.jurisdiction is not None and actor.role != ADMIN:
-                filters["jurisdictions"] = self.scope.beneath(actor.jurisdiction)
-            rows = tx.list_cases(**filters)
+            rows = tx.list_cases(jurisdictions=self.scope.narrow(actor, jurisdiction), **filters)
             return [
                 self._view(tx, self.catalog.compiled(tx, r.definition_id), r, None) for r in rows
             ]

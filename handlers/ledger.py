@@ -373,12 +373,7 @@ class Ledger:
         if unknown:
             raise InvalidInput("filter", [FieldError(f"$.{k}", "unknown filter") for k in unknown])
         fields = {k: v for k, v in filters.items() if v is not None and k != "county"}
-        jurisdictions: list[str] | None = None
-        if actor is not None and actor.jurisdiction is not None and actor.role != ADMIN:
-            jurisdictions = self.engine.scope.beneath(actor.jurisdiction)
-        county = filters.get("county")
-        if county is not None:
-            jurisdictions = [county] if jurisdictions is None or county in jurisdictions else []
+        jurisdictions = self.engine.scope.narrow(actor, filters.get("county"))
         return {"jurisdictions": jurisdictions, "fields": fields}
 
     def state_titles(self) -> dict[tuple[str, str], str]:

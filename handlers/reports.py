@@ -89,11 +89,11 @@ def _all_cases(ledger: Ledger, actor: Actor | None, workflow: str) -> list[CaseR
     out: list[CaseRow] = []
     after = 0
     with ledger.engine.store.read() as tx:
-        filters: dict[str, Any] = {"workflow": workflow}
-        if actor is not None and actor.jurisdiction is not None and actor.role != "admin":
-            filters["jurisdictions"] = ledger.engine.scope.beneath(actor.jurisdiction)
+        reach = ledger.engine.scope.narrow(actor)
         while True:
-            batch = tx.list_cases(**filters, after_id=after, limit=1000)
+            batch = tx.list_cases(
+                workflow=workflow, jurisdictions=reach, after_id=after, limit=1000
+            )
             out += batch
             if len(batch) < 1000:
                 return out

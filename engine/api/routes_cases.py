@@ -21,7 +21,6 @@ from engine.api.models import (
 from engine.api.problems import problem_responses
 from engine.api.tokens import token_actor
 from engine.api.writes import run_write
-from engine.definition.model import ADMIN
 from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.store.repository import TokenRow
@@ -61,17 +60,6 @@ async def create_case(
     return out
 
 
-def _jurisdictions(engine: Engine, actor: Actor, wanted: str | None) -> list[str] | None:
-    """The jurisdictions to list: the caller's reach, narrowed to ``wanted`` and beneath it."""
-    reach = None
-    if actor.role != ADMIN and actor.jurisdiction is not None:
-        reach = set(engine.scope.beneath(actor.jurisdiction))
-    if wanted is not None:
-        below = set(engine.scope.beneath(wanted))
-        reach = below if reach is None else reach & below
-    return None if reach is None else sorted(reach)
-
-
 @router.get(
     "",
     response_model=CaseList,
@@ -93,11 +81,11 @@ def list_cases(
 ) -> dict[str, Any]:
     now = engine.clock.now()
     views = engine.list_cases(
-        None,
+        actor,
+        jurisdiction=jurisdiction,
         workflow=workflow,
         state=state,
         subject=subject,
-        jurisdictions=_jurisdictions(engine, actor, jurisdiction),
         overdue_at=now if overdue is True else None,
         not_overdue_at=now if overdue is False else None,
         after_id=after,

@@ -85,11 +85,9 @@ def _check(engine: Engine, name: str, role: str, jurisdiction: str | None) -> No
             f"unknown role {role!r}: declare it in a workflow or config/reference/roles.yaml "
             f"(known: {', '.join(sorted(roles))})"
         )
-    parents = engine.scope.parents
-    if jurisdiction is not None and parents and jurisdiction not in parents:
-        raise TokenError(
-            f"unknown jurisdiction {jurisdiction!r} (known: {', '.join(sorted(parents))})"
-        )
+    if jurisdiction is not None and not engine.scope.knows(jurisdiction):
+        known = ", ".join(sorted(engine.scope.parents))
+        raise TokenError(f"unknown jurisdiction {jurisdiction!r} (known: {known})")
 
 
 def create_token(
