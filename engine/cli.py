@@ -5,7 +5,6 @@ its ``exit_code``; 2 is a usage error (click's own, or a refused argument)."""
 from __future__ import annotations
 
 import getpass
-import importlib
 import json
 import sys
 from collections.abc import Callable, Iterable
@@ -17,10 +16,11 @@ import click
 from engine.api import commands as api_commands
 from engine.catalog import Catalog
 from engine.db_cli import db
+from engine.domain import load_domain
 from engine.errors import QingliuError
 from engine.handlers import Actor
 from engine.runtime import Engine
-from engine.settings import build_engine, load_registry, load_settings
+from engine.settings import build_engine, load_settings
 from engine.views import event_json
 
 __all__ = ["CommandFailed", "QingliuGroup", "cli", "main"]
@@ -100,7 +100,7 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 def validate(paths: Iterable[str]) -> None:
     """Check definition files or folders; one `path:line:col: message` line per problem."""
-    catalog = Catalog(load_registry(load_settings().handlers))
+    catalog = Catalog(load_domain(load_settings().handlers).registry)
     definitions, problems = catalog.check_files(paths)
     for problem in problems:
         click.echo(str(problem))
@@ -246,13 +246,14 @@ cli.add_command(db)
 
 
 def _add_domain_commands() -> None:
-    """The handlers module may offer ``cli_commands() -> list[click.Command]`` (ledger, reports,
-    demo); they are added under their own names. Engine commands cannot be replaced."""
+    """The domain's commands (ledger, reports, demo ...), under their own names; engine
+    commands cannot be replaced. A domain that does not load adds none: the engine's commands
+    then report its ConfigError when they need it."""
     try:
-        module = importlib.import_module(load_settings().handlers)
-    except (ImportError, QingliuError):
-        return  # `qingliu validate` etc. still work and report the configuration problem
-    for command in getattr(module, "cli_commands", lambda: [])():
+        domain = load_domain(load_settings().handlers)
+    except QingliuError:
+        return
+    for command in domain.cli_commands():
         if command.name not in cli.commands:
             cli.add_command(command)
 

@@ -4,7 +4,7 @@ environment, and the one place that assembles an ``Engine`` from them.
 ``config/settings.yaml``::
 
     database_url: sqlite:///var/qingliu.db   # QINGLIU_DATABASE_URL wins over this
-    handlers: handlers                        # a module with build_registry() -> Registry
+    handlers: handlers                        # the domain package: domain() -> Domain
     workflows: workflows                      # folder loaded by `qingliu load` / `serve`
     public_base_url: http://localhost:8000    # the API as agencies reach it (QR codes)
 
@@ -16,7 +16,6 @@ decides which cases an actor of a jurisdiction reaches.
 
 from __future__ import annotations
 
-import importlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +24,8 @@ from typing import Any
 import yaml
 
 from engine.clock import Clock
+from engine.domain import Domain, load_domain
 from engine.errors import ConfigError
-from engine.handlers import Registry
 from engine.runtime import Engine, Scope
 from engine.store import migrate
 from engine.store.repository import Store
@@ -87,26 +86,10 @@ def load_settings(config_dir: str | Path | None = None) -> Settings:
     )
 
 
-def load_registry(module_name: str) -> Registry:
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigError(f"handlers module {module_name!r} cannot be imported: {exc}") from exc
-    build = getattr(module, "build_registry", None)
-    if build is None:
-        raise ConfigError(f"handlers module {module_name!r} has no build_registry()")
-    registry = build()
-    if not isinstance(registry, Registry):
-        raise ConfigError(f"{module_name}.build_registry() did not return a Registry")
-    return registry
-
-
-def check_reference(settings: Settings) -> None:
-    """Reference data is validated on load: the handlers module may offer
-    ``check_reference(reference) -> list[str]`` (one problem per line, naming file and key)."""
-    module = importlib.import_module(settings.handlers)
-    check = getattr(module, "check_reference", None)
-    problems = list(check(settings.reference)) if check is not None else []
+def check_reference(settings: Settings, domain: Domain) -> None:
+    """The reference data as the domain checks it (one problem per line, naming file and key);
+    any problem is a ConfigError."""
+    problems = list(domain.check_reference(settings.reference))
     if problems:
         folder = settings.config_dir / "reference"
         lines = "\n  ".join(problems)
@@ -138,8 +121,8 @@ def build_engine(settings: Settings | None = None, clock: Clock | None = None) -
     """An engine on the configured database. A new embedded SQLite database is created on
     first use; any other database must be at the schema head (`qingliu db upgrade`)."""
     settings = settings or load_settings()
-    registry = load_registry(settings.handlers)
-    check_reference(settings)
+    domain = load_domain(settings.handlers)
+    check_reference(settings, domain)
     migrate.ensure_folder(settings.database_url)
     store = Store(settings.database_url)
     try:
@@ -149,7 +132,7 @@ def build_engine(settings: Settings | None = None, clock: Clock | None = None) -
         raise
     return Engine(
         store,
-        registry,
+        domain.registry,
         clock=clock,
         calendar=_calendar(settings.config_dir),
         scope=_scope(settings.reference),

@@ -1,14 +1,14 @@
-"""Domain handlers: the guard and action functions that workflows/ names.
+"""The outfall domain, as the engine takes it: ``domain()`` (``engine.domain.Domain``).
 
-Each module keeps its own ``Registry``; ``build_registry`` merges them explicitly (no
-registration by import side effect). ``config/settings.yaml`` names this module.
+Each flow module keeps its own ``Registry``; ``build_registry`` merges them explicitly (no
+registration by import side effect). ``config/settings.yaml`` names this package.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
+from engine.domain import Domain
 from engine.handlers import Registry
 from handlers import (
     approval,
@@ -38,9 +38,14 @@ def build_registry() -> Registry:
     )
 
 
-def check_reference(reference: Mapping[str, Any]) -> list[str]:
-    """Problems in config/reference/*.yaml; the engine refuses to start while there are any."""
-    return reference_data.check_reference(reference)
+def domain() -> Domain:
+    return Domain(
+        name="handlers",
+        registry=build_registry(),
+        check_reference=reference_data.check_reference,
+        cli_commands=cli_commands,
+        api_routers=api_routers,
+    )
 
 
 def cli_commands() -> list[Any]:

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from engine.catalog import Catalog
+from engine.domain import load_domain
 from engine.errors import ConfigError
-from engine.settings import load_registry, load_settings
+from engine.settings import load_settings
 from handlers.reference import check_reference, role_codes
 
 __all__ = ["config_group"]
@@ -20,7 +21,7 @@ def workflow_role_problems(workflows: Path, known: set[str]) -> list[str]:
     """Roles named by workflow files but missing from roles.yaml."""
     if not workflows.exists():
         return []
-    catalog = Catalog(load_registry(load_settings().handlers))
+    catalog = Catalog(load_domain(load_settings().handlers).registry)
     definitions, _ = catalog.check_files([workflows])
     problems: list[str] = []
     for d in definitions:

@@ -1,42 +1,28 @@
-"""The FastAPI application: ``create_app(engine)``.
+"""The FastAPI application: ``create_app(engine, domain)``.
 
 OpenAPI at ``/openapi.json``, interactive docs at ``/docs``. Every error is
-``application/problem+json`` (``engine.api.problems``). The domain module named by
-``settings.handlers`` may define ``api_routers() -> list[fastapi.APIRouter]``; each router is
-mounted under ``/api/v1`` (a router whose prefix already starts with ``/api/`` is mounted as
-is), with ``engine.api.auth.current_actor`` and ``engine.api.deps.get_engine`` for its
-dependencies.
+``application/problem+json`` (``engine.api.problems``). The domain's routers
+(``engine.domain.Domain.api_routers``) are mounted under ``/api/v1`` (a router whose prefix
+already starts with ``/api/`` is mounted as is), with ``engine.api.auth.current_actor`` and
+``engine.api.deps.get_engine`` for their dependencies.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from engine.api import problems, routes_cases, routes_workflows
 from engine.api.deps import reject_unknown_query
 from engine.api.express import ExpressLane
-from engine.errors import QingliuError
+from engine.domain import Domain, load_domain
 from engine.runtime import Engine
 
-__all__ = ["app_from_settings", "create_app", "domain_routers"]
+__all__ = ["app_from_settings", "create_app"]
 
 API_PREFIX = "/api/v1"
-
-
-def domain_routers(module_name: str | None) -> list[APIRouter]:
-    """The routers the domain module offers (none when it has no ``api_routers``)."""
-    if module_name is None:
-        return []
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise QingliuError(f"handlers module {module_name!r} cannot be imported: {exc}") from exc
-    offer = getattr(module, "api_routers", None)
-    return list(offer()) if offer is not None else []
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -57,8 +43,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-def create_app(engine: Engine, handlers: str | None = None, *, express: bool = True) -> FastAPI:
-    """The API on ``engine``; ``handlers`` names the domain module whose routers to mount.
+def create_app(engine: Engine, domain: Domain | None = None, *, express: bool = True) -> FastAPI:
+    """The API on ``engine``, with the routers of ``domain`` mounted.
     ``express=False`` leaves out the transition route's express lane (``engine.api.express``),
     so every request goes through FastAPI; the answers are the same, only slower."""
     app = FastAPI(
@@ -75,7 +61,7 @@ def create_app(engine: Engine, handlers: str | None = None, *, express: bool = T
     problems.install(app)
     app.include_router(routes_workflows.router)
     app.include_router(routes_cases.router)
-    for router in domain_routers(handlers):
+    for router in domain.api_routers() if domain is not None else ():
         prefix = "" if router.prefix.startswith("/api/") else API_PREFIX
         app.include_router(router, prefix=prefix)
     if express:
@@ -91,4 +77,4 @@ def app_from_settings() -> FastAPI:
     from engine.settings import build_engine, load_settings  # settings imports the handlers
 
     settings = load_settings()
-    return create_app(build_engine(settings), settings.handlers)
+    return create_app(build_engine(settings), load_domain(settings.handlers))

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from engine.api.tokens import create_token, list_tokens, revoke_token
+from engine.domain import load_domain
 from engine.settings import build_engine, load_settings
 
 __all__ = ["serve", "token"]
@@ -123,7 +124,7 @@ def serve(
     }
     try:
         if workers == 1:
-            uvicorn.run(create_app(engine, settings.handlers), **options)
+            uvicorn.run(create_app(engine, load_domain(settings.handlers)), **options)
         else:
             _serve_workers(workers, options)
     finally:

@@ -1,4 +1,4 @@
-"""A domain module offering ``api_routers()``, as handlers/ does for the outfall ledger."""
+"""A domain offering a router, as handlers/ does for the outfall ledger."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends
 
 from engine.api.auth import current_actor
 from engine.api.deps import get_engine
+from engine.domain import Domain
 from engine.errors import WorkflowNotFound
-from engine.handlers import Actor
+from engine.handlers import Actor, Registry
 from engine.runtime import Engine
 
 router = APIRouter(prefix="/whoami", tags=["example"])
@@ -33,5 +34,5 @@ def missing(actor: Annotated[Actor, Depends(current_actor)]) -> None:
     raise WorkflowNotFound("ledger")
 
 
-def api_routers() -> list[APIRouter]:
-    return [router]
+def domain() -> Domain:
+    return Domain("tests.api.domain_example", Registry(), api_routers=lambda: [router])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from engine.api.app import create_app
+from engine.domain import load_domain
 from engine.runtime import Engine
 from tests.api.helpers import problem
 
@@ -14,7 +15,7 @@ Tokens = dict[str, dict[str, str]]
 def test_domain_routes_get_the_actor_the_engine_and_problem_errors(
     api_engine: Engine, tokens: Tokens
 ) -> None:
-    app = create_app(api_engine, "tests.api.domain_example")
+    app = create_app(api_engine, load_domain("tests.api.domain_example"))
     with TestClient(app) as client:
         response = client.get("/api/v1/whoami", headers=tokens["county"])
         assert response.json() == {

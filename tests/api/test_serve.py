@@ -15,7 +15,7 @@ from uvicorn.supervisors import Multiprocess
 
 from engine.catalog import Catalog
 from engine.cli import cli
-from engine.settings import load_registry
+from engine.domain import load_domain
 from tests.conftest import ROOT
 
 
@@ -42,7 +42,7 @@ def test_serve_loads_the_workflows_and_serves_them(
     assert result.exit_code == 0, result.output
     assert (seen["host"], seen["port"]) == ("127.0.0.1", 8123)
     names = {item["name"] for item in seen["workflows"]["items"]}
-    shipped, problems = Catalog(load_registry("handlers")).check_files([ROOT / "workflows"])
+    shipped, problems = Catalog(load_domain("handlers").registry).check_files([ROOT / "workflows"])
     assert problems == []
     assert names == {d.name for d in shipped}
     assert all(f"{d.name} v1 (new version)" in result.stderr for d in shipped)

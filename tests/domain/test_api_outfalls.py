@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from engine.api.app import create_app
 from engine.api.tokens import create_token
+from engine.domain import load_domain
 from engine.runtime import Engine
 from tests.api.helpers import problem
 from tests.domain.conftest import Record
@@ -19,7 +20,7 @@ Headers = dict[str, str]
 
 @pytest.fixture
 def client(loaded: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(loaded, "handlers")) as test_client:
+    with TestClient(create_app(loaded, load_domain("handlers"))) as test_client:
         yield test_client
 
 

@@ -13,6 +13,7 @@ from schemathesis.checks import positive_data_acceptance
 
 from engine.api.app import create_app
 from engine.api.tokens import create_token
+from engine.domain import load_domain
 from engine.runtime import Engine
 from tests.domain.conftest import Record
 
@@ -27,7 +28,7 @@ def admin_headers(loaded: Engine) -> dict[str, str]:
 
 @pytest.fixture
 def outfall_schema(loaded: Engine, admin_headers: dict[str, str], record: Record) -> Any:
-    app = create_app(loaded, "handlers")
+    app = create_app(loaded, load_domain("handlers"))
     with TestClient(app) as client:
         for code in ("371502-0001", "371502-0002"):
             response = client.post("/api/v1/outfalls", json=record(code), headers=admin_headers)

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from engine.api.app import create_app
 from engine.api.tokens import create_token
 from engine.clock import FakeClock
+from engine.domain import load_domain
 from engine.errors import GuardFailed, InputRefused
 from engine.handlers import Actor
 from engine.runtime import Engine
@@ -93,7 +94,7 @@ def test_a_refused_department_is_a_422_at_its_json_path_through_the_api_and_exit
 ) -> None:
     case_id = _report(desk, sub_type="urban_wwtp", area="urban").id
     _, secret = create_token(desk, "聊城市生态环境局", "eeb_city", "liaocheng")
-    with TestClient(create_app(desk, "handlers")) as client:
+    with TestClient(create_app(desk, load_domain("handlers"))) as client:
         answer = client.post(
             f"/api/v1/cases/{case_id}/transitions",
             json={"trigger": "reroute", "payload": {"department": "nobody", "reason": "x"}},

@@ -17,9 +17,9 @@ import yaml
 
 from engine.catalog import Catalog
 from engine.definition.model import Definition, TransitionSpec
+from engine.domain import load_domain
 from engine.handlers import Actor
 from engine.runtime import Engine
-from engine.settings import load_registry
 from tests.flows.support import seed_ledger
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,7 +80,7 @@ def payload_for(t: TransitionSpec, examples: dict[str, Any]) -> dict[str, Any]:
 def load_definition(path: Path) -> Definition:
     from engine.settings import load_settings
 
-    catalog = Catalog(load_registry(load_settings(ROOT / "config").handlers))
+    catalog = Catalog(load_domain(load_settings(ROOT / "config").handlers).registry)
     definitions, problems = catalog.check_files([path])
     assert [str(p) for p in problems] == []
     assert len(definitions) == 1
