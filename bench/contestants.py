@@ -34,6 +34,7 @@ from bench.workload import (
     case_data,
 )
 from engine.runtime import Engine, Scope
+from engine.store import migrate
 from engine.store.repository import Store, make_engine
 from engine.store.tables import cases, events
 
@@ -68,7 +69,7 @@ def prepare_database(url: str) -> int:
     """Create the schema, publish the workload; the definition id the floors' rows point at."""
     store = Store(url)
     try:
-        store.create_schema()
+        migrate.upgrade(store)
         engine = Engine(store, REGISTRY)
         engine.publish(DEFINITION, "bench")
         engine.publish(DEFINITION_TIMED, "bench")

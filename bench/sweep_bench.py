@@ -34,6 +34,7 @@ from sqlalchemy import insert, select, text
 from engine.clock import FakeClock
 from engine.handlers import Actor, Registry
 from engine.runtime import Engine
+from engine.store import migrate
 from engine.store.repository import Store
 from engine.store.tables import cases, timers
 from engine.time.sweep import sweep
@@ -148,7 +149,7 @@ def build(folder: Path, total_rows: int, batches: int) -> Database:
     """A database with ``batches`` x 1,000 real cases (batch k's timers due at START + k+1
     hours) and filler rows up to ``total_rows`` timers."""
     store = Store(f"sqlite:///{folder / f'sweep_{total_rows}.db'}")
-    store.create_schema()
+    migrate.upgrade(store)
     clock = FakeClock(START)
     engine = Engine(store, Registry(), clock=clock)
     engine.publish(WORKFLOW)

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from engine.cli import actor_options
+from engine.cli.base import actor_options
 from engine.handlers import Actor
 from engine.settings import Settings, build_engine, load_settings
 from handlers import ledger_io, reports

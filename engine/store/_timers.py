@@ -125,11 +125,3 @@ class TimerQueries:
                 .limit(limit)
             )
         return [TimerRow(**r._mapping) for r in self.conn.execute(query)]
-
-    def pending_timers(self, case_id: int) -> list[TimerRow]:
-        rows = self.conn.execute(
-            select(timers)
-            .where(timers.c.case_id == case_id, timers.c.status == "pending")
-            .order_by(timers.c.due_at, timers.c.id)
-        )
-        return [TimerRow(**r._mapping) for r in rows]

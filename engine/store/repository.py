@@ -142,12 +142,6 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def create_schema(self) -> None:
-        """Create or upgrade the tables through the schema revisions (``qingliu db upgrade``)."""
-        from engine.store.migrate import upgrade  # migrate builds on this module
-
-        upgrade(self)
-
     def dispose(self) -> None:
         if self._write_turn is not None:
             self._write_turn.acquire()

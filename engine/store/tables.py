@@ -27,7 +27,6 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
-    "SCHEMA_VERSION",
     "api_tokens",
     "cases",
     "definitions",
@@ -37,9 +36,6 @@ __all__ = [
     "subjects",
     "timers",
 ]
-
-# Bumped with every change of the tables below; each bump is a named migration.
-SCHEMA_VERSION = 1
 
 
 class UTCDateTime(TypeDecorator[datetime]):

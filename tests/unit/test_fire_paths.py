@@ -11,6 +11,7 @@ from engine.clock import FakeClock
 from engine.errors import StaleVersion
 from engine.handlers import Actor, Registry
 from engine.runtime import Engine
+from engine.store import migrate
 from engine.store.repository import Store
 
 ADMIN = Actor("t", "admin")
@@ -59,7 +60,7 @@ transitions:
 @pytest.fixture
 def engine(tmp_path: Path, clock: FakeClock) -> Engine:
     store = Store(f"sqlite:///{tmp_path / 'paths.db'}")
-    store.create_schema()
+    migrate.upgrade(store)
     eng = Engine(store, Registry(), clock=clock)
     eng.publish(WITH_TIMERS)
     eng.publish(WITHOUT_TIMERS)

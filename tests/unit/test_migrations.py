@@ -133,7 +133,7 @@ def test_a_revision_this_version_does_not_know_is_refused(
             tx.conn.execute(text("UPDATE alembic_version SET version_num = 'f00d'"))
         for attempt in (
             lambda: build_engine(_settings(settings, database_url)),
-            store.create_schema,
+            lambda: migrate.upgrade(store),
         ):
             with pytest.raises(ConfigError) as refused:
                 attempt()

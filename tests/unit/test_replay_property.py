@@ -13,6 +13,7 @@ from engine.clock import FakeClock
 from engine.errors import CaseError
 from engine.handlers import Actor
 from engine.runtime import Engine, Scope
+from engine.store import migrate
 from engine.store.repository import Store
 from tests.conftest import START
 from tests.unit.test_runtime import CHIEF, CLERK, FIXTURE, review_registry
@@ -32,7 +33,7 @@ steps = st.lists(
 @pytest.fixture(scope="module")
 def eng(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     store = Store(f"sqlite:///{tmp_path_factory.mktemp('prop') / 'p.db'}")
-    store.create_schema()
+    migrate.upgrade(store)
     engine = Engine(store, review_registry(), clock=FakeClock(START), scope=Scope())
     engine.load([FIXTURE])
     yield engine

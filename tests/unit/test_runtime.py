@@ -26,6 +26,7 @@ from engine.errors import (
 )
 from engine.handlers import Actor, Context, Registry
 from engine.runtime import Engine, Scope
+from engine.store import migrate
 from engine.store.repository import Store
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "core" / "review.yaml"
@@ -56,7 +57,7 @@ def review_registry() -> Registry:
 @pytest.fixture
 def eng(tmp_path: Path, clock: FakeClock) -> Iterator[Engine]:
     store = Store(f"sqlite:///{tmp_path / 'r.db'}")
-    store.create_schema()
+    migrate.upgrade(store)
     scope = Scope({"county_a": "city", "county_b": "city", "city": None})
     engine = Engine(store, review_registry(), clock=clock, scope=scope)
     engine.load([FIXTURE])

@@ -1,16 +1,16 @@
-"""``qingliu token ...`` and ``qingliu serve``: the CLI side of the HTTP API."""
+"""The HTTP API from the command line: ``token create|list|revoke`` and ``serve``."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from typing import Any
 
 import click
 
 from engine.api.tokens import create_token, list_tokens, revoke_token
+from engine.cli.base import configured_engine
 from engine.domain import load_domain
 from engine.settings import build_engine, load_settings
+from engine.time.scheduler import start_background_sweeper
 
 __all__ = ["serve", "token"]
 
@@ -26,14 +26,14 @@ def token() -> None:
 @click.option("--jurisdiction", default=None, help="code from reference/jurisdictions.yaml")
 def token_create(name: str, role: str, jurisdiction: str | None) -> None:
     """Create a token and print it, alone, on stdout. It is not shown again."""
-    _, secret = create_token(build_engine(), name, role, jurisdiction)
+    _, secret = create_token(configured_engine(), name, role, jurisdiction)
     click.echo(secret)
 
 
 @token.command("list")
 def token_list() -> None:
     """Tokens: id, name, role, jurisdiction, created, revoked."""
-    for t in list_tokens(build_engine()):
+    for t in list_tokens(configured_engine()):
         revoked = f"revoked {t.revoked_at.isoformat(timespec='seconds')}" if t.revoked_at else ""
         click.echo(
             f"{t.id}\t{t.name}\t{t.role}\t{t.jurisdiction or '-'}\t"
@@ -45,20 +45,8 @@ def token_list() -> None:
 @click.argument("name_or_id")
 def token_revoke(name_or_id: str) -> None:
     """Revoke a token by name (or id); requests with it get 401 from now on."""
-    revoked = revoke_token(build_engine(), name_or_id)
+    revoked = revoke_token(configured_engine(), name_or_id)
     click.echo(f"revoked token {revoked.id} ({revoked.name})", err=True)
-
-
-def _sweeper() -> Callable[..., Callable[[], None]] | None:
-    """The timer sweep starter, when the scheduler module is installed."""
-    try:
-        module = importlib.import_module("engine.time.scheduler")
-    except ModuleNotFoundError:
-        return None
-    start: Callable[..., Callable[[], None]] | None = getattr(
-        module, "start_background_sweeper", None
-    )
-    return start
 
 
 def _serve_workers(workers: int, options: dict[str, Any]) -> None:
@@ -109,12 +97,7 @@ def serve(
     for published in engine.load([settings.workflows]):
         status = "new version" if published.created else "unchanged"
         click.echo(f"{published.name} v{published.version} ({status})", err=True)
-    stop: Callable[[], Any] | None = None
-    start = None if no_scheduler else _sweeper()
-    if start is not None:
-        stop = start(engine, sweep_seconds)
-    elif not no_scheduler:
-        click.echo("timer sweep not available (engine.time.scheduler missing)", err=True)
+    stop = None if no_scheduler else start_background_sweeper(engine, sweep_seconds)
     click.echo(f"Qingliu API on http://{host}:{port} (docs: /docs)", err=True)
     options: dict[str, Any] = {
         "host": host,

@@ -1,33 +1,27 @@
-"""Time commands of ``qingliu``: ``tick``, ``scheduler``, ``calendar check|recompute`` and
-``case timers ID``. Registered on the main group by :func:`register` (called from engine.cli)."""
+"""Time from the command line: ``tick``, ``scheduler``, ``calendar check|recompute`` and
+``case timers ID``."""
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 
 import click
 
-from engine.cli import actor_options
+from engine.cli.base import actor_options, configured_engine, echo_json
 from engine.clock import FakeClock
 from engine.handlers import Actor
 from engine.runtime import Engine
-from engine.settings import build_engine, load_settings
 from engine.time.recompute import recompute_provisional
 from engine.time.scheduler import DEFAULT_INTERVAL, job_options, run_scheduler
 from engine.time.sweep import SweepResult, sweep
 
-__all__ = ["register"]
-
-
-def _echo_json(value: object) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+__all__ = ["calendar_group", "case_timers", "scheduler", "tick"]
 
 
 def _engine_at(now: str | None) -> Engine:
     """The configured engine; with ``--now`` its clock stands still at that moment."""
-    engine = build_engine(load_settings())
+    engine = configured_engine()
     if now is not None:
         try:
             moment = engine.planner.parse_moment(now)
@@ -63,7 +57,7 @@ def tick(now: str | None, limit: int, as_json: bool) -> None:
     """Fire every due timer once (for cron, operators and tests)."""
     result = sweep(_engine_at(now), limit=limit)
     if as_json:
-        _echo_json(result.to_json())
+        echo_json(result.to_json())
     else:
         _print_sweep(result)
 
@@ -84,7 +78,7 @@ def scheduler(interval: int) -> None:
         f"misfire_grace_time={options['misfire_grace_time']}s); Ctrl-C stops",
         err=True,
     )
-    engine = build_engine(load_settings())
+    engine = configured_engine()
     signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `kill`, systemd and docker stop
     run_scheduler(engine, interval, on_result=_print_sweep_if_any)
 
@@ -107,13 +101,13 @@ def calendar_group() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def calendar_check(as_json: bool) -> None:
     """List the years the calendar covers and every provisional timer."""
-    engine = build_engine(load_settings())
+    engine = configured_engine()
     calendar = engine.planner.calendar
     with engine.store.read() as tx:
         provisional = tx.provisional_timers()
     years = calendar.covered_years()
     if as_json:
-        _echo_json(
+        echo_json(
             {
                 "time_zone": calendar.tz_name,
                 "covered_years": years,
@@ -152,7 +146,7 @@ def _ranges(years: list[int]) -> str:
 @calendar_group.command("recompute")
 def calendar_recompute() -> None:
     """Recount provisional due times whose years the calendar now covers."""
-    done = recompute_provisional(build_engine(load_settings()))
+    done = recompute_provisional(configured_engine())
     for r in done:
         click.echo(
             f"case {r.case_id} timer {r.timer_id} {r.name}: "
@@ -167,9 +161,9 @@ def calendar_recompute() -> None:
 @actor_options
 def case_timers(case_id: int, as_json: bool, actor: Actor) -> None:
     """Pending timers and deadlines of a case, and when its state's timers would fall now."""
-    view = build_engine(load_settings()).timers_preview(case_id, actor)
+    view = configured_engine().timers_preview(case_id, actor)
     if as_json:
-        _echo_json(view.to_json())
+        echo_json(view.to_json())
         return
     click.echo(f"case {view.case_id} in {view.state} at {view.now.isoformat()}")
     click.echo("pending:")
@@ -189,9 +183,3 @@ def case_timers(case_id: int, as_json: bool, actor: Actor) -> None:
         due = item.due_at.isoformat() if item.due_at else "(no date in the case data)"
         mark = " provisional" if item.provisional else ""
         click.echo(f"  {item.name:<24} {item.trigger:<16} {item.kind:<8} due {due}{mark}")
-
-
-def register(cli: click.Group, case: click.Group) -> None:
-    for command in (tick, scheduler, calendar_group):
-        cli.add_command(command)
-    case.add_command(case_timers)

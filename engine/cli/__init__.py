@@ -1,0 +1,78 @@
+"""The ``qingliu`` command: thin. Each command parses, calls the engine facade and prints;
+errors become exit codes in one place (``base.QingliuGroup``: each error class of
+``engine.errors`` carries its ``exit_code``; 2 is a usage error).
+
+    base.py     the group, --as/--actor/--jurisdiction, JSON in and out, the engine
+    cases.py    validate, load, workflows, case create|fire|show|list|history, replay, audit
+    timers.py   tick, scheduler, calendar check|recompute, case timers
+    db.py       db upgrade|current|history|revision
+    serve.py    token create|list|revoke, serve
+
+The domain's commands (``engine.domain.Domain.cli_commands``: ledger, reports, demo ...) are
+added by ``main`` under their own names; an engine command of the same name wins.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from engine.cli import cases, db, serve, timers
+from engine.cli.base import CommandFailed, QingliuGroup, actor_options
+from engine.domain import load_domain
+from engine.errors import QingliuError
+from engine.settings import load_settings
+
+__all__ = ["CommandFailed", "QingliuGroup", "actor_options", "cli", "main"]
+
+
+@click.group(cls=QingliuGroup)
+@click.version_option(package_name="qingliu")
+def cli() -> None:
+    """Qingliu (清流): workflows for supervising sewage outfalls into rivers."""
+
+
+for _command in (
+    cases.validate,
+    cases.load,
+    cases.list_workflows,
+    cases.case,
+    cases.replay,
+    cases.audit,
+    timers.tick,
+    timers.scheduler,
+    timers.calendar_group,
+    db.db,
+    serve.token,
+    serve.serve,
+):
+    cli.add_command(_command)
+cases.case.add_command(timers.case_timers)
+
+
+def _add_domain_commands() -> None:
+    """The domain's commands. A domain that does not load adds none: the engine's commands
+    then report its ConfigError when they need it."""
+    try:
+        domain = load_domain(load_settings().handlers)
+    except QingliuError:
+        return
+    for command in domain.cli_commands():
+        if command.name not in cli.commands:
+            cli.add_command(command)
+
+
+def main() -> None:
+    try:
+        _add_domain_commands()
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except QingliuError as exc:  # raised outside a command (reading the settings)
+        CommandFailed(exc).show()
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
