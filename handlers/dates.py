@@ -1,4 +1,5 @@
-"""Calendar dates for handlers: the local day of the injected clock and month arithmetic.
+"""Calendar dates for the domain: the local day of the injected clock and month arithmetic
+(working days are the engine's: ``engine/time/calendar.py``).
 
 Handlers get ``ctx.now`` (aware UTC) from the engine's clock; dates written into case data are
 local (Asia/Shanghai) ``YYYY-MM-DD`` strings, the form ``at: {data: field}`` timers read.
@@ -7,12 +8,13 @@ local (Asia/Shanghai) ``YYYY-MM-DD`` strings, the form ``at: {data: field}`` tim
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-__all__ = ["TZ", "add_days", "add_months", "local_day"]
+__all__ = ["CST", "TZ", "add_days", "add_months", "local_day"]
 
 TZ = ZoneInfo("Asia/Shanghai")
+CST = timezone(timedelta(hours=8), "CST")  # China Standard Time, as reports and cards print it
 
 
 def local_day(now: datetime) -> date:

@@ -15,7 +15,7 @@ Everything else goes to the FastAPI route unchanged, with the body it has alread
 replayed, so every refusal of a malformed or unauthenticated request comes from one place.
 What the lane runs for a plain request is what the route runs: ``fire_response``. Its engine
 errors and ``ApiProblem`` are rendered by ``engine.api.problems`` as the app's exception
-handlers render them. ``tests/api/test_express.py`` sends the same requests through the lane
+handlers render them. ``tests/engine/api/test_express.py`` sends the same requests through the lane
 and through the route and compares the answers.
 """
 

@@ -6,9 +6,9 @@ the instance valid. ``SchemaCheck`` compiles a schema made only of the keywords 
 ``_COMPILERS`` into a plain Python predicate that answers True only when jsonschema (Draft 2020-12,
 with its format checker) would report no error. On False, and always for schemas with any other
 keyword, jsonschema decides and reports the errors. The predicate can therefore save time but
-never change a verdict or an error message; ``tests/unit/test_quickcheck.py`` checks it against
-jsonschema on generated instances. Where the predicate is unsure (``1`` against ``enum: [1.0]``)
-it answers False and jsonschema decides.
+never change a verdict or an error message; ``tests/engine/definition/test_quickcheck.py``
+checks it against jsonschema on generated instances. Where the predicate is unsure (``1``
+against ``enum: [1.0]``) it answers False and jsonschema decides.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ the DB-API cursor of the same connection, inside the same transaction the ``Tx``
 encode and decode values exactly as the tables' column types do (``engine/store/tables.py``):
 JSON through the store's serializer, times as naive UTC (the SQLite text format SQLAlchemy
 writes), booleans as the backend stores them. Every other statement stays on SQLAlchemy.
-``tests/unit/test_hot_path.py`` checks that rows written here and rows written by SQLAlchemy
+``tests/engine/store/test_hot_path.py`` checks that rows written here and rows written by SQLAlchemy
 read back the same both ways.
 """
 

@@ -15,7 +15,6 @@ screened on 2024-03-01 and traced on 2024-03-10. The 6 Yellow River basin outfal
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,15 +23,14 @@ from engine.clock import FakeClock
 from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.time.sweep import sweep
-from handlers import reference as ref
 from handlers import reports
-from handlers.demo import COUNTIES
-from handlers.draw import draw_sample, sample_size
+from handlers.dates import CST
+from handlers.demo.city import COUNTIES
 from handlers.ledger import Ledger
-from handlers.reports import CST
-from handlers.sampling import redraw
+from handlers.reference import data as ref
+from handlers.sampling.draw import draw_sample, redraw, sample_size
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 CITY = Actor("聊城市生态环境局", "eeb_city", "liaocheng")
 SUB_TYPES = ("industrial_enterprise", "urban_wwtp", "park_wwtp", "rural_scattered")
 HAIHE = ("tuhaihe", "majiahe", "weiyunhe", "xiaoyunhe", "zhaoniuhe")

@@ -1,0 +1,1 @@
+"""A realistic Liaocheng to explore (``city``) and ``qingliu demo`` (``cli``)."""

@@ -1,0 +1,36 @@
+"""The guards and actions that ``workflows/*.yaml`` name: one module per workflow, with the same
+stem (``workflows/rectification.yaml`` → ``handlers/flows/rectification.py``), each guard and
+action a plain function of that name. ``_case`` holds what several flows share."""
+
+from __future__ import annotations
+
+from engine.handlers import Registry
+from handlers.flows import (
+    effectiveness_check,
+    enforcement,
+    escalation,
+    public_report,
+    rectification,
+    responsibility,
+    retained_list,
+    setup_approval,
+)
+
+__all__ = ["MODULES", "registry"]
+
+# One per workflows/*.yaml, named after it.
+MODULES = (
+    effectiveness_check,
+    enforcement,
+    escalation,
+    public_report,
+    rectification,
+    responsibility,
+    retained_list,
+    setup_approval,
+)
+
+
+def registry() -> Registry:
+    """Every flow's guards and actions in one registry (a name twice is a ConfigError)."""
+    return Registry.merged(*(module.registry for module in MODULES))

@@ -1,0 +1,81 @@
+"""Guards and actions of workflows/enforcement.yaml: enforcement and exceedance tracing (执法,
+超标溯源联动).
+
+A monitoring exceedance on an outfall links the case to the outfall's ledger record; tracing
+then names the discharging units behind it (from the outfall's responsible party and the
+inspection), so the gap between unit and outfall is closed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import InputRefused
+from engine.handlers import Context, Registry
+
+__all__ = ["registry"]
+
+registry = Registry()
+
+OUTFALL = "outfall"
+SNAPSHOT = ("name", "sub_type", "county", "river", "basin", "responsible_party", "status")
+
+
+@registry.action("link_outfall")
+def link_outfall(ctx: Context) -> None:
+    """An exceedance or violation on an outfall: the outfall must be in the ledger; its record
+    (as of now) is linked, and its responsible party is the first suspect to trace."""
+    exceedance = ctx.data.get("exceedance")
+    if exceedance is not None and float(exceedance["value"]) <= float(exceedance["limit"]):
+        raise InputRefused.at(
+            "data",
+            "$.exceedance.value",
+            f"{exceedance['parameter']} {exceedance['value']} is not above its limit "
+            f"{exceedance['limit']}: no exceedance",
+        )
+    code = ctx.data.get("outfall_code")
+    if not code:
+        return
+    record = ctx.ops.get_subject(OUTFALL, str(code))
+    if record is None:
+        raise InputRefused.at(
+            "data",
+            "$.outfall_code",
+            f"outfall {code} is not in the ledger: add it first (qingliu ledger add)",
+        )
+    ctx.data["outfall"] = {k: record[k] for k in SNAPSHOT if k in record}
+    suspects = list(ctx.data.get("suspected_units") or [])
+    party = record.get("responsible_party")
+    if party and party not in suspects:
+        suspects.insert(0, party)
+    ctx.data["suspected_units"] = suspects
+
+
+def _unit_name(unit: Any) -> str:
+    return str(unit["name"]) if isinstance(unit, dict) else str(unit)
+
+
+@registry.action("record_traced_units")
+def record_traced_units(ctx: Context) -> None:
+    """谁污染、谁治理: the units found discharging through the outfall; one is the main one."""
+    units = [dict(u) for u in ctx.payload["units"]]
+    main = [u for u in units if u.get("main")]
+    if len(main) > 1:
+        raise InputRefused.at("payload", "$.units", "name at most one main responsible unit")
+    ctx.data["units"] = units
+    ctx.data["main_unit"] = _unit_name((main or units)[0])
+    suspects = set(ctx.data.get("suspected_units") or [])
+    ctx.data["confirmed_suspects"] = sorted(suspects & {_unit_name(u) for u in units})
+    ctx.data["traced_at"] = ctx.now.isoformat()
+
+
+@registry.action("flag_order_overdue")
+def flag_order_overdue(ctx: Context) -> None:
+    ctx.data["order_overdue"] = True
+    ctx.data["order_overdue_at"] = ctx.now.isoformat()
+
+
+@registry.action("stamp_enforcement_closed")
+def stamp_enforcement_closed(ctx: Context) -> None:
+    ctx.data["closed_at"] = ctx.now.isoformat()
+    ctx.data["outcome"] = ctx.dest

@@ -1,0 +1,215 @@
+"""Guards and actions of workflows/escalation.yaml, the 督办 ladder: 通报 → 预警 → 约谈 →
+挂牌督办 → 摘牌.
+
+A case is aimed at a jurisdiction or a department (``data.target``) about one topic; its
+subject is ``target:topic``, so one unit has at most one open escalation per topic. Other flows
+open one with ``open_escalation`` (for their county: ``handlers.flows._case.open_escalation``),
+which reuses the open case if there is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from engine.errors import InputRefused
+from engine.handlers import Context, Registry
+from handlers.dates import add_days, add_months, local_day
+from handlers.reference import data as ref
+
+__all__ = [
+    "INTERVIEW_REPORT_DAYS",
+    "LISTING_MONTHS",
+    "MAX_LISTING_MONTHS",
+    "RUNGS",
+    "escalation_data",
+    "escalation_subject",
+    "open_escalation",
+    "registry",
+]
+
+registry = Registry()
+
+RUNGS = {
+    "notice": "通报",
+    "warning": "预警",
+    "interview": "约谈",
+    "supervised_listing": "挂牌督办",
+    "closed": "已办结",
+}
+LISTING_MONTHS = 6  # 挂牌督办: enterprise cases commonly six months ...
+MAX_LISTING_MONTHS = 12  # ... at most about a year, extensions included
+INTERVIEW_REPORT_DAYS = 30  # the unit's written report after the interview
+
+
+def escalation_subject(target: str, topic: str) -> str:
+    return f"{target}:{topic}"
+
+
+def _jurisdiction_of(reference: Mapping[str, Any], target: str) -> str | None:
+    """A jurisdiction target is its own jurisdiction; a department belongs to the jurisdiction
+    of its level (city departments to the city), so that level's actors see the case."""
+    if ref.jurisdiction(reference, target) is not None:
+        return target
+    dept = ref.department(reference, target)
+    level = dept.get("level") if dept else None
+    return next((j["code"] for j in ref.jurisdictions(reference) if j.get("level") == level), None)
+
+
+def escalation_data(
+    reference: Mapping[str, Any],
+    target: str,
+    topic: str,
+    reason: str,
+    source_case_id: int | None = None,
+    source_workflow: str | None = None,
+) -> dict[str, Any]:
+    """The data of a new escalation case; ``county`` (the case's jurisdiction field) is the
+    target's jurisdiction: the target itself, or the city for a city department."""
+    data: dict[str, Any] = {"target": target, "topic": topic, "reason": reason}
+    jurisdiction = _jurisdiction_of(reference, target)
+    if jurisdiction is not None:
+        data["county"] = jurisdiction
+    if source_case_id is not None:
+        data["source_case_id"] = source_case_id
+    if source_workflow is not None:
+        data["source_workflow"] = source_workflow
+    return data
+
+
+def open_escalation(ctx: Context, target: str, topic: str, reason: str) -> tuple[int, bool]:
+    """Open the escalation of ``target`` about ``topic`` from the running case, or find the
+    open one: ``(case_id, opened)``."""
+    data = escalation_data(ctx.reference, target, topic, reason, ctx.case_id, ctx.workflow)
+    return ctx.ops.open_case_if_absent("escalation", data, escalation_subject(target, topic))
+
+
+@registry.guard("actor_is_target")
+def actor_is_target(ctx: Context) -> bool:
+    """Only the unit the ladder is aimed at answers it: a county actor of the target county,
+    or the target department's own role."""
+    target = str(ctx.data.get("target"))
+    actor = ctx.actor
+    return actor.role in ("admin", target) or (
+        actor.role in ("county_gov", "county_eeb") and actor.jurisdiction == target
+    )
+
+
+def _climb(ctx: Context, rung: str) -> None:
+    """Record reaching ``rung`` (once: the states of one rung share it)."""
+    if ctx.data.get("rung") == rung:
+        return
+    ctx.data["rung"] = rung
+    ctx.data["rung_title"] = RUNGS[rung]
+    ctx.data.setdefault("ladder", []).append(
+        {
+            "rung": rung,
+            "state": ctx.dest,
+            "at": ctx.now.isoformat(),
+            "by": ctx.actor.name,
+            "trigger": ctx.trigger,
+        }
+    )
+
+
+@registry.action("rung_notice")
+def rung_notice(ctx: Context) -> None:
+    _climb(ctx, "notice")
+
+
+@registry.action("rung_warning")
+def rung_warning(ctx: Context) -> None:
+    _climb(ctx, "warning")
+
+
+@registry.action("rung_interview")
+def rung_interview(ctx: Context) -> None:
+    _climb(ctx, "interview")
+
+
+@registry.action("rung_supervised_listing")
+def rung_supervised_listing(ctx: Context) -> None:
+    _climb(ctx, "supervised_listing")
+
+
+@registry.action("rung_closed")
+def rung_closed(ctx: Context) -> None:
+    _climb(ctx, "closed")
+
+
+@registry.action("record_decision")
+def record_decision(ctx: Context) -> None:
+    """视情: the city's decision to climb (or skip rungs), with its reason."""
+    ctx.data.setdefault("decisions", []).append(
+        {
+            "to": ctx.payload.get("escalate_to"),
+            "from_state": ctx.source,
+            "decision": ctx.payload.get("decision"),
+            "by": ctx.actor.name,
+            "role": ctx.actor.role,
+            "at": ctx.now.isoformat(),
+        }
+    )
+
+
+@registry.action("set_report_due")
+def set_report_due(ctx: Context) -> None:
+    """After the minutes, the unit owes a written report within 30 days."""
+    due = add_days(local_day(ctx.now), INTERVIEW_REPORT_DAYS)
+    ctx.data["report_due"] = due.isoformat()
+
+
+@registry.action("set_listing_deadline")
+def set_listing_deadline(ctx: Context) -> None:
+    """挂牌: the listing runs ``listing_months`` (default 6) from today."""
+    months = int(ctx.data.get("listing_months") or LISTING_MONTHS)
+    today = local_day(ctx.now)
+    ctx.data["listed_at"] = today.isoformat()
+    ctx.data["listing_months"] = months
+    ctx.data["listing_deadline"] = add_months(today, months).isoformat()
+
+
+@registry.action("record_extension_request")
+def record_extension_request(ctx: Context) -> None:
+    ctx.data.setdefault("extension_requests", []).append(
+        {
+            "months": ctx.payload.get("months"),
+            "reason": ctx.payload.get("reason"),
+            "by": ctx.actor.name,
+            "at": ctx.now.isoformat(),
+        }
+    )
+
+
+@registry.action("extend_listing")
+def extend_listing(ctx: Context) -> None:
+    """Grant an extension: the deadline moves by ``months``, never past a year in all."""
+    months = int(ctx.payload["months"])
+    total = int(ctx.data.get("listing_months") or LISTING_MONTHS) + months
+    if total > MAX_LISTING_MONTHS:
+        raise InputRefused.at(
+            "payload",
+            "$.months",
+            f"a listing runs at most {MAX_LISTING_MONTHS} months; {total} asked "
+            f"({ctx.data.get('listing_months')} + {months})",
+        )
+    listed = date.fromisoformat(str(ctx.data["listed_at"]))
+    ctx.data["listing_months"] = total
+    ctx.data["listing_deadline"] = add_months(listed, total).isoformat()
+    ctx.data["listing_overdue"] = False
+    ctx.data.setdefault("extensions", []).append(
+        {"months": months, "by": ctx.actor.name, "at": ctx.now.isoformat()}
+    )
+
+
+@registry.action("flag_listing_overdue")
+def flag_listing_overdue(ctx: Context) -> None:
+    ctx.data["listing_overdue"] = True
+    ctx.data["listing_overdue_at"] = ctx.now.isoformat()
+
+
+@registry.action("stamp_closed")
+def stamp_closed(ctx: Context) -> None:
+    ctx.data["closed_at"] = ctx.now.isoformat()
+    ctx.data["outcome"] = ctx.dest

@@ -1,0 +1,173 @@
+"""Guards and actions of workflows/rectification.yaml: rectification (整治), plan section 三(三):
+ban / merge / regularise, county pre-close-out, city review, de-listing (销号) that updates the
+ledger; the deadline comes from the basin and an overdue case escalates (督办) its county."""
+
+from __future__ import annotations
+
+from engine.handlers import Context, Registry
+from handlers.dates import local_day
+from handlers.flows._case import OUTFALL, open_escalation, outfall_code, put_outfall, update_outfall
+from handlers.reference import data as ref
+
+registry = Registry()
+
+# Ledger status after de-listing, by mode (regularised outfalls stay in service).
+STATUS_AFTER = {"ban": "abolished", "merge": "merged", "regularise": "active"}
+
+
+def basin_of_case(ctx: Context) -> str | None:
+    basin = ctx.data.get("basin")
+    if not basin and ctx.data.get("river"):
+        basin = ref.basin_of(ctx.reference, str(ctx.data["river"]))
+    return str(basin) if basin else None
+
+
+@registry.action("set_rectification_deadline")
+def set_rectification_deadline(ctx: Context) -> None:
+    """Unless the case was opened with a deadline: the basin's (Yellow River 2024-06-30,
+    otherwise 2025-12-31, config/reference/deadlines.yaml)."""
+    basin = basin_of_case(ctx)
+    if basin and "basin" not in ctx.data:
+        ctx.data["basin"] = basin
+    if not ctx.data.get("deadline"):
+        ctx.data["deadline"] = ref.rectification_deadline(ctx.reference, basin)
+
+
+@registry.action("mark_rectification_started")
+def mark_rectification_started(ctx: Context) -> None:
+    update_outfall(ctx, rectification_status="in_progress")
+
+
+@registry.guard("merge_target_in_ledger")
+def merge_target_in_ledger(ctx: Context) -> bool:
+    """The outfall merged into is another outfall of the ledger that is still in service."""
+    target = str(ctx.payload.get("merged_into", ""))
+    if not target or target == outfall_code(ctx):
+        return False
+    record = ctx.ops.get_subject(OUTFALL, target)
+    return record is not None and record.get("status", "active") == "active"
+
+
+@registry.guard("metering_covers_each_unit")
+def metering_covers_each_unit(ctx: Context) -> bool:
+    """共用排污口: before the merged outfall's drainage joins the target's channel, each
+    discharging unit has its own monitoring and metering device (plan 三(四)4): the outfall's
+    responsible party, when the ledger knows it, is among the units, and no unit or device is
+    listed twice."""
+    metering = list(ctx.payload.get("metering") or [])
+    units = [str(m["unit"]) for m in metering]
+    devices = [str(m["device"]) for m in metering]
+    if len(set(units)) != len(units) or len(set(devices)) != len(devices):
+        return False
+    record = ctx.ops.get_subject(OUTFALL, outfall_code(ctx))
+    party = (record or {}).get("responsible_party")
+    return not party or str(party) in units
+
+
+def _share_target(ctx: Context) -> None:
+    """The outfall merged into is now shared: its ledger record lists, in ``shared_by``, each
+    unit whose drainage joined it, with its metering device and the outfall it came from."""
+    target = str(ctx.data["merged_into"])
+    record = ctx.ops.get_subject(OUTFALL, target)
+    if record is None:
+        return
+    joined = [
+        {"unit": m["unit"], "device": m["device"], "from_outfall": outfall_code(ctx)}
+        for m in ctx.data.get("metering") or []
+    ]
+    record["shared_by"] = [*(record.get("shared_by") or []), *joined]
+    put_outfall(ctx, target, record)
+
+
+@registry.action("record_pre_close")
+def record_pre_close(ctx: Context) -> None:
+    ctx.data["pre_closed_at"] = ctx.now.isoformat()
+
+
+@registry.action("record_send_back")
+def record_send_back(ctx: Context) -> None:
+    ctx.data["send_back_reason"] = str(ctx.payload["reason"])
+    ctx.data["send_backs"] = int(ctx.data.get("send_backs", 0)) + 1
+
+
+@registry.action("delist_outfall")
+def delist_outfall(ctx: Context) -> None:
+    """销号: the ledger record shows the outcome of the mode."""
+    mode = str(ctx.data["mode"])
+    ctx.data["delisted_at"] = ctx.now.isoformat()
+    changes: dict[str, object] = {
+        "status": STATUS_AFTER[mode],
+        "rectification_status": "done",
+        "rectification_mode": mode,
+    }
+    if mode == "merge":
+        changes["merged_into"] = ctx.data["merged_into"]
+        _share_target(ctx)
+    update_outfall(ctx, **changes)
+
+
+@registry.action("escalate_overdue_rectification")
+def escalate_overdue_rectification(ctx: Context) -> None:
+    """Past its deadline: mark the case and open a 督办 case against the county, once."""
+    ctx.data["overdue"] = True
+    reason = f"排污口{outfall_code(ctx)}整治逾期（期限{ctx.data.get('deadline', '')}）"
+    open_escalation(ctx, "rectification", reason)
+
+
+# -- extension of the deadline (延期): the county government asks, the city EEB decides --------
+
+
+def _deadline_not_passed(ctx: Context) -> bool:
+    """Today (Shanghai) is on or before the deadline day, and no overdue firing came first."""
+    deadline = str(ctx.data.get("deadline") or "")
+    today = local_day(ctx.now).isoformat()
+    return bool(deadline) and not ctx.data.get("overdue") and today <= deadline
+
+
+@registry.guard("rectification_extension_can_be_requested")
+def rectification_extension_can_be_requested(ctx: Context) -> bool:
+    """No other request pending, the deadline not passed, and the new date later than it."""
+    if ctx.data.get("extension_request") or not _deadline_not_passed(ctx):
+        return False
+    return str(ctx.payload["until"]) > str(ctx.data["deadline"])
+
+
+@registry.action("record_rectification_extension_request")
+def record_rectification_extension_request(ctx: Context) -> None:
+    ctx.data["extension_request"] = {
+        "until": str(ctx.payload["until"]),
+        "reason": str(ctx.payload["reason"]),
+        "requested_by": ctx.actor.name,
+        "requested_at": ctx.now.isoformat(),
+    }
+
+
+@registry.guard("rectification_extension_can_be_granted")
+def rectification_extension_can_be_granted(ctx: Context) -> bool:
+    """A request is pending and the deadline it would extend has not passed."""
+    return bool(ctx.data.get("extension_request")) and _deadline_not_passed(ctx)
+
+
+def _decide(ctx: Context, decision: str, **extra: str) -> dict[str, str]:
+    request = dict(ctx.data.pop("extension_request"))
+    entry = {
+        "from": str(ctx.data.get("deadline", "")),
+        **request,
+        "decision": decision,
+        "decided_by": ctx.actor.name,
+        "decided_at": ctx.now.isoformat(),
+        **extra,
+    }
+    ctx.data["extensions"] = [*ctx.data.get("extensions", []), entry]
+    return request
+
+
+@registry.action("grant_rectification_extension")
+def grant_rectification_extension(ctx: Context) -> None:
+    """The deadline becomes the requested date; the deadline timer follows data.deadline."""
+    ctx.data["deadline"] = _decide(ctx, "granted")["until"]
+
+
+@registry.action("refuse_rectification_extension")
+def refuse_rectification_extension(ctx: Context) -> None:
+    _decide(ctx, "refused", refusal_reason=str(ctx.payload["reason"]))

@@ -1,0 +1,379 @@
+"""Ledger import and export: CSV and Excel .xlsx with Chinese column headers (English aliases).
+
+Import rules (docs/ledger.md):
+- Every row is checked first, each inside its own savepoint of one transaction. If any row is
+  bad, nothing is written, unless ``partial``: then the good rows are kept and the bad ones
+  are reported. Every problem reads ``file:line: column: message``.
+- A row whose code is already in the ledger updates that outfall (export, edit, import back);
+  a new code adds the outfall and starts its responsibility case.
+- Cells may hold codes or the Chinese names shown on export (排污口类型, 所在县区, 受纳水体 ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ConfigError, FieldError, InvalidInput, QingliuError
+from engine.handlers import Actor
+from handlers.ledger.record import (
+    FIELDS,
+    RECTIFICATION_MODES,
+    RECTIFICATION_STATUSES,
+    SETUP_BASES,
+    STATUSES,
+)
+from handlers.ledger.service import Ledger, OutfallView, ledger_actor
+from handlers.ledger.tabular import Sheet, read_sheet, write_table
+from handlers.reference import data as ref
+
+__all__ = ["COLUMNS", "ImportFailed", "ImportResult", "RowError", "export_file", "import_file"]
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    header: str
+    aliases: tuple[str, ...] = ()
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("code", "编码", ("排污口编码", "国家编码")),
+    Column("local_code", "地方编码", ("本地编码",)),
+    Column("name", "名称", ("排污口名称",)),
+    Column("sub_type", "排污口类型", ("类型", "二级类型")),
+    Column("county", "所在县区", ("县区", "县（市、区）")),
+    Column("address", "地址", ("详细地址",)),
+    Column("longitude", "经度", ()),
+    Column("latitude", "纬度", ()),
+    Column("river", "受纳水体", ("河流", "受纳河流")),
+    Column("basin", "流域", ()),
+    Column("entry_mode", "入河方式", ()),
+    Column("responsible_party", "责任主体", ("责任单位",)),
+    Column("responsible_fallback", "兜底责任", ("政府兜底",)),
+    Column("status", "状态", ()),
+    Column("rectification_status", "整治状态", ()),
+    Column("setup_basis", "设置依据", ()),
+    Column("setup_decision", "批准文号", ("审批文号", "登记编号")),
+    Column("found_at", "发现日期", ("排查日期",)),
+    Column("rectification_mode", "整治方式", ()),
+    Column("merged_into", "合并至", ("合并至排污口",)),
+)
+assert tuple(c.field for c in COLUMNS) == FIELDS
+HEADER_OF = {c.field: c.header for c in COLUMNS}
+FIELD_INDEX = {name: i for i, name in enumerate(FIELDS)}
+
+LABELS: dict[str, dict[str, str]] = {
+    "status": dict(zip(STATUSES, ("在用", "已取缔", "已合并", "已注销"), strict=True)),
+    "rectification_status": dict(
+        zip(RECTIFICATION_STATUSES, ("待整治", "整治中", "已完成"), strict=True)
+    ),
+    "setup_basis": dict(zip(SETUP_BASES, ("审批", "登记", "历史遗留"), strict=True)),
+    "rectification_mode": dict(
+        zip(RECTIFICATION_MODES, ("依法取缔", "清理合并", "规范整治"), strict=True)
+    ),
+}
+TRUE = {"是", "true", "yes", "y", "1", "√"}
+FALSE = {"否", "false", "no", "n", "0", ""}
+
+
+@dataclass(frozen=True)
+class RowError:
+    source: str
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.column}: {self.message}"
+
+
+class ImportFailed(InvalidInput):
+    """Some rows are bad; nothing was written (or, with ``partial``, only the good rows)."""
+
+    status, kind, exit_code = 422, "invalid-input", 7
+    title = "Rows of the file break the ledger's rules"
+
+    def __init__(self, result: ImportResult) -> None:
+        self.result = result
+        self.what = "file"
+        self.errors = [FieldError(f"$[{e.line}]", str(e)) for e in result.errors]
+        lines = "\n".join(str(e) for e in result.errors)
+        kept = f"{result.added} added, {result.updated} updated" if result.written else "nothing"
+        Exception.__init__(self, f"{len(result.errors)} problem(s); {kept} written:\n{lines}")
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    added: int = 0
+    updated: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    written: bool = False
+
+
+# -- reading cells ----------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # Excel turns long digit codes into numbers
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("expected a number")
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number") from None
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _text(value).lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise ValueError(f"{value!r} is not 是/否")
+
+
+def _date(value: Any) -> str:
+    text = _text(value).replace("/", "-").replace(".", "-")
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        parts = text.split("-")
+        if len(parts) == 3 and all(p.isdigit() for p in parts):
+            try:
+                return date(int(parts[0]), int(parts[1]), int(parts[2])).isoformat()
+            except ValueError:
+                pass
+    raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
+
+
+def _by_label(name: str) -> Callable[[Any], str]:
+    codes = {label: code for code, label in LABELS[name].items()}
+
+    def parse(value: Any) -> str:
+        text = _text(value)
+        return codes.get(text, text)
+
+    return parse
+
+
+class CellReader:
+    """Turns cell values into record values: codes, names or annex numbers accepted."""
+
+    def __init__(self, reference: Mapping[str, Any]) -> None:
+        self.lookup: dict[str, dict[str, str]] = {
+            "sub_type": _index(ref.sub_types(reference), extra="no"),
+            "county": _index(ref.jurisdictions(reference)),
+            "river": _index(_items(reference, "rivers", "rivers")),
+            "basin": _index(_items(reference, "rivers", "basins")),
+        }
+        self.parsers: dict[str, Callable[[Any], Any]] = {
+            "longitude": _number,
+            "latitude": _number,
+            "responsible_fallback": _boolean,
+            "found_at": _date,
+            **{name: _by_label(name) for name in LABELS},
+        }
+
+    def value(self, name: str, raw: Any) -> Any:
+        if name in self.lookup:
+            text = _text(raw)
+            return self.lookup[name].get(text, text)
+        parser: Callable[[Any], Any] = self.parsers.get(name, _text)
+        return parser(raw)
+
+
+def _items(reference: Mapping[str, Any], file: str, key: str) -> list[dict[str, Any]]:
+    body = reference.get(file) or {}
+    return [i for i in body.get(key) or [] if isinstance(i, dict)]
+
+
+def _index(items: Any, extra: str | None = None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        code = str(item.get("code"))
+        out[str(item.get("name"))] = code
+        if extra and item.get(extra) is not None:
+            out[str(item[extra])] = code
+        out[code] = code
+    return out
+
+
+# -- import -----------------------------------------------------------------------------------
+
+
+def _columns(sheet: Sheet, source: str) -> tuple[dict[int, Column], list[RowError]]:
+    names: dict[str, Column] = {}
+    for column in COLUMNS:
+        for name in (column.header, column.field, *column.aliases):
+            names[name.lower()] = column
+    found: dict[int, Column] = {}
+    errors: list[RowError] = []
+    for index, title in enumerate(sheet.header):
+        if not title:
+            continue
+        named = names.get(title.lower())
+        if named is None:
+            errors.append(RowError(source, 1, title, "unknown column"))
+        elif named in found.values():
+            errors.append(RowError(source, 1, title, f"column {named.header} given twice"))
+        else:
+            found[index] = named
+    present = {c.field for c in found.values()}
+    for name in ("code", "name", "sub_type", "county", "river"):
+        if name not in present:
+            errors.append(RowError(source, 1, HEADER_OF[name], "required column is missing"))
+    return found, errors
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    record: dict[str, Any]
+    titles: dict[str, str]  # field -> column title as written in the file
+
+
+def _records(
+    sheet: Sheet, columns: dict[int, Column], reader: CellReader, source: str
+) -> tuple[list[_Row], list[RowError]]:
+    rows: list[_Row] = []
+    errors: list[RowError] = []
+    first_line: dict[str, int] = {}
+    titles = {c.field: sheet.header[i] for i, c in columns.items()}
+    for line, cells in sheet.rows:
+        record: dict[str, Any] = {}
+        bad = False
+        for index, column in columns.items():
+            raw = cells[index] if index < len(cells) else None
+            if raw is None or (isinstance(raw, str) and not raw):
+                continue
+            try:
+                record[column.field] = reader.value(column.field, raw)
+            except ValueError as exc:
+                errors.append(RowError(source, line, titles[column.field], str(exc)))
+                bad = True
+        code = record.get("code")
+        if isinstance(code, str) and code in first_line:
+            errors.append(
+                RowError(source, line, titles["code"], f"{code} is also on line {first_line[code]}")
+            )
+            bad = True
+        elif isinstance(code, str):
+            first_line[code] = line
+        if not bad:
+            rows.append(_Row(line, record, titles))
+    return rows, errors
+
+
+def _row_errors(source: str, row: _Row, error: QingliuError) -> list[RowError]:
+    found = getattr(error, "errors", None)
+    if not found:
+        return [RowError(source, row.line, row.titles.get("code", "编码"), str(error))]
+    out = []
+    for item in found:
+        assert isinstance(item, FieldError)
+        name = item.json_path[2:].split(".")[0].split("[")[0]
+        if name == "outfall_code":
+            name = "code"
+        title = row.titles.get(name) or HEADER_OF.get(name) or (name or "-")
+        out.append(RowError(source, row.line, title, item.message))
+    return out
+
+
+class _Rollback(Exception):
+    pass
+
+
+def import_file(
+    ledger: Ledger, path: str | Path, actor: Actor, *, partial: bool = False
+) -> ImportResult:
+    """Import a .csv or .xlsx file; raises ImportFailed listing every bad row."""
+    source = str(path)
+    sheet = read_sheet(path)
+    result = ImportResult(rows=len(sheet.rows))
+    columns, header_errors = _columns(sheet, source)
+    if header_errors:
+        result.errors = header_errors
+        raise ImportFailed(result)
+    rows, result.errors = _records(sheet, columns, CellReader(ledger.reference), source)
+    try:
+        with ledger.engine.transaction(ledger_actor(actor)) as (tx, ops):
+            for row in rows:
+                try:
+                    with tx.savepoint():
+                        if ledger.upsert_in(tx, ops, row.record, actor):
+                            result.added += 1
+                        else:
+                            result.updated += 1
+                except ConfigError:
+                    raise  # not the row's fault: stop, nothing written
+                except QingliuError as exc:
+                    result.errors.extend(_row_errors(source, row, exc))
+            if result.errors and not partial:
+                raise _Rollback
+    except _Rollback:
+        result.added = result.updated = 0
+    else:
+        result.written = True
+    result.errors.sort(key=lambda e: e.line)
+    if result.errors:
+        raise ImportFailed(result)
+    return result
+
+
+# -- export -----------------------------------------------------------------------------------
+
+
+class CellWriter:
+    """Record values as shown in files: Chinese names and labels, 是/否."""
+
+    def __init__(self, reference: Mapping[str, Any]) -> None:
+        self.names: dict[str, dict[str, str]] = {
+            "sub_type": {s["code"]: s["name"] for s in ref.sub_types(reference)},
+            "county": {j["code"]: j["name"] for j in ref.jurisdictions(reference)},
+            "river": {r["code"]: r["name"] for r in _items(reference, "rivers", "rivers")},
+            "basin": {b["code"]: b["name"] for b in _items(reference, "rivers", "basins")},
+            **LABELS,
+        }
+
+    def row(self, record: Mapping[str, Any]) -> list[Any]:
+        out: list[Any] = []
+        for name in FIELDS:
+            value = record.get(name)
+            if name in self.names and isinstance(value, str):
+                value = self.names[name].get(value, value)
+            elif isinstance(value, bool):
+                value = "是" if value else "否"
+            out.append(value)
+        return out
+
+
+def export_rows(ledger: Ledger, views: list[OutfallView]) -> Iterator[list[Any]]:
+    writer = CellWriter(ledger.reference)
+    for view in views:
+        yield writer.row(view.record)
+
+
+def export_file(
+    ledger: Ledger, path: str | Path, actor: Actor | None = None, **filters: Any
+) -> int:
+    """Write the (filtered) ledger to .csv or .xlsx; returns the number of outfalls."""
+    views = ledger.list(actor, **filters)
+    return write_table(path, [c.header for c in COLUMNS], export_rows(ledger, views))

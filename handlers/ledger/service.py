@@ -1,0 +1,231 @@
+"""The outfall ledger's operations (动态管理台账): add, change, read and list records, each
+write one transaction through ``Engine.transaction``: a new outfall and the ``responsibility``
+case it starts (溯源/确定责任主体) commit together or not at all. Every read and write asks the
+engine's jurisdiction scope (``engine.scope``).
+
+    ledger = Ledger(engine)
+    ledger.add({"code": "371502-0001", ...}, actor)      # + responsibility case
+    ledger.update("371502-0001", {"address": ...}, actor)
+    ledger.get("371502-0001", actor)                       # record + every case about it
+    ledger.list(actor, county="dongchangfu", status="active")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.definition.model import SYSTEM
+from engine.errors import ConfigError, FieldError, Forbidden, InvalidInput, WorkflowNotFound
+from engine.handlers import Actor, CaseOps
+from engine.runtime import Engine
+from engine.store.repository import CaseRow, SubjectRow, Tx
+from handlers.ledger.record import (
+    FIELDS,
+    KIND,
+    LIST_FILTERS,
+    WRITER_ROLES,
+    InvalidOutfall,
+    OutfallExists,
+    OutfallNotFound,
+    check_outfall,
+    complete,
+    responsibility_data,
+)
+
+__all__ = ["Ledger", "OutfallView", "ledger_actor"]
+
+RESPONSIBILITY = "responsibility"
+
+
+@dataclass(frozen=True)
+class OutfallView:
+    """A ledger record and every case about it (cases whose subject is the outfall code)."""
+
+    record: dict[str, Any]
+    created_at: str
+    updated_at: str
+    cases: list[CaseRow] = field(default_factory=list)
+
+    @property
+    def code(self) -> str:
+        return str(self.record["code"])
+
+    def to_json(self, titles: Mapping[tuple[str, str], str] | None = None) -> dict[str, Any]:
+        return {
+            **self.record,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "cases": [_case_link(c, titles or {}) for c in self.cases],
+        }
+
+
+def _case_link(case: CaseRow, titles: Mapping[tuple[str, str], str]) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "workflow": case.workflow,
+        "state": case.state,
+        "state_title": titles.get((case.workflow, case.state), case.state),
+        "open": case.is_open,
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+        "href": f"/api/v1/cases/{case.id}",
+    }
+
+
+def _view(row: SubjectRow, cases: list[CaseRow] | None = None) -> OutfallView:
+    return OutfallView(
+        dict(row.data), row.created_at.isoformat(), row.updated_at.isoformat(), cases or []
+    )
+
+
+class Ledger:
+    """The ledger's operations; each write runs in one engine transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def reference(self) -> Mapping[str, Any]:
+        return self.engine.reference
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def add(self, record: Mapping[str, Any], actor: Actor) -> OutfallView:
+        with self.engine.transaction(ledger_actor(actor)) as (tx, ops):
+            self.add_in(tx, ops, record, actor)
+            return self._get_in(tx, str(record["code"]))
+
+    def add_in(self, tx: Tx, ops: CaseOps, record: Mapping[str, Any], actor: Actor) -> int:
+        """Add inside an open transaction; returns the responsibility case id."""
+        full = self._checked(record, actor)
+        code = full["code"]
+        if tx.get_subject(KIND, code) is not None:
+            raise OutfallExists(code)
+        ops.put_subject(KIND, code, full, jurisdiction=full["county"])
+        return _open_responsibility(ops, full)
+
+    def update(self, code: str, changes: Mapping[str, Any], actor: Actor) -> OutfallView:
+        with self.engine.transaction(ledger_actor(actor)) as (tx, ops):
+            self.update_in(tx, ops, code, changes, actor)
+            return self._get_in(tx, code)
+
+    def update_in(
+        self, tx: Tx, ops: CaseOps, code: str, changes: Mapping[str, Any], actor: Actor
+    ) -> None:
+        stored = tx.get_subject(KIND, code)
+        if stored is None or not self.engine.scope.covers(actor, stored.get("county")):
+            raise OutfallNotFound(code)
+        if "code" in changes and changes["code"] != code:
+            raise InvalidOutfall([FieldError("$.code", "the code cannot change")])
+        unknown = [
+            FieldError(f"$.{k}", "is not a ledger field") for k in changes if k not in FIELDS
+        ]
+        if unknown:
+            raise InvalidOutfall(unknown)
+        merged = {**stored, **changes}
+        if "river" in changes and "basin" not in changes:
+            merged.pop("basin", None)  # follows the new river
+        extras = {k: v for k, v in merged.items() if k not in FIELDS}
+        full = self._checked({k: v for k, v in merged.items() if k in FIELDS}, actor)
+        ops.put_subject(KIND, code, {**full, **extras}, jurisdiction=full["county"])
+
+    def upsert_in(self, tx: Tx, ops: CaseOps, record: Mapping[str, Any], actor: Actor) -> bool:
+        """Add or update (import); True when the outfall is new."""
+        code = str(record.get("code", ""))
+        if code and tx.get_subject(KIND, code) is not None:
+            self.update_in(tx, ops, code, record, actor)
+            return False
+        self.add_in(tx, ops, record, actor)
+        return True
+
+    def _checked(self, record: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
+        if actor.role not in WRITER_ROLES:
+            raise Forbidden(f"role {actor.role!r} may not change the ledger", role=actor.role)
+        full = complete(self.reference, record)
+        errors = check_outfall(self.reference, full)
+        if errors:
+            raise InvalidOutfall(errors)
+        if not self.engine.scope.covers(actor, full["county"]):
+            raise Forbidden(
+                f"{actor.name} may not change outfalls in {full['county']}", role=actor.role
+            )
+        return full
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def get(self, code: str, actor: Actor | None = None) -> OutfallView:
+        with self.engine.store.read() as tx:
+            view = self._get_in(tx, code)
+        if actor is not None and not self.engine.scope.covers(actor, view.record.get("county")):
+            raise OutfallNotFound(code)  # another jurisdiction's outfall does not exist for you
+        return view
+
+    def _get_in(self, tx: Tx, code: str) -> OutfallView:
+        rows = tx.list_subjects(KIND, keys=[code])
+        if not rows:
+            raise OutfallNotFound(code)
+        cases = _cases_about(tx, code)
+        return _view(rows[0], cases)
+
+    def list(
+        self,
+        actor: Actor | None = None,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        **filters: str | None,
+    ) -> list[OutfallView]:
+        """Records in code order; filters: county, sub_type, basin, status, river."""
+        with self.engine.store.read() as tx:
+            rows = tx.list_subjects(
+                KIND, **self._where(actor, filters), after_key=after, limit=limit
+            )
+        return [_view(r) for r in rows]
+
+    def count(self, actor: Actor | None = None, **filters: str | None) -> int:
+        with self.engine.store.read() as tx:
+            return tx.count_subjects(KIND, **self._where(actor, filters))
+
+    def _where(self, actor: Actor | None, filters: Mapping[str, str | None]) -> dict[str, Any]:
+        unknown = sorted(set(filters) - set(LIST_FILTERS))
+        if unknown:
+            raise InvalidInput("filter", [FieldError(f"$.{k}", "unknown filter") for k in unknown])
+        fields = {k: v for k, v in filters.items() if v is not None and k != "county"}
+        jurisdictions = self.engine.scope.narrow(actor, filters.get("county"))
+        return {"jurisdictions": jurisdictions, "fields": fields}
+
+    def state_titles(self) -> dict[tuple[str, str], str]:
+        """(workflow, state) → state title, over the latest published definitions."""
+        titles: dict[tuple[str, str], str] = {}
+        for row in self.engine.definitions():
+            _, definition = self.engine.definition(row.name)
+            for name, state in definition.states.items():
+                titles[(row.name, name)] = state.title
+        return titles
+
+
+def _cases_about(tx: Tx, code: str) -> list[CaseRow]:
+    out: list[CaseRow] = []
+    after = 0
+    while True:
+        batch = tx.list_cases(subject=code, after_id=after, limit=500)
+        out.extend(batch)
+        if len(batch) < 500:
+            return out
+        after = batch[-1].id
+
+
+def ledger_actor(actor: Actor) -> Actor:
+    """Cases the ledger opens by itself are the system's, on behalf of whoever wrote."""
+    return Actor(f"ledger:{actor.name}", SYSTEM, None)
+
+
+def _open_responsibility(ops: CaseOps, record: Mapping[str, Any]) -> int:
+    try:
+        return ops.open_case(RESPONSIBILITY, responsibility_data(record), subject=record["code"])
+    except WorkflowNotFound as exc:
+        raise ConfigError(
+            "the responsibility workflow is not published; run `qingliu load` first"
+        ) from exc

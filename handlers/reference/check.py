@@ -1,0 +1,217 @@
+"""Validation of ``config/reference/*.yaml``: each problem names the file and the key path,
+e.g. ``outfall_types.yaml: classes[0].sub_types[2].departments[0]: unknown department 'x'``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date
+from typing import Any
+
+__all__ = ["REQUIRED_FILES", "Checker", "check_reference"]
+
+REQUIRED_FILES = (
+    "jurisdictions",
+    "departments",
+    "roles",
+    "outfall_types",
+    "rivers",
+    "deadlines",
+    "sampling",
+)
+LEVELS = ("province", "city", "county", "zone")
+DEPARTMENT_LEVELS = ("national", "province", "city", "county")
+ROLE_LEVELS = ("national", "province", "city", "county", "party")
+SUB_TYPE_KEYS = ("code", "no", "name", "departments", "approval_required", "spot_check_weight")
+
+
+class Checker:
+    def __init__(self, reference: Mapping[str, Any]) -> None:
+        self.reference = reference
+        self.problems: list[str] = []
+
+    def run(self) -> list[str]:
+        missing = [f for f in REQUIRED_FILES if f not in self.reference]
+        for name in missing:
+            self.problems.append(f"{name}.yaml: missing (config/reference/{name}.yaml)")
+        if missing:
+            return self.problems
+        self._jurisdictions()
+        roles = self._codes("roles", "roles", ("code", "title", "level"), ROLE_LEVELS)
+        departments = self._departments(roles)
+        self._outfall_types(departments)
+        basins = self._codes("rivers", "basins", ("code", "name"), None)
+        self._rivers(basins)
+        self._deadlines(basins)
+        self._sampling()
+        return list(dict.fromkeys(self.problems))  # a list read twice is reported once
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _say(self, file: str, key: str, message: str) -> None:
+        self.problems.append(f"{file}.yaml: {key}: {message}")
+
+    def _items(self, file: str, key: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        body = self.reference.get(file)
+        items = body.get(key) if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            self._say(file, key, "must be a non-empty list")
+            return
+        for index, item in enumerate(items):
+            if isinstance(item, dict):
+                yield f"{key}[{index}]", item
+            else:
+                self._say(file, f"{key}[{index}]", "must be a mapping")
+
+    def _codes(
+        self, file: str, key: str, required: tuple[str, ...], levels: tuple[str, ...] | None
+    ) -> set[str]:
+        codes: set[str] = set()
+        for where, item in self._items(file, key):
+            for field in required:
+                if item.get(field) in (None, ""):
+                    self._say(file, f"{where}.{field}", "is required")
+            code = item.get("code")
+            if code in codes:
+                self._say(file, f"{where}.code", f"duplicate code {code!r}")
+            if isinstance(code, str):
+                codes.add(code)
+            if levels is not None and item.get("level") not in levels:
+                self._say(file, f"{where}.level", f"must be one of {', '.join(levels)}")
+        return codes
+
+    # -- files --------------------------------------------------------------------------------
+
+    def _jurisdictions(self) -> None:
+        file = "jurisdictions"
+        codes = self._codes(file, file, ("code", "name", "level"), LEVELS)
+        levels = {i.get("code"): i.get("level") for _, i in self._items(file, file)}
+        for where, item in self._items(file, file):
+            parent = item.get("parent")
+            if parent is None:
+                if item.get("level") != "province":
+                    self._say(file, f"{where}.parent", "only the province may have no parent")
+            elif parent not in codes:
+                self._say(file, f"{where}.parent", f"unknown jurisdiction {parent!r}")
+            elif LEVELS.index(str(levels[parent])) >= LEVELS.index(str(item.get("level"))):
+                self._say(file, f"{where}.parent", f"{parent!r} is not above {item.get('code')!r}")
+
+    def _departments(self, roles: set[str]) -> set[str]:
+        file = "departments"
+        codes = self._codes(file, file, ("code", "name", "level"), DEPARTMENT_LEVELS)
+        for where, item in self._items(file, file):
+            held = item.get("roles")
+            if not isinstance(held, list) or not held:
+                self._say(file, f"{where}.roles", "must be a non-empty list of role codes")
+                continue
+            for index, role in enumerate(held):
+                if role not in roles:
+                    self._say(file, f"{where}.roles[{index}]", f"unknown role {role!r}")
+        return codes
+
+    def _outfall_types(self, departments: set[str]) -> None:
+        file = "outfall_types"
+        self._codes(file, "classes", ("code", "name"), None)
+        seen_codes: set[str] = set()
+        seen_numbers: set[int] = set()
+        for where, item in self._items(file, "classes"):
+            subs = item.get("sub_types")
+            if not isinstance(subs, list) or not subs:
+                self._say(file, f"{where}.sub_types", "must be a non-empty list")
+                continue
+            for index, sub in enumerate(subs):
+                self._sub_type(f"{where}.sub_types[{index}]", sub, departments, seen_codes)
+                if isinstance(sub, dict) and isinstance(sub.get("no"), int):
+                    if sub["no"] in seen_numbers:
+                        self._say(file, f"{where}.sub_types[{index}].no", "duplicate number")
+                    seen_numbers.add(sub["no"])
+
+    def _sub_type(self, where: str, sub: Any, departments: set[str], seen: set[str]) -> None:
+        file = "outfall_types"
+        if not isinstance(sub, dict):
+            self._say(file, where, "must be a mapping")
+            return
+        for field in SUB_TYPE_KEYS if ".children[" not in where else ("code", "name"):
+            if field not in sub:
+                self._say(file, f"{where}.{field}", "is required")
+        code = sub.get("code")
+        if code in seen:
+            self._say(file, f"{where}.code", f"duplicate sub-type code {code!r}")
+        seen.add(str(code))
+        self._sub_type_values(where, sub, departments)
+        children = sub.get("children") or []
+        if not isinstance(children, list):
+            self._say(file, f"{where}.children", "must be a list")
+            return
+        for index, child in enumerate(children):
+            self._sub_type(f"{where}.children[{index}]", child, departments, seen)
+
+    def _sub_type_values(self, where: str, sub: dict[str, Any], departments: set[str]) -> None:
+        file = "outfall_types"
+        for index, dept in enumerate(sub.get("departments") or []):
+            if dept not in departments:
+                self._say(file, f"{where}.departments[{index}]", f"unknown department {dept!r}")
+        if "approval_required" in sub and not isinstance(sub["approval_required"], bool):
+            self._say(file, f"{where}.approval_required", "must be true or false")
+        weight = sub.get("spot_check_weight", 1)
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
+            self._say(file, f"{where}.spot_check_weight", "must be a positive number")
+
+    def _rivers(self, basins: set[str]) -> None:
+        self._codes("rivers", "rivers", ("code", "name", "basin"), None)
+        for where, item in self._items("rivers", "rivers"):
+            if item.get("basin") not in basins:
+                self._say("rivers", f"{where}.basin", f"unknown basin {item.get('basin')!r}")
+            if not isinstance(item.get("key", False), bool):
+                self._say("rivers", f"{where}.key", "must be true or false")
+
+    def _date(self, key: str, value: Any) -> None:
+        try:
+            date.fromisoformat(str(value))
+        except ValueError:
+            self._say("deadlines", key, f"{value!r} is not a date (YYYY-MM-DD)")
+
+    def _deadlines(self, basins: set[str]) -> None:
+        body = self.reference.get("deadlines")
+        body = body if isinstance(body, dict) else {}
+        named = body.get("deadlines")
+        if not isinstance(named, dict) or not named:
+            self._say("deadlines", "deadlines", "must be a mapping of name to date")
+        else:
+            for name, value in named.items():
+                self._date(f"deadlines.{name}", value)
+        by_basin = body.get("rectification_deadline_by_basin")
+        if not isinstance(by_basin, dict) or "default" not in by_basin:
+            self._say("deadlines", "rectification_deadline_by_basin", "must have a default")
+            return
+        for basin, value in by_basin.items():
+            key = f"rectification_deadline_by_basin.{basin}"
+            if basin != "default" and basin not in basins:
+                self._say("deadlines", key, f"unknown basin {basin!r}")
+            self._date(key, value)
+
+    def _sampling(self) -> None:
+        body = self.reference.get("sampling")
+        spot = body.get("spot_check") if isinstance(body, dict) else None
+        if not isinstance(spot, dict):
+            self._say("sampling", "spot_check", "must be a mapping")
+            return
+        ratio = spot.get("city_ratio")
+        if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 < ratio <= 1:
+            self._say("sampling", "spot_check.city_ratio", "must be a number in (0, 1]")
+        inspectors = spot.get("min_inspectors")
+        if isinstance(inspectors, bool) or not isinstance(inspectors, int) or inspectors < 2:
+            self._say("sampling", "spot_check.min_inspectors", "must be an integer of at least 2")
+        known = {
+            str(s.get("code"))
+            for _, c in self._items("outfall_types", "classes")
+            for s in c.get("sub_types") or []
+            if isinstance(s, dict)
+        }
+        for index, code in enumerate(spot.get("focus_sub_types") or []):
+            if code not in known:
+                self._say("sampling", f"spot_check.focus_sub_types[{index}]", f"unknown {code!r}")
+
+
+def check_reference(reference: Mapping[str, Any]) -> list[str]:
+    """Every problem in the reference data, one sentence each naming the file and key."""
+    return Checker(reference).run()

@@ -1,0 +1,171 @@
+"""Reference data from ``config/reference/*.yaml`` (``ctx.reference[<file stem>]``): typed
+accessors for the handlers (``from handlers.reference import data as ref``).
+
+The shapes are fixed by the domain contract: jurisdictions, departments, roles, outfall_types
+(a tree: classes → sub_types → children), rivers (basins and rivers), deadlines, sampling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, TypedDict, cast
+
+__all__ = [
+    "COUNTY_LEVELS",
+    "Jurisdiction",
+    "SubType",
+    "common_superior",
+    "county_codes",
+    "department",
+    "departments_for",
+    "jurisdiction",
+    "jurisdiction_name",
+    "river",
+    "rectification_deadline",
+    "sub_type",
+    "sub_types",
+]
+
+COUNTY_LEVELS = ("county", "zone")  # development zones act like counties in every flow
+
+
+class Jurisdiction(TypedDict):
+    code: str
+    name: str
+    level: str
+    parent: str | None
+
+
+class SubType(TypedDict):
+    code: str
+    no: int
+    name: str
+    departments: list[str]
+    approval_required: bool
+    spot_check_weight: float
+    children: list[Any]
+
+
+def _list(reference: Mapping[str, Any], file: str, key: str) -> list[dict[str, Any]]:
+    body = reference.get(file)
+    items = body.get(key) if isinstance(body, dict) else None
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+# -- jurisdictions ----------------------------------------------------------------------------
+
+
+def jurisdictions(reference: Mapping[str, Any]) -> list[Jurisdiction]:
+    return cast(list[Jurisdiction], _list(reference, "jurisdictions", "jurisdictions"))
+
+
+def jurisdiction(reference: Mapping[str, Any], code: str) -> Jurisdiction | None:
+    return next((j for j in jurisdictions(reference) if j.get("code") == code), None)
+
+
+def jurisdiction_name(reference: Mapping[str, Any], code: str) -> str:
+    found = jurisdiction(reference, code)
+    return str(found["name"]) if found else code
+
+
+def level_of(reference: Mapping[str, Any], code: str) -> str | None:
+    """province, city, county or zone; None for a code not in jurisdictions.yaml."""
+    found = jurisdiction(reference, code)
+    return str(found["level"]) if found else None
+
+
+def county_codes(reference: Mapping[str, Any]) -> list[str]:
+    """Counties and development zones: the units that file lists and run rectification."""
+    return [j["code"] for j in jurisdictions(reference) if j.get("level") in COUNTY_LEVELS]
+
+
+def ancestors(reference: Mapping[str, Any], code: str) -> list[str]:
+    """``code``'s parents, nearest first (cycles stop)."""
+    parents = {j["code"]: j.get("parent") for j in jurisdictions(reference)}
+    out: list[str] = []
+    current = parents.get(code)
+    while current is not None and current not in out:
+        out.append(current)
+        current = parents.get(current)
+    return out
+
+
+def common_superior(reference: Mapping[str, Any], first: str, second: str) -> str | None:
+    """The nearest jurisdiction above both (city for two counties, province for two cities)."""
+    above_second = set(ancestors(reference, second))
+    return next((a for a in ancestors(reference, first) if a in above_second), None)
+
+
+# -- departments and outfall types ------------------------------------------------------------
+
+
+def department(reference: Mapping[str, Any], code: str) -> dict[str, Any] | None:
+    listing = _list(reference, "departments", "departments")
+    return next((d for d in listing if d.get("code") == code), None)
+
+
+def _walk(items: list[Any], parent: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    """Sub-types depth first; a child inherits the keys it does not set from its parent."""
+    for item in items:
+        if isinstance(item, dict):
+            merged = {**(parent or {}), "children": [], **item}
+            yield merged
+            yield from _walk(item.get("children") or [], merged)
+
+
+def sub_types(reference: Mapping[str, Any]) -> list[SubType]:
+    """Every sub-type of every class, finer children included, in file order."""
+    classes = _list(reference, "outfall_types", "classes")
+    return cast(list[SubType], [s for c in classes for s in _walk(c.get("sub_types") or [])])
+
+
+def sub_type(reference: Mapping[str, Any], code: str) -> SubType | None:
+    return next((s for s in sub_types(reference) if s.get("code") == code), None)
+
+
+def class_of(reference: Mapping[str, Any], code: str) -> str | None:
+    for c in _list(reference, "outfall_types", "classes"):
+        if any(s.get("code") == code for s in _walk(c.get("sub_types") or [])):
+            return str(c["code"])
+    return None
+
+
+def departments_for(reference: Mapping[str, Any], code: str) -> list[str]:
+    """The supervising departments of a sub-type (plan section 四(二)); [] when unknown."""
+    found = sub_type(reference, code)
+    return list(found.get("departments") or []) if found else []
+
+
+def approval_required(reference: Mapping[str, Any], code: str) -> bool:
+    found = sub_type(reference, code)
+    return bool(found and found.get("approval_required"))
+
+
+# -- rivers, deadlines, sampling --------------------------------------------------------------
+
+
+def river(reference: Mapping[str, Any], code: str) -> dict[str, Any] | None:
+    return next((r for r in _list(reference, "rivers", "rivers") if r.get("code") == code), None)
+
+
+def basin_of(reference: Mapping[str, Any], river_code: str) -> str | None:
+    found = river(reference, river_code)
+    return str(found["basin"]) if found and found.get("basin") else None
+
+
+def deadline(reference: Mapping[str, Any], name: str) -> str:
+    return str(((reference.get("deadlines") or {}).get("deadlines") or {})[name])
+
+
+def rectification_deadline(reference: Mapping[str, Any], basin: str | None) -> str:
+    """The rectification deadline (YYYY-MM-DD) for an outfall in ``basin``."""
+    table = (reference.get("deadlines") or {}).get("rectification_deadline_by_basin") or {}
+    return str(table.get(basin or "default") or table["default"])
+
+
+def spot_check(reference: Mapping[str, Any]) -> dict[str, Any]:
+    return dict((reference.get("sampling") or {}).get("spot_check") or {})
+
+
+def role_codes(reference: Mapping[str, Any]) -> list[str]:
+    return [str(r["code"]) for r in _list(reference, "roles", "roles") if "code" in r]

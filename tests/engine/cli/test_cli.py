@@ -1,0 +1,80 @@
+"""The README walk-through, run as a user would: the installed `qingliu` command."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import ROOT, Run
+
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def test_walk_through_create_fire_to_final_and_history(run: Run) -> None:
+    # review.yaml names fixture-only handlers: validate and load the shipped example instead
+    assert run("validate", "workflows/setup_approval.yaml").strip() == "ok: 1 definition(s)"
+    out = run("load", "workflows/setup_approval.yaml")
+    assert "setup_approval v1 (new version)" in out
+    data = (
+        '{"outfall_code":"371502A0001","eia_level":"county","kind":"new",'
+        '"county":"dongchangfu","sub_type":"industrial_enterprise"}'
+    )
+    created = json.loads(
+        run(
+            "case",
+            "create",
+            "setup_approval",
+            "--subject",
+            "371502A0001",
+            "--data",
+            data,
+            "--as",
+            "applicant",
+        )
+    )
+    case_id = str(created["id"])
+    assert created["state"] == "submitted"
+    run("case", "fire", case_id, "accept", "--as", "approval_bureau", "--actor", "审批科")
+    final = json.loads(
+        run(
+            "case",
+            "fire",
+            case_id,
+            "approve",
+            "--as",
+            "approval_bureau",
+            "--payload",
+            '{"decision_number":"聊审〔2026〕8号"}',
+        )
+    )
+    assert (final["state"], final["final"], final["version"]) == ("approved", True, 3)
+    history = run("case", "history", case_id).splitlines()
+    assert [line.split()[3] for line in history[1:]] == ["accept", "approve"]
+    assert "审批科 (approval_bureau)" in history[1]
+    events = json.loads(run("case", "history", case_id, "--json"))
+    assert [e["seq"] for e in events] == [1, 2, 3]
+    assert "every chain verified" in run("audit", "verify")
+    assert "replayed 1 case(s), 0 mismatch(es)" in run("replay")
+
+
+def test_errors_map_to_exit_codes_without_tracebacks(run: Run) -> None:
+    out = run("validate", str(FIXTURES / "broken"), code=1)
+    assert "duplicate_keys.yaml:5:1: duplicate key 'initial'" in out
+    run("load", "workflows/setup_approval.yaml")
+    assert "case 42 not found" in run("case", "show", "42", code=3)
+    data = (
+        '{"outfall_code":"371502A0002","eia_level":"county","kind":"new",'
+        '"county":"chiping","sub_type":"urban_wwtp"}'
+    )
+    created = json.loads(run("case", "create", "setup_approval", "--data", data))
+    case_id = str(created["id"])
+    assert "may not fire 'accept'" in run(
+        "case", "fire", case_id, "accept", "--as", "applicant", code=4
+    )
+    assert "allowed now:" in run("case", "fire", case_id, "approve", code=5)
+    assert "is at version 1, not 7" in run(
+        "case", "fire", case_id, "accept", "--if-version", "7", code=6
+    )
+    assert "$.eia_level" in run(
+        "case", "create", "setup_approval", "--data", '{"eia_level":"x"}', code=7
+    )
+    assert "not JSON" in run("case", "create", "setup_approval", "--data", "{oops", code=2)

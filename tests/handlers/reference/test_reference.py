@@ -1,0 +1,193 @@
+"""Reference data in config/reference/: the shipped files are sound and match the plan, the
+accessors answer from them, and ``check_reference`` / ``qingliu config check`` name each problem
+by file and key."""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from engine.errors import ConfigError
+from engine.settings import Settings, build_engine, load_settings
+from handlers.reference import data as ref
+from handlers.reference.check import check_reference
+from tests.conftest import ROOT
+
+QINGLIU = ROOT / ".venv" / "bin" / "qingliu"
+
+
+@pytest.fixture(scope="module")
+def shipped() -> dict[str, Any]:
+    return load_settings(ROOT / "config").reference
+
+
+def test_the_shipped_reference_data_is_sound(shipped: dict[str, Any]) -> None:
+    assert check_reference(shipped) == []
+
+
+def test_the_classification_follows_the_plan_annex(shipped: dict[str, Any]) -> None:
+    subs = ref.sub_types(shipped)
+    assert [s["no"] for s in subs] == list(range(1, 16))
+    assert [s["code"] for s in subs][:5] == [
+        "industrial_enterprise",
+        "park_wwtp",
+        "enterprise_storm",
+        "park_wwtp_storm",
+        "urban_wwtp",
+    ]
+    assert ref.class_of(shipped, "urban_wwtp") == "urban_wwtp_class"
+    assert ref.class_of(shipped, "irrigation_district") == "other"
+    approved = [s["code"] for s in subs if s["approval_required"]]
+    assert approved == ["industrial_enterprise", "park_wwtp", "urban_wwtp"]
+    heavy = {s["code"] for s in subs if s["spot_check_weight"] > 1}
+    assert heavy == set(ref.spot_check(shipped)["focus_sub_types"])
+
+
+@pytest.mark.parametrize(
+    ("sub_type", "departments"),
+    [
+        ("industrial_enterprise", ["eeb_city"]),
+        ("rural_facility", ["eeb_city"]),
+        ("urban_wwtp", ["urban_mgmt_city", "housing_city"]),
+        ("livestock_large", ["eeb_city", "agri_city"]),
+        ("aquaculture_small", ["agri_city"]),
+        ("irrigation_district", ["water_city"]),
+        ("unknown", []),
+    ],
+)
+def test_supervising_departments_follow_section_four_two(
+    shipped: dict[str, Any], sub_type: str, departments: list[str]
+) -> None:
+    assert ref.departments_for(shipped, sub_type) == departments
+
+
+def test_places_deadlines_and_superiors(shipped: dict[str, Any]) -> None:
+    counties = ref.county_codes(shipped)
+    assert len(counties) == 11  # 8 counties and 3 development zones
+    assert ref.jurisdiction_name(shipped, "jiangbei") == "江北水城旅游度假区"
+    assert ref.common_superior(shipped, "donge", "jingkai") == "liaocheng"
+    assert ref.common_superior(shipped, "donge", "liaocheng") == "shandong"
+    assert ref.basin_of(shipped, "jindihe") == "yellow_river"
+    assert ref.rectification_deadline(shipped, "yellow_river") == "2024-06-30"
+    assert ref.rectification_deadline(shipped, "haihe") == "2025-12-31"
+    assert ref.rectification_deadline(shipped, None) == "2025-12-31"
+    assert ref.deadline(shipped, "retained_list_filing") == "2023-05-15"
+
+
+def test_a_finer_level_is_added_in_config_and_inherits(shipped: dict[str, Any]) -> None:
+    changed = copy.deepcopy(shipped)
+    first = changed["outfall_types"]["classes"][0]["sub_types"][0]
+    first["children"] = [{"code": "tailings_pond", "name": "尾矿库排污口"}]
+    assert check_reference(changed) == []
+    child = ref.sub_type(changed, "tailings_pond")
+    assert child is not None
+    assert child["departments"] == ["eeb_city"]
+    assert child["approval_required"] is True
+    assert ref.class_of(changed, "tailings_pond") == "industrial"
+
+
+def _broken(shipped: dict[str, Any]) -> dict[str, Any]:
+    bad = copy.deepcopy(shipped)
+    bad["jurisdictions"]["jurisdictions"][2]["parent"] = "nowhere"
+    bad["departments"]["departments"][0]["roles"].append("ghost")
+    subs = bad["outfall_types"]["classes"][0]["sub_types"]
+    subs[1]["departments"] = ["eeb_county"]
+    subs[2]["code"] = "industrial_enterprise"
+    bad["rivers"]["rivers"][0]["basin"] = "yangtze"
+    bad["deadlines"]["rectification_deadline_by_basin"]["yellow_river"] = "2024-06-31"
+    bad["sampling"]["spot_check"]["city_ratio"] = 1.5
+    bad["sampling"]["spot_check"]["focus_sub_types"].append("mine")
+    return bad
+
+
+def test_each_problem_is_named_by_file_and_key(shipped: dict[str, Any]) -> None:
+    problems = check_reference(_broken(shipped))
+    assert problems == [
+        "jurisdictions.yaml: jurisdictions[2].parent: unknown jurisdiction 'nowhere'",
+        "departments.yaml: departments[0].roles[2]: unknown role 'ghost'",
+        "outfall_types.yaml: classes[0].sub_types[1].departments[0]: "
+        "unknown department 'eeb_county'",
+        "outfall_types.yaml: classes[0].sub_types[2].code: "
+        "duplicate sub-type code 'industrial_enterprise'",
+        "rivers.yaml: rivers[0].basin: unknown basin 'yangtze'",
+        "deadlines.yaml: rectification_deadline_by_basin.yellow_river: "
+        "'2024-06-31' is not a date (YYYY-MM-DD)",
+        "sampling.yaml: spot_check.city_ratio: must be a number in (0, 1]",
+        "sampling.yaml: spot_check.focus_sub_types[3]: unknown 'mine'",
+    ]
+
+
+def test_the_engine_refuses_to_start_on_broken_reference_data(
+    settings: Settings, shipped: dict[str, Any]
+) -> None:
+    broken = Settings(
+        config_dir=settings.config_dir,
+        database_url=settings.database_url,
+        handlers=settings.handlers,
+        workflows=settings.workflows,
+        reference=_broken(shipped),
+    )
+    with pytest.raises(ConfigError, match=r"has 8 problem\(s\)") as caught:
+        build_engine(broken)
+    assert "rivers.yaml: rivers[0].basin: unknown basin 'yangtze'" in str(caught.value)
+
+
+def test_a_missing_file_is_named() -> None:
+    assert check_reference({}) == [
+        f"{name}.yaml: missing (config/reference/{name}.yaml)"
+        for name in (
+            "jurisdictions",
+            "departments",
+            "roles",
+            "outfall_types",
+            "rivers",
+            "deadlines",
+            "sampling",
+        )
+    ]
+
+
+def _config_check(config: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QINGLIU_CONFIG": str(config)}
+    return subprocess.run(
+        [str(QINGLIU), "config", "check"], capture_output=True, text=True, env=env, cwd=ROOT
+    )
+
+
+def test_config_check_command(shipped: dict[str, Any], tmp_path: Path) -> None:
+    done = _config_check(ROOT / "config")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("ok: deadlines.yaml, departments.yaml")
+
+    broken = tmp_path / "config"
+    shutil.copytree(ROOT / "config", broken)
+    rivers = shipped["rivers"] | {"rivers": [{"code": "huanghe", "name": "黄河", "basin": "x"}]}
+    (broken / "reference" / "rivers.yaml").write_text(yaml.safe_dump(rivers), encoding="utf-8")
+    done = _config_check(broken)
+    assert done.returncode == 9
+    assert "rivers.yaml: rivers[0].basin: unknown basin 'x'" in done.stdout
+    assert "1 problem(s)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_config_check_names_workflow_roles_missing_from_roles_yaml(
+    shipped: dict[str, Any], tmp_path: Path
+) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    roles = [r for r in shipped["roles"]["roles"] if r["code"] != "province_gov"]
+    (config / "reference" / "roles.yaml").write_text(
+        yaml.safe_dump({"roles": roles}, allow_unicode=True), encoding="utf-8"
+    )
+    done = _config_check(config)
+    assert done.returncode == 9
+    assert "roles.yaml: workflow 'responsibility' names role 'province_gov', not listed" in (
+        done.stdout
+    )
