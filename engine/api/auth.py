@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from starlette.concurrency import run_in_threadpool
 
 from engine.api.tokens import authenticate, cached_token, token_actor
@@ -19,9 +20,13 @@ from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.store.repository import TokenRow
 
-__all__ = ["current_actor", "current_token", "require_admin", "verify"]
+__all__ = ["bearer_token", "current_actor", "current_token", "require_admin", "verify"]
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `qingliu token create`")
+
+
+def _no_token() -> Unauthorized:
+    return Unauthorized("send the header 'Authorization: Bearer <token>'")
 
 
 async def verify(engine: Engine, secret: str) -> TokenRow | None:
@@ -39,8 +44,21 @@ async def current_token(
     it), read here rather than through one more dependency."""
     engine: Engine = request.app.state.engine
     if credentials is None:
-        raise Unauthorized("send the header 'Authorization: Bearer <token>'")
-    token = await verify(engine, credentials.credentials)
+        raise _no_token()
+    return await _live(engine, credentials.credentials)
+
+
+async def bearer_token(engine: Engine, authorization: str | None) -> TokenRow:
+    """The live token of an ``Authorization`` header, read as ``HTTPBearer`` reads it (for a
+    route that reads its request itself, ``engine.api.transition``)."""
+    scheme, secret = get_authorization_scheme_param(authorization)
+    if not (scheme and secret) or scheme.lower() != "bearer":
+        raise _no_token()
+    return await _live(engine, secret)
+
+
+async def _live(engine: Engine, secret: str) -> TokenRow:
+    token = await verify(engine, secret)
     if token is None:
         raise Unauthorized("the token is unknown or revoked")
     return token

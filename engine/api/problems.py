@@ -18,9 +18,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 from engine.errors import FieldError, InvalidRequest, QingliuError, RequestError
 
@@ -29,6 +30,7 @@ __all__ = [
     "FieldProblem",
     "ProblemDetails",
     "engine_problem",
+    "field_problems",
     "install",
     "problem_responses",
     "type_uri",
@@ -129,10 +131,12 @@ def _json_path(parts: Sequence[Any]) -> str:
     return out
 
 
-def _field_problems(errors: Sequence[Any]) -> list[FieldError]:
+def field_problems(errors: Sequence[Any], prefix: Sequence[str] = ()) -> list[FieldError]:
+    """Pydantic's errors as faults of the request: the first part of each location (or of
+    ``prefix`` and the location) says where (``body``, ``path``, ``query`` ...)."""
     out = []
     for e in errors:
-        loc = list(e.get("loc", ()))
+        loc = [*prefix, *e.get("loc", ())]
         where = str(loc.pop(0)) if loc else "body"
         out.append(FieldError(_json_path(loc), str(e.get("msg", "")), where))
     return out
@@ -145,7 +149,7 @@ def request_error(error: RequestValidationError) -> RequestError:
     if any(e.get("type") == "json_invalid" for e in errors):
         reason = next(str((e.get("ctx") or {}).get("error", "")) for e in errors)
         return RequestError(f"the body is not valid JSON: {reason}")
-    found = _field_problems(errors)
+    found = field_problems(errors)
     return InvalidRequest("; ".join(f"{e.where} {e}" for e in found), found)
 
 
@@ -163,12 +167,14 @@ _HTTP_KINDS = {
 
 
 def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
-    """Every method some route offers at this path (Starlette names only the first route's)."""
-    methods: set[str] = set()
-    for route in app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match != Match.NONE:
-            methods.update(getattr(route, "methods", None) or ())
+    """The methods of the path this request names: every route of the first path template
+    that matches it (in route order, as requests are routed), included routers' too."""
+    contexts = list(iter_route_contexts(app.router.routes))
+    path = request.url.path
+    template = next(
+        (c.path for c in contexts if c.path and compile_path(c.path)[0].match(path)), None
+    )
+    methods = {m for c in contexts if c.path == template for m in c.methods or ()}
     return sorted(methods)
 
 

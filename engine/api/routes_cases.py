@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Path, Query, Response
 
-from engine.api import idempotency
-from engine.api.auth import current_actor, current_token
+from engine.api.auth import current_actor
 from engine.api.deps import get_engine
 from engine.api.models import (
     MAX_ID,
@@ -16,17 +14,14 @@ from engine.api.models import (
     CaseList,
     CaseOut,
     History,
-    TransitionRequest,
 )
 from engine.api.problems import problem_responses
-from engine.api.tokens import token_actor
 from engine.api.writes import run_write
 from engine.handlers import Actor
 from engine.runtime import Engine
-from engine.store.repository import TokenRow
 from engine.views import event_json
 
-__all__ = ["fire_response", "router"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -108,61 +103,6 @@ def get_case(
     out = engine.get_case(case_id, actor).to_json()
     response.headers["ETag"] = _etag(out["version"])
     return out
-
-
-@router.post(
-    "/{case_id}/transitions",
-    response_model=CaseOut,
-    responses=problem_responses(400, 401, 403, 404, 409, 412, 422),
-    summary="Fire a trigger",
-)
-async def fire(
-    case_id: CaseId,
-    body: TransitionRequest,
-    request: Request,
-    token: Annotated[TokenRow, Depends(current_token)],
-    if_match: Annotated[
-        str | None,
-        Header(alias="If-Match", description="the case version you read (412 if it moved on)"),
-    ] = None,
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias="Idempotency-Key", description="a repeated key returns the first result"),
-    ] = None,
-) -> JSONResponse:
-    """The busiest route, kept lean: the engine and the actor come from the token rather than
-    from further dependencies, and the body is sent as built (its shape is ``CaseOut``, checked
-    against the OpenAPI document by the schemathesis tests) rather than validated again. Most
-    requests to it are answered by the express lane (``engine.api.express``), which runs
-    ``fire_response`` without FastAPI's request handling; this route answers the rest."""
-    engine: Engine = request.app.state.engine
-    return await fire_response(engine, token, case_id, body, if_match, idempotency_key)
-
-
-async def fire_response(
-    engine: Engine,
-    token: TokenRow,
-    case_id: int,
-    body: TransitionRequest,
-    if_match: str | None,
-    idempotency_key: str | None,
-) -> JSONResponse:
-    """Fire ``body.trigger`` on the case as ``token``'s actor: the case after it, with its
-    ``ETag`` (and ``Idempotent-Replayed`` for a repeated key). Engine errors and
-    ``ApiProblem`` are raised for the caller to render."""
-    actor = token_actor(token)
-    key = idempotency.parse_key(idempotency_key)
-    expected = idempotency.parse_if_match(if_match)
-    out, replayed = await run_write(
-        engine,
-        lambda: idempotency.fire(
-            engine, token, actor, case_id, body.trigger, body.payload, expected, key
-        ),
-    )
-    headers = {"ETag": _etag(out["version"])}
-    if replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(out, headers=headers)
 
 
 @router.get(

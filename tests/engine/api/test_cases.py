@@ -310,3 +310,13 @@ def test_a_condition_that_does_not_hold_is_409_guard_failed(
     now = client.get(f"/api/v1/cases/{case['id']}", headers=tokens["city"]).json()
     assert now["available_triggers"] == ["accept", "fast_track", "comment"]
     assert fire(client, case["id"], "fast_track", tokens["city"]).json()["state"] == "reviewing"
+
+
+def test_a_method_the_path_does_not_take_is_405_naming_those_it_takes(
+    client: TestClient, tokens: Tokens
+) -> None:
+    answer = client.patch("/api/v1/cases", headers=tokens["city"])
+    problem(answer, 405, "method-not-allowed")
+    assert answer.headers["allow"] == "GET, POST"  # routes of included routers are seen too
+    answer = client.delete("/api/v1/workflows/validate", headers=tokens["city"])
+    assert answer.headers["allow"] == "POST"  # the path's own route, not /workflows/{name}
