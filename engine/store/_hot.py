@@ -1,59 +1,51 @@
-"""The per-transition statements, on the database driver itself.
+"""The per-transition statements, run on the database driver itself.
 
 Every ``Engine.fire`` reads and locks its case row, updates it (compare-and-set on the version),
 appends one history row and, in a flow with timers, cancels the timers of the state it leaves,
 inserts those of the state it enters and reads the case's live timers for the view it returns.
-Through SQLAlchemy Core each of those costs more in statement execution machinery (parameter
-processing, result wrapping, events) than the database takes to run it, so these are issued on
-the DB-API cursor of the same connection, inside the same transaction the ``Tx`` holds, and
-encode and decode values exactly as the tables' column types do (``engine/store/tables.py``):
-JSON through the store's serializer, times as naive UTC (the SQLite text format SQLAlchemy
-writes), booleans as the backend stores them. Every other statement stays on SQLAlchemy.
-``tests/engine/store/test_hot_path.py`` checks that rows written here and rows written by SQLAlchemy
-read back the same both ways.
+Through SQLAlchemy's execution each of those costs more in machinery (parameter processing,
+result wrapping, events) than the database takes to run it, so they are run on the DB-API cursor
+of the same connection, inside the same transaction the ``Tx`` holds.
+
+They are still SQLAlchemy Core statements over the tables of ``engine/store/tables.py``: each is
+compiled once for the store's dialect (``Prepared``), and its values are encoded and its rows
+decoded by the bind and result processors of the columns' own types (JSON through the store's
+serializer, ``UTCDateTime`` as naive UTC, booleans as the backend stores them), as SQLAlchemy's
+execution would. ``tests/engine/store/test_hot_path.py`` checks that rows written here and rows
+written through SQLAlchemy read back the same both ways.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Boolean, Connection, Table
+from sqlalchemy import Connection, Dialect, String, Table, bindparam, insert, select, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.types import TypeEngine
 
 from engine.errors import FieldError, InvalidInput
 from engine.store.rows import LIVE_TIMER, CaseRow, TimerRow
-from engine.store.tables import UTCDateTime, cases, events, timers
+from engine.store.tables import cases, events, timers
 
-__all__ = ["HotStatements", "execute", "execute_many", "has_nul", "json_serializer", "refuse_nul"]
+__all__ = [
+    "HotStatements",
+    "Prepared",
+    "execute",
+    "execute_many",
+    "has_nul",
+    "json_serializer",
+    "refuse_nul",
+]
 
-# Column names, in table order, and how each is stored: read from the tables themselves.
-_CASE_COLUMNS = tuple(c.name for c in cases.columns)
-_EVENT_COLUMNS = tuple(c.name for c in events.columns if c.name != "id")  # the id is the database's
-_TIMER_COLUMNS = tuple(c.name for c in timers.columns)
-_TIMER_INSERTED = _TIMER_COLUMNS[1:]
-
-
-def _kinds(table: Table) -> dict[str, str]:
-    """``json``, ``time`` or ``bool`` for the columns stored unlike their Python value."""
-    kinds: dict[str, str] = {}
-    for column in table.columns:
-        if isinstance(column.type, UTCDateTime):
-            kinds[column.name] = "time"
-        elif isinstance(column.type, JSON):
-            kinds[column.name] = "json"
-        elif isinstance(column.type, Boolean):
-            kinds[column.name] = "bool"
-    return kinds
-
-
-_KINDS = {table.name: _kinds(table) for table in (cases, events, timers)}
+Processor = Callable[[Any], Any]
 
 
 def json_serializer(value: Any) -> str:
-    """How the store writes JSON columns (SQLAlchemy's ``json_serializer`` too)."""
+    """How the store writes JSON columns (SQLAlchemy's ``json_serializer``)."""
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -81,141 +73,139 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _naive_utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to the store: pass an aware datetime")
-    return value.astimezone(UTC).replace(tzinfo=None)
+def _bind(kind: TypeEngine[Any], dialect: Dialect) -> Processor:
+    """The bind processor SQLAlchemy applies for a value of ``kind`` on ``dialect``."""
+    return kind.dialect_impl(dialect).bind_processor(dialect) or _same
 
 
-def _sqlite_time(value: datetime | None) -> str | None:
-    """SQLAlchemy's SQLite ``DateTime`` text format, microseconds always written."""
-    naive = _naive_utc(value)
-    return None if naive is None else naive.isoformat(" ", "microseconds")
+def _result(kind: TypeEngine[Any], dialect: Dialect) -> Processor:
+    return kind.dialect_impl(dialect).result_processor(dialect, None) or _same
 
 
-def _sqlite_read_time(value: str) -> datetime:
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+class Prepared:
+    """A Core statement compiled once for ``dialect``: its SQL text, and how to turn a mapping
+    of values into the driver's parameters (constants of the statement filled in, each value
+    through its bind processor), in the dialect's parameter style."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+        self.sql = str(compiled)
+        self._positional = bool(compiled.positional)
+        names = list(compiled.positiontup or ()) if self._positional else list(compiled.binds)
+        # The statement's own values (``status = 'pending'``), as its bind parameters hold them.
+        binds = compiled.binds
+        self._constants = {n: binds[n].value for n in names if not binds[n].required}
+        self._encoders = [(name, _bind(binds[name].type, dialect)) for name in names]
+        self.refuse_nul = dialect.name != "sqlite"
+
+    def params(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        merged = {**self._constants, **values}
+        if self._positional:
+            out: tuple[Any, ...] = tuple(encode(merged.get(n)) for n, encode in self._encoders)
+            if self.refuse_nul:
+                refuse_nul(out)
+            return out
+        named = {name: encode(merged.get(name)) for name, encode in self._encoders}
+        if self.refuse_nul:
+            refuse_nul(named.values())
+        return named
+
+
+def _row_decoder(table: Table, dialect: Dialect) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    """A row of ``select(table)`` read on the driver, as the columns' types give it back."""
+    decoders = [(c.name, _result(c.type, dialect)) for c in table.columns]
+
+    def decode(row: Sequence[Any]) -> dict[str, Any]:
+        return {
+            name: None if value is None else read(value)
+            for (name, read), value in zip(decoders, row, strict=True)
+        }
+
+    return decode
+
+
+def _values(table: Table, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``{column: bindparam(column)}`` for every column but ``skip``."""
+    return {c.name: bindparam(c.name) for c in table.columns if c.name not in skip}
 
 
 class HotStatements:
-    """The per-transition statements for one dialect (``sqlite``, or ``postgresql`` via psycopg)."""
+    """The per-transition statements for one store's dialect (``engine.dialect``, whose JSON
+    serializer and types they use)."""
 
-    def __init__(self, dialect: str) -> None:
-        self.sqlite = dialect == "sqlite"
-        mark = "?" if self.sqlite else "%s"
-        self._lock = f"SELECT {', '.join(_CASE_COLUMNS)} FROM cases WHERE id = {mark}" + (
-            "" if self.sqlite else " FOR UPDATE"
+    def __init__(self, dialect: Dialect) -> None:
+        by_id = select(cases).where(cases.c.id == bindparam("case_id"))
+        if dialect.name != "sqlite":  # SQLite's write transactions are serialised anyway
+            by_id = by_id.with_for_update()
+        self._lock = Prepared(by_id, dialect)
+        changed = ("state", "data", "version", "is_open", "last_hash", "updated_at")
+        self._update = Prepared(
+            update(cases)
+            .where(cases.c.id == bindparam("_id"), cases.c.version == bindparam("_expected"))
+            .values({name: bindparam(name) for name in changed}),
+            dialect,
         )
-        self._update = (
-            f"UPDATE cases SET state = {mark}, data = {mark}, version = {mark},"
-            f" is_open = {mark}, last_hash = {mark}, updated_at = {mark}"
-            f" WHERE id = {mark} AND version = {mark}"
+        self._insert_event = Prepared(insert(events).values(_values(events, ("id",))), dialect)
+        live = [bindparam(f"live_{n}", s, type_=String) for n, s in enumerate(LIVE_TIMER)]
+        self._live_timers = Prepared(
+            select(timers)
+            .where(timers.c.case_id == bindparam("case_id"), timers.c.status.in_(live))
+            .order_by(timers.c.due_at, timers.c.id),
+            dialect,
         )
-        self._insert_event = (
-            f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)})"
-            f" VALUES ({', '.join([mark] * len(_EVENT_COLUMNS))})"
+        self._cancel_state_timers = Prepared(
+            update(timers)
+            .where(
+                timers.c.case_id == bindparam("case_id"),
+                timers.c.status == "pending",
+                timers.c.state == bindparam("leaving"),
+            )
+            .values(status="cancelled"),
+            dialect,
         )
-        self._live_timers = (
-            f"SELECT {', '.join(_TIMER_COLUMNS)} FROM timers"
-            f" WHERE case_id = {mark} AND status IN ({', '.join([mark] * len(LIVE_TIMER))})"
-            " ORDER BY due_at, id"
-        )
-        self._cancel_state_timers = (
-            "UPDATE timers SET status = 'cancelled'"
-            f" WHERE case_id = {mark} AND status = 'pending' AND state = {mark}"
-        )
-        self._insert_timer = (
-            f"INSERT INTO timers ({', '.join(_TIMER_INSERTED)})"
-            f" VALUES ({', '.join([mark] * len(_TIMER_INSERTED))})"
-        )
-        self._time: Callable[[datetime | None], Any]
-        self._json: Callable[[Any], Any]
-        if self.sqlite:
-            self._time, self._json = _sqlite_time, json_serializer
-        else:
-            from psycopg.types.json import Jsonb  # the connection's adapters dump it
-
-            self._time, self._json = _naive_utc, Jsonb
-        self._encode = {"time": self._time, "json": self._json, "bool": bool}
-        self._event_encoders = self._encoders(events, _EVENT_COLUMNS)
-        self._timer_encoders = self._encoders(timers, _TIMER_INSERTED)
-
-    def _encoders(
-        self, table: Table, names: tuple[str, ...]
-    ) -> list[tuple[str, Callable[[Any], Any]]]:
-        kinds = _KINDS[table.name]
-        return [(name, self._encode.get(kinds.get(name, ""), _same)) for name in names]
-
-    def _decoded(
-        self, table: Table, names: tuple[str, ...], row: tuple[Any, ...]
-    ) -> dict[str, Any]:
-        """A row read on the driver as the column types would give it back."""
-        values = dict(zip(names, row, strict=True))
-        for name, kind in _KINDS[table.name].items():
-            value = values[name]
-            if value is None:
-                continue
-            if kind == "time":
-                values[name] = (
-                    _sqlite_read_time(value) if self.sqlite else value.replace(tzinfo=UTC)
-                )
-            elif kind == "json" and isinstance(value, str):
-                values[name] = json.loads(value)
-            elif kind == "bool":
-                values[name] = bool(value)
-        return values
+        self._insert_timer = Prepared(insert(timers).values(_values(timers, ("id",))), dialect)
+        self._case = _row_decoder(cases, dialect)
+        self._timer = _row_decoder(timers, dialect)
 
     def lock_case(self, conn: Connection, case_id: int) -> CaseRow | None:
-        row = execute(conn, self._lock, (case_id,), fetch=True)
-        if row is None:
-            return None
-        return CaseRow(**self._decoded(cases, _CASE_COLUMNS, row))
+        statement = self._lock
+        row = execute(conn, statement.sql, statement.params({"case_id": case_id}), fetch=True)
+        return None if row is None else CaseRow(**self._case(row))
 
     def live_timers(self, conn: Connection, case_id: int) -> list[TimerRow]:
         """Pending and paused timers of a case, in due order."""
-        cursor = execute(conn, self._live_timers, (case_id, *LIVE_TIMER), fetch=None)
-        return [TimerRow(**self._decoded(timers, _TIMER_COLUMNS, row)) for row in cursor]
+        statement = self._live_timers
+        rows = execute(conn, statement.sql, statement.params({"case_id": case_id}), fetch=None)
+        return [TimerRow(**self._timer(row)) for row in rows]
 
     def cancel_state_timers(self, conn: Connection, case_id: int, state: str) -> int:
         """Cancel the pending timers armed in ``state`` (leaving it); how many."""
-        return int(execute(conn, self._cancel_state_timers, (case_id, state)))
+        statement = self._cancel_state_timers
+        params = statement.params({"case_id": case_id, "leaving": state})
+        return int(execute(conn, statement.sql, params))
 
     def insert_timers(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert timer rows (``id`` aside, a column missing from a row is NULL)."""
-        params = [tuple(encode(r.get(c)) for c, encode in self._timer_encoders) for r in rows]
-        if not self.sqlite:
-            for one in params:
-                refuse_nul(one)
-        execute_many(conn, self._insert_timer, params)
+        statement = self._insert_timer
+        execute_many(conn, statement.sql, [statement.params(row) for row in rows])
 
     def update_case(
         self, conn: Connection, case_id: int, expected_version: int, values: Mapping[str, Any]
     ) -> bool:
-        params = (
-            values["state"],
-            self._json(values["data"]),
-            values["version"],
-            bool(values["is_open"]),
-            values["last_hash"],
-            self._time(values["updated_at"]),
-            case_id,
-            expected_version,
-        )
-        if not self.sqlite:
-            refuse_nul(params)
-        return int(execute(conn, self._update, params)) == 1
+        statement = self._update
+        params = statement.params({**values, "_id": case_id, "_expected": expected_version})
+        return int(execute(conn, statement.sql, params)) == 1
 
     def append_event(self, conn: Connection, values: Mapping[str, Any]) -> None:
-        params = tuple([encode(values[c]) for c, encode in self._event_encoders])
-        if not self.sqlite:
-            refuse_nul(params)
-        execute(conn, self._insert_event, params)
+        statement = self._insert_event
+        execute(conn, statement.sql, statement.params(values))
+
+
+Params = tuple[Any, ...] | Mapping[str, Any]
 
 
 def execute(
-    conn: Connection, statement: str, params: tuple[Any, ...] = (), fetch: bool | None = False
+    conn: Connection, statement: str, params: Params = (), fetch: bool | None = False
 ) -> Any:
     """Run ``statement`` on the connection's driver cursor: the row fetched (``fetch``), every
     row (``fetch=None``) or the row count. A driver error comes out as SQLAlchemy's wrapper
@@ -233,13 +223,13 @@ def execute(
         cursor.close()
 
 
-def execute_many(conn: Connection, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
+def execute_many(conn: Connection, statement: str, rows: Sequence[Params]) -> None:
     """``statement`` once per row of parameters (``executemany``); errors as ``execute``."""
     if not rows:
         return
     cursor = conn.connection.cursor()
     try:
-        cursor.executemany(statement, rows)
+        cursor.executemany(statement, rows)  # type: ignore[arg-type]  # all of one style
     except conn.dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(statement, rows, exc, conn.dialect.loaded_dbapi.Error) from exc
     finally:

@@ -8,16 +8,13 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    bindparam,
     literal_column,
     select,
-    text,
     update,
 )
 
 from engine.store.rows import LIVE_TIMER, TimerRow
 from engine.store.tables import (
-    UTCDateTime,
     cases,
     timers,
 )
@@ -101,27 +98,17 @@ class TimerQueries:
         """Pending provisional timers due before ``due_before``: the ones a newly covered year
         can settle. Read through the partial index ``ix_timers_provisional`` only, so the cost
         follows the provisional rows, not the table (SQLite without statistics would rather
-        walk ``ix_timers_status_due`` over every pending row, hence ``INDEXED BY``)."""
-        if self.conn.dialect.name == "sqlite":
-            query: Any = (
-                text(
-                    "SELECT * FROM timers INDEXED BY ix_timers_provisional "
-                    "WHERE provisional = 1 AND status = 'pending' AND due_at < :before "
-                    "ORDER BY due_at, id LIMIT :limit"
-                )
-                .bindparams(bindparam("before", due_before, type_=UTCDateTime()))
-                .bindparams(limit=limit)
-                .columns(*timers.columns)
+        walk ``ix_timers_status_due`` over every pending row, hence the ``INDEXED BY`` hint,
+        which the store's SQLite compiler renders: ``repository.SQLiteCompiler``)."""
+        query = (
+            select(timers)
+            .with_hint(timers, "INDEXED BY ix_timers_provisional", "sqlite")
+            .where(
+                timers.c.provisional,  # both terms as literals: they imply the index's WHERE
+                timers.c.status == literal_column("'pending'"),
+                timers.c.due_at < due_before,
             )
-        else:
-            query = (
-                select(timers)
-                .where(
-                    timers.c.provisional,
-                    timers.c.status == literal_column("'pending'"),
-                    timers.c.due_at < due_before,
-                )
-                .order_by(timers.c.due_at, timers.c.id)
-                .limit(limit)
-            )
+            .order_by(timers.c.due_at, timers.c.id)
+            .limit(limit)
+        )
         return [TimerRow(**r._mapping) for r in self.conn.execute(query)]

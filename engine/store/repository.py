@@ -16,21 +16,11 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-    bindparam,
-    create_engine,
-    event,
-    func,
-    insert,
-    make_url,
-    select,
-)
+from sqlalchemy import Connection, bindparam, func, insert, make_url, select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.pool import StaticPool
 
-from engine.store._hot import HotStatements, execute, json_serializer, refuse_nul
+from engine.store._connect import SQLITE_TIMEOUT, make_engine
+from engine.store._hot import HotStatements, execute
 from engine.store._records import RecordQueries
 from engine.store._timers import TimerQueries
 from engine.store._turn import WriteTurn
@@ -66,52 +56,12 @@ __all__ = [
 ]
 
 
-SQLITE_TIMEOUT = 30  # seconds a SQLite writer waits for another process's write to end
-
 # Store.without_waiting(): whether the next write() may still refuse to wait (one per context).
 _NO_WAIT: ContextVar[list[bool] | None] = ContextVar("qingliu_no_wait", default=None)
 
 
 class WriteBusy(Exception):
     """A write under ``Store.without_waiting()`` would have waited; nothing was written."""
-
-
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(
-            url,
-            json_serializer=json_serializer,
-            poolclass=StaticPool if ":memory:" in url else None,
-            connect_args={"timeout": SQLITE_TIMEOUT, "check_same_thread": False},
-        )
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _begin(conn: Connection) -> None:
-            if conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
-                return  # a write the store began itself (Store._begin)
-            immediate = conn.get_execution_options().get("qingliu_write", False)
-            execute(conn, "BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-        return engine
-    engine = create_engine(url, json_serializer=json_serializer, pool_pre_ping=True)
-    event.listen(engine, "before_cursor_execute", _refuse_nul)
-    return engine
-
-
-def _refuse_nul(
-    conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
-) -> None:
-    for row in parameters if many else [parameters]:
-        refuse_nul(row.values() if isinstance(row, Mapping) else row or ())
 
 
 def _roll_back(conn: Connection) -> None:
@@ -134,7 +84,7 @@ class Store:
         # this process's writes share one connection kept for writing (no pool checkout).
         self._write_turn = WriteTurn(make_url(url).database) if url.startswith("sqlite") else None
         self._write_conn: Connection | None = None
-        self._hot = HotStatements(self.engine.dialect.name)
+        self._hot = HotStatements(self.engine.dialect)
         # A store dropped without dispose() still closes its pooled connections.
         weakref.finalize(self, self.engine.dispose)
 
