@@ -23,7 +23,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, inspect, make_url, text
+from sqlalchemy import Connection, func, inspect, make_url, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from engine.errors import ConfigError
@@ -148,7 +148,7 @@ def upgrade(store: Store, revision: str = "head") -> tuple[str | None, str]:
     with store.write() as tx:
         conn = tx.conn
         if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+            conn.execute(select(func.pg_advisory_xact_lock(_PG_LOCK_KEY)))
         before = _read_status(conn, store.url)
         if (before.current is None and before.has_tables) or (
             before.current is not None and not before.known
