@@ -43,7 +43,8 @@ from bench.workload import (
     case_data,
     machine_info,
 )
-from engine.runtime import Engine, Scope
+from engine.runtime import Engine
+from engine.scope import Scope
 from engine.store import migrate
 from engine.store.repository import Store
 

@@ -33,7 +33,8 @@ from bench.workload import (
     TRIGGERS,
     case_data,
 )
-from engine.runtime import Engine, Scope
+from engine.runtime import Engine
+from engine.scope import Scope
 from engine.store import migrate
 from engine.store.repository import Store, make_engine
 from engine.store.tables import cases, events

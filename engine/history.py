@@ -7,6 +7,7 @@ event of a case chains from ``GENESIS``. The case row's state and data are a cac
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,7 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from engine.definition.model import Definition
-from engine.store.repository import CaseRow, EventRow
+from engine.handlers import Actor
+from engine.store.repository import CaseRow, EventRow, Tx
 from engine.store.tables import dumps
 
 __all__ = [
@@ -23,9 +25,12 @@ __all__ = [
     "Replay",
     "apply_patch",
     "chain_hash",
+    "copy_data",
     "diff",
+    "event_row",
     "replay",
     "verify_chain",
+    "verify_chains",
 ]
 
 GENESIS = "0" * 64
@@ -153,3 +158,58 @@ def replay(definition: Definition, events: Sequence[EventRow]) -> Replay:
         data = apply_patch(data, row.patch)
     case_id = events[0].case_id if events else 0
     return Replay(case_id, state, data, len(events), problems)
+
+
+def copy_data(value: Any) -> Any:
+    """A deep copy of case data: JSON's dicts, lists and scalars directly (several times faster
+    than ``copy.deepcopy``), anything else by ``copy.deepcopy``."""
+    if type(value) is dict:
+        return {k: copy_data(v) for k, v in value.items()}
+    if type(value) is list:
+        return [copy_data(v) for v in value]
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    return copy.deepcopy(value)
+
+
+def event_row(
+    case: CaseRow,
+    kind: str,
+    actor: Actor,
+    now: datetime,
+    payload: Mapping[str, Any],
+    patch: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The next history row of ``case`` (its ``hash`` is added when it is committed)."""
+    return {
+        "case_id": case.id,
+        "seq": case.version + 1,
+        "kind": kind,
+        "trigger": None,
+        "transition": None,
+        "from_state": None,
+        "to_state": None,
+        "actor": actor.name,
+        "role": actor.role,
+        "jurisdiction": actor.jurisdiction,
+        "payload": dict(payload),
+        "patch": dict(patch),
+        "at": now,
+        "due_at": None,
+        "prev_hash": case.last_hash,
+    }
+
+
+def verify_chains(tx: Tx) -> list[str]:
+    """Every case's hash chain, and that the case points at its last event: one sentence per
+    broken case (its first broken row); empty when sound."""
+    broken: list[str] = []
+    for case_id in tx.case_ids():
+        events = tx.events(case_id)
+        problem = verify_chain(events)
+        row = tx.get_case(case_id)
+        if problem is None and row is not None and events and row.last_hash != events[-1].hash:
+            problem = f"case {case_id}: the last event is not the one the case points at"
+        if problem:
+            broken.append(problem)
+    return broken

@@ -7,13 +7,13 @@ at all.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from engine.case_ops import TxOps
 from engine.catalog import Catalog, Published
 from engine.clock import Clock, SystemClock
 from engine.definition.compile import CompiledWorkflow
@@ -27,64 +27,27 @@ from engine.errors import (
     TriggerNotAllowed,
 )
 from engine.handlers import Actor, CaseOps, Context, Registry
-from engine.history import GENESIS, NOTE_KINDS, Replay, chain_hash, diff, replay, verify_chain
+from engine.history import (
+    GENESIS,
+    NOTE_KINDS,
+    Replay,
+    chain_hash,
+    copy_data,
+    diff,
+    event_row,
+    replay,
+    verify_chains,
+)
 from engine.scope import Scope
 from engine.store.repository import CaseRow, DefinitionRow, EventRow, Store, Tx
-from engine.time.arming import Armed, Arming
+from engine.time.arming import Arming
 from engine.time.calendar import WorkingCalendar
+from engine.time.notes import Armed
 from engine.time.preview import TimerPreview, preview
 from engine.time.timers import TimerPlanner
 from engine.views import CaseView
 
-__all__ = ["Engine", "Scope"]
-
-
-def _copy_data(value: Any) -> Any:
-    """A deep copy of case data: JSON's dicts, lists and scalars directly (several times faster
-    than ``copy.deepcopy``), anything else by ``copy.deepcopy``."""
-    if type(value) is dict:
-        return {k: _copy_data(v) for k, v in value.items()}
-    if type(value) is list:
-        return [_copy_data(v) for v in value]
-    if value is None or type(value) in (str, int, float, bool):
-        return value
-    return copy.deepcopy(value)
-
-
-class _Ops:
-    """What handlers may do inside the running transaction (``engine.handlers.CaseOps``)."""
-
-    def __init__(self, engine: Engine, tx: Tx, actor: Actor, now: datetime) -> None:
-        self._engine, self._tx, self._actor, self._now = engine, tx, actor, now
-
-    def open_case(self, workflow: str, data: Mapping[str, Any], subject: str | None = None) -> int:
-        view = self._engine._create(self._tx, workflow, dict(data), self._actor, subject, self._now)
-        return view.id
-
-    def open_case_if_absent(
-        self, workflow: str, data: Mapping[str, Any], subject: str
-    ) -> tuple[int, bool]:
-        """The open case of ``workflow`` about ``subject``, opening one if there is none;
-        ``(case_id, opened)``."""
-        existing = self._tx.open_case_for_subject(workflow, subject)
-        if existing is not None:
-            return existing, False
-        return self.open_case(workflow, data, subject), True
-
-    def get_subject(self, kind: str, key: str) -> dict[str, Any] | None:
-        return self._tx.get_subject(kind, key)
-
-    def list_subjects(self, kind: str, jurisdiction: str | None = None) -> list[dict[str, Any]]:
-        """Subjects of ``kind`` in ``jurisdiction`` and beneath it (every one when None), in key
-        order, as ``{"key", "jurisdiction", "data"}``."""
-        within = self._engine.scope.beneath(jurisdiction) if jurisdiction is not None else None
-        rows = self._tx.list_subjects(kind, jurisdictions=within)
-        return [{"key": r.key, "jurisdiction": r.jurisdiction, "data": r.data} for r in rows]
-
-    def put_subject(
-        self, kind: str, key: str, data: Mapping[str, Any], jurisdiction: str | None = None
-    ) -> None:
-        self._tx.put_subject(kind, key, data, jurisdiction, self._now)
+__all__ = ["Engine"]
 
 
 class Engine:
@@ -133,7 +96,7 @@ class Engine:
         """One write transaction for domain services (e.g. the outfall ledger): the ``Tx`` and
         the ``CaseOps`` a handler would get, acting as ``actor``. All or nothing."""
         with self.store.write() as tx:
-            yield tx, _Ops(self, tx, actor, self.clock.now())
+            yield tx, TxOps(tx, actor, self.clock.now(), self._create, self.scope)
 
     def create_case(
         self,
@@ -187,7 +150,7 @@ class Engine:
         wf.enter_initial(ctx)
         self._check_data(wf, ctx.data)
         armed = self.arming.on_create(tx, d, case_id, ctx.data, now)
-        event = self._event(row, "created", actor, now, ctx.data, diff({}, ctx.data))
+        event = event_row(row, "created", actor, now, ctx.data, diff({}, ctx.data))
         event.update(to_state=d.initial, payload=armed.annotate({}))
         return self._commit(tx, wf, row, event, ctx.data, d.initial)
 
@@ -253,7 +216,7 @@ class Engine:
             )
         armed.notes.extend(self.arming.follow_data(tx, wf.definition, case_id, row.data, ctx.data))
         recorded = armed.annotate({**body, "_timer": dict(timer)} if timer is not None else body)
-        event = self._event(row, "transition", actor, now, recorded, diff(row.data, ctx.data))
+        event = event_row(row, "transition", actor, now, recorded, diff(row.data, ctx.data))
         event.update(trigger=trigger, transition=taken.index, from_state=row.state)
         event.update(to_state=dest, due_at=due_at)
         view = self._commit(tx, wf, row, event, ctx.data, dest)
@@ -278,7 +241,7 @@ class Engine:
             raise ValueError(f"{kind!r} is not a note kind ({', '.join(sorted(NOTE_KINDS))})")
         row = self._load(tx, case_id, None, lock=True)
         wf = self.catalog.compiled(tx, row.definition_id)
-        event = self._event(row, kind, actor or Actor.system(), self.clock.now(), payload, {})
+        event = event_row(row, kind, actor or Actor.system(), self.clock.now(), payload, {})
         event["due_at"] = due_at
         return self._commit(tx, wf, row, event, row.data, row.state)
 
@@ -330,22 +293,8 @@ class Engine:
 
     def verify_audit(self) -> list[str]:
         """One sentence per broken chain (the first broken row of each); empty when sound."""
-        broken: list[str] = []
         with self.store.read() as tx:
-            for case_id in tx.case_ids():
-                events = tx.events(case_id)
-                problem = verify_chain(events)
-                row = tx.get_case(case_id)
-                if (
-                    problem is None
-                    and row is not None
-                    and events
-                    and row.last_hash != events[-1].hash
-                ):
-                    problem = f"case {case_id}: the last event is not the one the case points at"
-                if problem:
-                    broken.append(problem)
-        return broken
+            return verify_chains(tx)
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -373,12 +322,12 @@ class Engine:
             trigger=trigger,
             source=source or "",
             dest=dest,
-            data=_copy_data(row.data),
+            data=copy_data(row.data),
             payload=payload,
             actor=actor,
             now=now,
             subject=row.subject,
-            ops=_Ops(self, tx, actor, now),
+            ops=TxOps(tx, actor, now, self._create, self.scope),
             reference=self.reference,
         )
 
@@ -387,33 +336,6 @@ class Engine:
         errors = wf.data_errors(data)
         if errors:
             raise InvalidInput("data", errors)
-
-    @staticmethod
-    def _event(
-        row: CaseRow,
-        kind: str,
-        actor: Actor,
-        now: datetime,
-        payload: Mapping[str, Any],
-        patch: Mapping[str, Any],
-    ) -> dict[str, Any]:
-        return {
-            "case_id": row.id,
-            "seq": row.version + 1,
-            "kind": kind,
-            "trigger": None,
-            "transition": None,
-            "from_state": None,
-            "to_state": None,
-            "actor": actor.name,
-            "role": actor.role,
-            "jurisdiction": actor.jurisdiction,
-            "payload": dict(payload),
-            "patch": dict(patch),
-            "at": now,
-            "due_at": None,
-            "prev_hash": row.last_hash,
-        }
 
     def _commit(
         self,

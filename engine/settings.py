@@ -26,7 +26,8 @@ import yaml
 from engine.clock import Clock
 from engine.domain import Domain, load_domain
 from engine.errors import ConfigError
-from engine.runtime import Engine, Scope
+from engine.runtime import Engine
+from engine.scope import Scope
 from engine.store import migrate
 from engine.store.repository import Store
 from engine.time.calendar import WorkingCalendar

@@ -1,14 +1,20 @@
 """The house rules a newcomer relies on: no import cycle in engine/ or handlers/ (counting the
-imports inside functions and under TYPE_CHECKING too)."""
+imports inside functions and under TYPE_CHECKING too), no module over 400 lines, and a
+deliberate public surface of the engine."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+import pytest
+
+import engine
+from engine import errors
 from tests.conftest import ROOT
 
 PACKAGES = ("engine", "handlers")
+MAX_LINES = 400
 
 
 def _modules() -> dict[str, Path]:
@@ -76,3 +82,22 @@ def test_no_import_cycle_in_engine_or_handlers() -> None:
 def test_the_cycle_finder_finds_a_cycle() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _cycles(graph) == [["a", "b", "c"]]
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_module_is_over_400_lines(package: str) -> None:
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert long == {}
+
+
+def test_the_engine_package_face_exports_its_public_names() -> None:
+    exported = set(engine.__all__)
+    assert {"Engine", "Actor", "Context", "Registry", "Domain", "Scope"} <= exported
+    errors_classes = {n for n in errors.__all__ if isinstance(getattr(errors, n), type)}
+    assert errors_classes <= exported  # the whole error tree, and its FieldError and Problem
+    assert all(hasattr(engine, name) for name in exported)  # what `from engine import *` gives
+    assert engine.Engine.__module__ == "engine.runtime"

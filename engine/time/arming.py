@@ -5,8 +5,8 @@ the transaction of the state change, so timers and state always commit together.
 * Deadlines (``deadlines:``) are armed the first time a case enters a ``starts_in`` state,
   cancelled on entering a ``runs_until`` state, paused in ``pauses_in`` states (the remaining
   time is stored: working days for a working-day deadline, else seconds) and resumed with the
-  remaining time on leaving them. Each pause and resume returns a :class:`Note` that the facade
-  appends to the history after the transition's own row.
+  remaining time on leaving them. Each pause and resume returns a ``Note`` (``notes.py``)
+  that the facade appends to the history after the transition's own row.
 * A live timer or deadline dated by a data field (``at: {data: field}``) follows that field:
   a transition that changes it (an approved extension) moves the timer to the new date, or
   cancels it if the field is emptied, with a ``timer_moved`` note.
@@ -17,39 +17,16 @@ Durations count from ``base``: the moment the transition was due (a timer's due 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from engine.definition.model import AtSpec, DeadlineSpec, Definition, Duration, TimerSpec
 from engine.store.repository import LIVE_TIMER, TimerRow, Tx
+from engine.time.notes import Armed, Note
 from engine.time.timers import Due, TimerPlanner
 
-__all__ = ["Armed", "Arming", "Note", "Planned"]
-
-
-@dataclass(frozen=True)
-class Note:
-    """A history row without a state change (``deadline_paused``, ``deadline_resumed``,
-    ``timer_moved``)."""
-
-    kind: str
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Armed:
-    """What a state change did to timers that the history must show: pause/resume rows, and
-    the timers armed with a provisional due time (listed under ``_provisional`` in the
-    payload of the change's own history row)."""
-
-    notes: list[Note] = field(default_factory=list)
-    provisional: list[dict[str, Any]] = field(default_factory=list)
-
-    def annotate(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        if not self.provisional:
-            return dict(payload)
-        return {**payload, "_provisional": self.provisional}
+__all__ = ["Arming", "Planned"]
 
 
 def _provisional(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from engine.clock import FakeClock
 from engine.errors import CaseError
 from engine.handlers import Actor
-from engine.runtime import Engine, Scope
+from engine.runtime import Engine
+from engine.scope import Scope
 from engine.store import migrate
 from engine.store.repository import Store
 from tests.conftest import START

@@ -25,7 +25,8 @@ from engine.errors import (
     WorkflowNotFound,
 )
 from engine.handlers import Actor, Context, Registry
-from engine.runtime import Engine, Scope
+from engine.runtime import Engine
+from engine.scope import Scope
 from engine.store import migrate
 from engine.store.repository import Store
 from tests.conftest import ROOT
