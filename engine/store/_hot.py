@@ -73,11 +73,6 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _bind(kind: TypeEngine[Any], dialect: Dialect) -> Processor:
-    """The bind processor SQLAlchemy applies for a value of ``kind`` on ``dialect``."""
-    return kind.dialect_impl(dialect).bind_processor(dialect) or _same
-
-
 def _result(kind: TypeEngine[Any], dialect: Dialect) -> Processor:
     return kind.dialect_impl(dialect).result_processor(dialect, None) or _same
 
@@ -92,23 +87,33 @@ class Prepared:
         self.sql = str(compiled)
         self._positional = bool(compiled.positional)
         names = list(compiled.positiontup or ()) if self._positional else list(compiled.binds)
-        # The statement's own values (``status = 'pending'``), as its bind parameters hold them.
         binds = compiled.binds
-        self._constants = {n: binds[n].value for n in names if not binds[n].required}
-        self._encoders = [(name, _bind(binds[name].type, dialect)) for name in names]
+        # Per parameter: its name, its bind processor (None: the value goes as it is) and the
+        # statement's own value for it (``status = 'pending'``), as its bind parameter holds it.
+        self._plan = [
+            (
+                name,
+                binds[name].type.dialect_impl(dialect).bind_processor(dialect),
+                None if binds[name].required else binds[name].value,
+            )
+            for name in names
+        ]
         self.refuse_nul = dialect.name != "sqlite"
 
-    def params(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
-        merged = {**self._constants, **values}
-        if self._positional:
-            out: tuple[Any, ...] = tuple(encode(merged.get(n)) for n, encode in self._encoders)
-            if self.refuse_nul:
-                refuse_nul(out)
-            return out
-        named = {name: encode(merged.get(name)) for name, encode in self._encoders}
+    def _encoded(self, values: Mapping[str, Any]) -> list[Any]:
+        out = []
+        for name, encode, default in self._plan:
+            value = values.get(name, default)
+            out.append(value if encode is None else encode(value))
         if self.refuse_nul:
-            refuse_nul(named.values())
-        return named
+            refuse_nul(out)
+        return out
+
+    def params(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        encoded = self._encoded(values)
+        if self._positional:
+            return tuple(encoded)
+        return dict(zip([name for name, _, _ in self._plan], encoded, strict=True))
 
 
 def _row_decoder(table: Table, dialect: Dialect) -> Callable[[Sequence[Any]], dict[str, Any]]:
