@@ -11,11 +11,12 @@ fails when one does not declare all four itself.
     QingliuError                     500   internal-error          8   (root; never raised)
     ├── ConfigError                  500   configuration-error     9   settings or reference data
     ├── DefinitionError              422   invalid-definition      1   carries every Problem
-    ├── TokenError                   422   token-refused           2   token create / revoke
+    ├── TokenError                   422   token-refused           2   token create/rotate/revoke
     ├── RequestError                 400   malformed-request       2   the HTTP request itself
     │   ├── Unauthorized             401   unauthorized            4
     │   ├── InvalidRequest           422   invalid-request         2   query, headers, body shape
-    │   └── PayloadTooLarge          413   payload-too-large       2
+    │   ├── PayloadTooLarge          413   payload-too-large       2
+    │   └── TooManyRequests          429   too-many-requests       4   failed logins (api/auth.py)
     └── CaseError                    409   case-error              5   asked of a workflow or case
         ├── NotFound                 404   not-found               3
         │   ├── WorkflowNotFound     404   workflow-not-found      3

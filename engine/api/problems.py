@@ -205,7 +205,11 @@ def install(app: FastAPI) -> None:
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries declaring problem+json bodies for ``statuses``."""
+    """OpenAPI ``responses`` entries declaring problem+json bodies for ``statuses``; where a
+    token is checked (401), too many refused ones from an address are 429 too
+    (``engine.api.auth``)."""
+    if 401 in statuses and 429 not in statuses:
+        statuses = (*statuses, 429)
     described = {
         400: "Malformed request (bad JSON or header)",
         401: "No token, or a bad or revoked token",
@@ -215,6 +219,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         412: "Stale version (If-Match)",
         413: "Request body too large",
         422: "Invalid input, with JSON paths",
+        429: "Too many refused tokens from your address (Retry-After)",
     }
     return {
         status: {

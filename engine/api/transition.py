@@ -11,7 +11,7 @@ security and responses, from the same models.
 
 1. the body: JSON when the media type says so (400 when it is not JSON), else its raw bytes;
 2. the query string: this route takes no query parameter (422 for any);
-3. the bearer token (401);
+3. the bearer token (401; 429 after too many refused ones, ``engine.api.auth``);
 4. the path's case id and the body against ``TransitionRequest`` (422, every fault at once);
 5. ``If-Match`` and ``Idempotency-Key`` (400), then the transition.
 """
@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from engine.api import idempotency
-from engine.api.auth import bearer_token
+from engine.api.auth import bearer_token, client_address
 from engine.api.models import MAX_ID, CaseOut, TransitionRequest
 from engine.api.problems import field_problems, problem_responses
 from engine.api.tokens import token_actor
@@ -112,7 +112,8 @@ async def fire(request: Request) -> JSONResponse:
     engine: Engine = request.app.state.engine
     body = await _body(request)
     _unknown_query(request)
-    token = await bearer_token(engine, request.headers.get("authorization"))
+    authorization = request.headers.get("authorization")
+    token = await bearer_token(engine, authorization, client_address(request))
     case_id, transition = _checked(request, body)
     key = idempotency.parse_key(request.headers.get("idempotency-key"))
     expected = idempotency.parse_if_match(request.headers.get("if-match"))

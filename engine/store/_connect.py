@@ -3,23 +3,47 @@ needs. SQLite: WAL, ``synchronous=NORMAL``, foreign keys, transactions begun by 
 (``BEGIN IMMEDIATE`` for writes) and a statement compiler that renders table hints
 (``with_hint(table, "INDEXED BY ...", "sqlite")``, which SQLAlchemy's SQLite compiler drops).
 PostgreSQL: pre-pinged pooled connections, and text with U+0000 refused before it is sent.
+
+A new SQLite file is created here, before SQLAlchemy opens it, readable and writable by its
+owner only (0600, whatever the umask); SQLite gives its ``-wal`` and ``-shm`` files the
+database file's permissions.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.selectable import FromClause
 
 from engine.store._hot import execute, json_serializer, refuse_nul
 
-__all__ = ["SQLITE_TIMEOUT", "make_engine"]
+__all__ = ["PRIVATE_FILE", "SQLITE_TIMEOUT", "create_private_file", "make_engine"]
 
 SQLITE_TIMEOUT = 30  # seconds a SQLite writer waits for another process's write to end
+PRIVATE_FILE = 0o600
+
+
+def create_private_file(url: str) -> None:
+    """Create the file of a SQLite URL, empty and 0600, if it does not exist yet (an empty
+    file is an empty database to SQLite). Nothing for ``:memory:``, a URI filename or a
+    missing folder (SQLite then reports the real error)."""
+    parsed = make_url(url)
+    path = parsed.database
+    if not path or path == ":memory:" or path.startswith("file:") or "uri" in parsed.query:
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except (FileExistsError, FileNotFoundError, NotADirectoryError):
+        return
+    try:
+        os.fchmod(fd, PRIVATE_FILE)  # the umask may have taken bits off
+    finally:
+        os.close(fd)
 
 
 class _SQLiteCompiler(SQLiteCompiler):
@@ -32,6 +56,7 @@ class _SQLiteCompiler(SQLiteCompiler):
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        create_private_file(url)
         engine = create_engine(
             url,
             json_serializer=json_serializer,

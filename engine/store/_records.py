@@ -140,7 +140,13 @@ class RecordQueries:
     # -- API tokens and idempotency keys --------------------------------------------------------
 
     def insert_token(
-        self, name: str, role: str, jurisdiction: str | None, token_hash: str, now: datetime
+        self,
+        name: str,
+        role: str,
+        jurisdiction: str | None,
+        token_hash: str,
+        now: datetime,
+        expires_at: datetime | None = None,
     ) -> int | None:
         """The new token's id, or None when the name is taken."""
         savepoint = self.conn.begin_nested()
@@ -153,6 +159,7 @@ class RecordQueries:
                     token_hash=token_hash,
                     created_at=now,
                     revoked_at=None,
+                    expires_at=expires_at,
                 )
             )
         except IntegrityError:
@@ -165,17 +172,29 @@ class RecordQueries:
         rows = self.conn.execute(select(api_tokens).order_by(api_tokens.c.id))
         return [TokenRow(**r._mapping) for r in rows]
 
-    def token_by_hash(self, token_hash: str) -> TokenRow | None:
-        row = self.conn.execute(
-            select(api_tokens).where(api_tokens.c.token_hash == token_hash)
-        ).first()
+    def _token_where(self, *where: Any) -> TokenRow | None:
+        row = self.conn.execute(select(api_tokens).where(*where)).first()
         return TokenRow(**row._mapping) if row else None
 
-    def revoke_token(self, token_id: int, now: datetime) -> bool:
+    def token_by_hash(self, token_hash: str) -> TokenRow | None:
+        return self._token_where(api_tokens.c.token_hash == token_hash)
+
+    def token_by_id(self, token_id: int) -> TokenRow | None:
+        return self._token_where(api_tokens.c.id == token_id)
+
+    def token_by_name(self, name: str) -> TokenRow | None:
+        return self._token_where(api_tokens.c.name == name)
+
+    def revoke_token(self, token_id: int, now: datetime, *, rename_to: str | None = None) -> bool:
+        """Revoke a token that is not revoked yet (False if it is), renaming its row when
+        ``rename_to`` is given (so that its name can be given to a new token)."""
+        values: dict[str, Any] = {"revoked_at": now}
+        if rename_to is not None:
+            values["name"] = rename_to
         result = self.conn.execute(
             update(api_tokens)
             .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
-            .values(revoked_at=now)
+            .values(**values)
         )
         return result.rowcount == 1
 

@@ -109,10 +109,14 @@ def hidden(url: str) -> str:
 
 
 def ensure_folder(url: str) -> None:
-    """Make the folder of a SQLite database file, so that the first use can create it."""
+    """Make the folder of a SQLite database file, so that the first use can create it (the
+    file itself is created 0600 by ``engine.store._connect``). A folder made here is 0700."""
     prefix = "sqlite:///"
     if url.startswith(prefix) and ":memory:" not in url:
-        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url[len(prefix) :]).parent
+        if not folder.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(0o700)
 
 
 def _read_status(conn: Connection, url: str) -> SchemaStatus:

@@ -90,6 +90,7 @@ class TokenRow:
     token_hash: str
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)

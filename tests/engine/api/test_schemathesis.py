@@ -17,11 +17,20 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
+from engine.api import auth
+from engine.api.auth import FailureThrottle
 from engine.api.tokens import create_token
 from engine.runtime import Engine
 from tests.engine.api.helpers import case_body
 
 MAX_EXAMPLES = 25
+
+
+@pytest.fixture(autouse=True)
+def _no_throttle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Schemathesis sends bad tokens on purpose; after the tenth the throttle would answer
+    429 to every request of the run (it is tested in test_tokens_hygiene.py)."""
+    monkeypatch.setattr(auth, "failures", FailureThrottle(limit=1_000_000))
 
 
 @pytest.fixture

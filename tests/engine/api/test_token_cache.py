@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from engine.api import tokens
 from engine.api.tokens import TRUST_SECONDS, authenticate, create_token, revoke_token
+from engine.errors import Unauthorized
 from engine.runtime import Engine
 from tests.engine.api.helpers import problem
 
@@ -51,15 +52,19 @@ def test_a_token_revoked_elsewhere_stops_working_within_the_trust_window(
 
 
 def test_a_revocation_in_this_process_is_immediate(api_engine: Engine, ticks: Ticks) -> None:
-    _, secret = create_token(api_engine, "local", "applicant")
-    assert authenticate(api_engine, secret) is not None
-    revoke_token(api_engine, "local")
-    assert authenticate(api_engine, secret) is None
+    _, secret = create_token(api_engine, "local", "applicant", "chiping")
+    assert authenticate(api_engine, secret).name == "local"
+    revoke_token(api_engine, name="local")
+    with pytest.raises(Unauthorized, match="unknown or revoked"):
+        authenticate(api_engine, secret)
 
 
 def test_unknown_and_revoked_tokens_are_never_cached(api_engine: Engine, ticks: Ticks) -> None:
-    assert authenticate(api_engine, "qlt_unknown") is None
-    row, secret = create_token(api_engine, "late", "applicant")
+    with pytest.raises(Unauthorized):
+        authenticate(api_engine, "qlt_unknown")
+    row, secret = create_token(api_engine, "late", "applicant", "chiping")
     _revoke_elsewhere(api_engine, row.id)
-    assert authenticate(api_engine, secret) is None
-    assert tokens.verified.get(api_engine.store.url, tokens.hash_token(secret)) is None
+    with pytest.raises(Unauthorized):
+        authenticate(api_engine, secret)
+    digest = tokens.hash_token(secret)
+    assert tokens.verified.get(api_engine.store.url, digest, api_engine.clock.now()) is None
