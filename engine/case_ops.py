@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from engine.errors import Forbidden
 from engine.handlers import Actor
 from engine.scope import Scope
 from engine.store.repository import Tx
@@ -17,12 +18,34 @@ __all__ = ["Create", "TxOps"]
 
 # Engine._create: open a case of a workflow inside a transaction.
 Create = Callable[[Tx, str, dict[str, Any], Actor, "str | None", datetime], CaseView]
+# Engine.open_case_for: the open case of a workflow about a subject, in the data's jurisdiction.
+FindOpen = Callable[[Tx, str, Mapping[str, Any], str], "int | None"]
 
 
 class TxOps:
-    def __init__(self, tx: Tx, actor: Actor, now: datetime, create: Create, scope: Scope) -> None:
+    """``within``: the jurisdiction of the case whose handler runs (None: no case, e.g. the
+    ledger service, which checks its caller's reach itself). A handler reads and writes only
+    subjects of that jurisdiction and beneath it."""
+
+    def __init__(
+        self,
+        tx: Tx,
+        actor: Actor,
+        now: datetime,
+        create: Create,
+        scope: Scope,
+        within: str | None,
+        find_open: FindOpen | None = None,
+    ) -> None:
         self._tx, self._actor, self._now = tx, actor, now
         self._create, self._scope = create, scope
+        self._within = None if within is None else scope.below(within)
+        self._find_open = find_open
+        self.jurisdiction = within
+
+    def covers(self, jurisdiction: str | None) -> bool:
+        """A subject of ``jurisdiction`` is within this handler's reach."""
+        return self._within is None or (jurisdiction is not None and jurisdiction in self._within)
 
     def open_case(self, workflow: str, data: Mapping[str, Any], subject: str | None = None) -> int:
         return self._create(self._tx, workflow, dict(data), self._actor, subject, self._now).id
@@ -32,22 +55,49 @@ class TxOps:
     ) -> tuple[int, bool]:
         """The open case of ``workflow`` about ``subject``, opening one if there is none;
         ``(case_id, opened)``."""
-        existing = self._tx.open_case_for_subject(workflow, subject)
+        assert self._find_open is not None
+        existing = self._find_open(self._tx, workflow, data, subject)
         if existing is not None:
             return existing, False
         return self.open_case(workflow, data, subject), True
 
     def get_subject(self, kind: str, key: str) -> dict[str, Any] | None:
-        return self._tx.get_subject(kind, key)
+        """The subject's data; None when there is none or it lies outside this case's
+        jurisdiction (another county's record does not exist for this county's handlers)."""
+        if self._within is None:
+            return self._tx.get_subject(kind, key)
+        rows = self._tx.list_subjects(kind, keys=[key])
+        return dict(rows[0].data) if rows and self.covers(rows[0].jurisdiction) else None
 
     def list_subjects(self, kind: str, jurisdiction: str | None = None) -> list[dict[str, Any]]:
         """Subjects of ``kind`` in ``jurisdiction`` and beneath it (every one when None), in key
-        order, as ``{"key", "jurisdiction", "data"}``."""
+        order, as ``{"key", "jurisdiction", "data"}``; only those within this case's reach."""
         within = self._scope.beneath(jurisdiction) if jurisdiction is not None else None
         rows = self._tx.list_subjects(kind, jurisdictions=within)
-        return [{"key": r.key, "jurisdiction": r.jurisdiction, "data": r.data} for r in rows]
+        return [
+            {"key": r.key, "jurisdiction": r.jurisdiction, "data": r.data}
+            for r in rows
+            if self.covers(r.jurisdiction)
+        ]
 
     def put_subject(
         self, kind: str, key: str, data: Mapping[str, Any], jurisdiction: str | None = None
     ) -> None:
+        """Write a subject; refused when the record (as it is, or as written) lies outside
+        this case's jurisdiction: a payload cannot move a record to another county."""
+        if self._within is not None:
+            rows = self._tx.list_subjects(kind, keys=[key])
+            before = rows[0].jurisdiction if rows else None
+            # A subject of no jurisdiction (not a county's record) may be written by any case;
+            # a county's record stays with that county.
+            unowned = before is None and jurisdiction is None
+            if not unowned and not (
+                (before is None or self.covers(before)) and self.covers(jurisdiction)
+            ):
+                where = before if before is not None and not self.covers(before) else jurisdiction
+                raise Forbidden(
+                    f"{kind} {key!r} belongs to {where}, outside this case's jurisdiction "
+                    f"({self.jurisdiction})",
+                    role=self._actor.role,
+                )
         self._tx.put_subject(kind, key, data, jurisdiction, self._now)

@@ -11,6 +11,7 @@ fails when one does not declare all four itself.
     QingliuError                     500   internal-error          8   (root; never raised)
     ├── ConfigError                  500   configuration-error     9   settings or reference data
     ├── DefinitionError              422   invalid-definition      1   carries every Problem
+    ├── AuditFailed                  500   audit-failed            1   in engine/audit.py
     ├── TokenError                   422   token-refused           2   token create/rotate/revoke
     ├── RequestError                 400   malformed-request       2   the HTTP request itself
     │   ├── Unauthorized             401   unauthorized            4
@@ -333,16 +334,17 @@ class DuplicateOpenCase(Conflict):
     status, kind, exit_code = 409, "duplicate-open-case", 6
     title = "A case for this subject is open already"
 
-    def __init__(self, workflow: str, subject: str, existing_id: int) -> None:
+    def __init__(self, workflow: str, subject: str, existing_id: int | None) -> None:
+        """``existing_id`` is None when the caller may not read the open case: it is not
+        named, so a conflict never reveals a case the caller cannot see."""
         self.workflow = workflow
         self.subject = subject
         self.existing_id = existing_id
-        super().__init__(
-            f"workflow {workflow!r} already has open case {existing_id} for subject {subject!r}"
-        )
+        which = f"open case {existing_id}" if existing_id is not None else "an open case"
+        super().__init__(f"workflow {workflow!r} already has {which} for subject {subject!r}")
 
     def extensions(self) -> dict[str, Any]:
-        return {"existing_case_id": self.existing_id}
+        return {} if self.existing_id is None else {"existing_case_id": self.existing_id}
 
 
 class IdempotencyKeyReused(Conflict):

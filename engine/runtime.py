@@ -13,14 +13,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from engine.access import OPENED, Access
 from engine.case_ops import TxOps
 from engine.catalog import Catalog, Published
 from engine.clock import Clock, SystemClock
 from engine.definition.compile import CompiledWorkflow
-from engine.definition.model import ADMIN, SYSTEM, Definition
+from engine.definition.model import ADMIN, SYSTEM, Definition, TransitionSpec
 from engine.errors import (
-    CaseNotFound,
     DuplicateOpenCase,
+    FieldError,
     Forbidden,
     InvalidInput,
     StaleVersion,
@@ -29,28 +30,28 @@ from engine.errors import (
 from engine.handlers import Actor, CaseOps, Context, Registry
 from engine.history import (
     GENESIS,
+    HISTORY_KEY,
     NOTE_KINDS,
-    Replay,
     chain_hash,
-    copy_data,
     diff,
     event_row,
-    replay,
-    verify_chains,
 )
+from engine.keys import KeyRing
+from engine.reads import Reads
+from engine.roles import RoleBook
 from engine.scope import Scope
-from engine.store.repository import CaseRow, DefinitionRow, EventRow, Store, Tx
+from engine.sealing import Sealer
+from engine.store.repository import CaseRow, DefinitionRow, Store, Tx
 from engine.time.arming import Arming
 from engine.time.calendar import WorkingCalendar
 from engine.time.notes import Armed
-from engine.time.preview import TimerPreview, preview
 from engine.time.timers import TimerPlanner
 from engine.views import CaseView
 
 __all__ = ["Engine"]
 
 
-class Engine:
+class Engine(Reads):
     def __init__(
         self,
         store: Store,
@@ -59,6 +60,7 @@ class Engine:
         calendar: WorkingCalendar | None = None,
         scope: Scope | None = None,
         reference: Mapping[str, Any] | None = None,
+        keys: KeyRing | None = None,
     ) -> None:
         self.store = store
         self.clock = clock or SystemClock()
@@ -67,6 +69,11 @@ class Engine:
         self.arming = Arming(self.planner)
         self.scope = scope or Scope()
         self.reference = reference or {}
+        self.roles = RoleBook.from_reference(self.reference)
+        self.access = Access(self.scope, self.roles)
+        # Keys kept outside the database (the history chain's, the sealing key).
+        self.keys = keys or KeyRing()
+        self.sealer = Sealer(self.keys)
 
     # -- definitions --------------------------------------------------------------------------
 
@@ -96,7 +103,8 @@ class Engine:
         """One write transaction for domain services (e.g. the outfall ledger): the ``Tx`` and
         the ``CaseOps`` a handler would get, acting as ``actor``. All or nothing."""
         with self.store.write() as tx:
-            yield tx, TxOps(tx, actor, self.clock.now(), self._create, self.scope)
+            now = self.clock.now()
+            yield tx, TxOps(tx, actor, now, self._create, self.scope, None, self.open_case_for)
 
     def create_case(
         self,
@@ -106,8 +114,8 @@ class Engine:
         subject: str | None = None,
     ) -> CaseView:
         with self.store.write() as tx:
-            view = self._create(tx, workflow, dict(data), actor, subject, self.clock.now())
-        return view
+            now = self.clock.now()
+            return self._create(tx, workflow, dict(data), actor, subject, now, by_caller=True)
 
     def _create(
         self,
@@ -117,16 +125,25 @@ class Engine:
         actor: Actor,
         subject: str | None,
         now: datetime,
+        *,
+        by_caller: bool = False,
     ) -> CaseView:
+        """``by_caller``: the data comes from the caller (the API, the CLI), not a handler, so
+        it may not set the fields handlers own (``readOnly``)."""
         definition, wf = self.catalog.latest_row(tx, workflow)
         d = wf.definition
         if actor.role not in (ADMIN, SYSTEM) and actor.role not in d.roles:
             raise Forbidden(f"role {actor.role!r} may not open {workflow!r} cases", role=actor.role)
         errors = wf.data_errors(data)
+        if by_caller:
+            errors += _owned(d, data)
         if errors:
             raise InvalidInput("data", errors)
         jurisdiction = data.get(d.jurisdiction_field)
         jurisdiction = str(jurisdiction) if jurisdiction is not None else None
+        if jurisdiction is not None and not self.scope.knows(jurisdiction):
+            message = f"unknown jurisdiction {jurisdiction!r} (config/reference/jurisdictions.yaml)"
+            raise InvalidInput("data", [FieldError(f"$.{d.jurisdiction_field}", message)])
         if not self.scope.covers(actor, jurisdiction):
             raise Forbidden(f"{actor.name} may not open cases in {jurisdiction}", role=actor.role)
         values: dict[str, Any] = {
@@ -134,7 +151,9 @@ class Engine:
             "workflow": d.name,
             "workflow_version": definition.version,
             "state": d.initial,
-            "data": data,
+            # Confidential values are sealed with the case id: the row is written without
+            # them first, so no plaintext reaches the database.
+            "data": {} if d.confidential else data,
             "version": 0,
             "subject": subject,
             "jurisdiction": jurisdiction,
@@ -143,28 +162,48 @@ class Engine:
             "created_at": now,
             "updated_at": now,
         }
-        case_id = self._insert_case(tx, d, values, subject)
+        case_id = self._insert_case(tx, d, values, subject, actor)
         row = CaseRow(id=case_id, **values)
+        opener = self.access.opener(actor)
+        if opener is not None:
+            tx.add_party(case_id, opener, OPENED)
         ctx = self._context(tx, row, "create", None, d.initial, {}, actor, now)
         ctx.data = data
         wf.enter_initial(ctx)
         self._check_data(wf, ctx.data)
+        if d.party_fields:
+            tx.rename_parties(case_id, self.access.parties_of(d, ctx.data))
         armed = self.arming.on_create(tx, d, case_id, ctx.data, now)
-        event = event_row(row, "created", actor, now, ctx.data, diff({}, ctx.data))
+        stored = self.sealer.seal(d, case_id, ctx.data) if d.confidential else ctx.data
+        event = event_row(row, "created", actor, now, {}, diff({}, stored))
         event.update(to_state=d.initial, payload=armed.annotate({}))
-        return self._commit(tx, wf, row, event, ctx.data, d.initial)
+        return self._commit(tx, wf, row, event, stored, d.initial)
 
     def _insert_case(
-        self, tx: Tx, d: Definition, values: dict[str, Any], subject: str | None
+        self, tx: Tx, d: Definition, values: dict[str, Any], subject: str | None, actor: Actor
     ) -> int:
+        """Subjects are unique per workflow and jurisdiction among open cases."""
         if not (d.one_open_case_per_subject and subject is not None):
             return tx.insert_case(values)
-        existing = tx.open_case_for_subject(d.name, subject)
+        jurisdiction = values["jurisdiction"]
+        existing = tx.open_case_for_subject(d.name, subject, jurisdiction)
         case_id = tx.try_insert_case(values) if existing is None else None
         if case_id is None:
-            existing = tx.open_case_for_subject(d.name, subject)
-            raise DuplicateOpenCase(d.name, subject, existing or 0)
+            existing = tx.open_case_for_subject(d.name, subject, jurisdiction)
+            found = tx.get_case(existing) if existing is not None else None
+            shown = existing if found is not None and self.may_read(tx, found, actor) else None
+            raise DuplicateOpenCase(d.name, subject, shown)
         return case_id
+
+    def open_case_for(
+        self, tx: Tx, workflow: str, data: Mapping[str, Any], subject: str
+    ) -> int | None:
+        """The open case of ``workflow`` about ``subject`` in the jurisdiction ``data`` names."""
+        d = self.catalog.latest_row(tx, workflow)[1].definition
+        jurisdiction = data.get(d.jurisdiction_field)
+        return tx.open_case_for_subject(
+            workflow, subject, str(jurisdiction) if jurisdiction is not None else None
+        )
 
     def fire(
         self,
@@ -206,7 +245,8 @@ class Engine:
         body = dict(payload or {})
         ctx = self._context(tx, row, trigger, row.state, None, body, actor, now)
         taken = wf.fire(row.state, trigger, ctx)
-        self._check_data(wf, ctx.data)
+        d = wf.definition
+        self._check_fired(tx, wf, taken, row, ctx)
         dest = taken.dest if taken.dest is not None else row.state
         armed = Armed()
         if not taken.internal:
@@ -216,13 +256,38 @@ class Engine:
             )
         armed.notes.extend(self.arming.follow_data(tx, wf.definition, case_id, row.data, ctx.data))
         recorded = armed.annotate({**body, "_timer": dict(timer)} if timer is not None else body)
-        event = event_row(row, "transition", actor, now, recorded, diff(row.data, ctx.data))
+        stored = ctx.data
+        if d.confidential:  # sealed in the row, the payload and the patch alike
+            stored = self.sealer.seal(d, case_id, ctx.data)
+            recorded = self.sealer.seal(d, case_id, recorded)
+        event = event_row(row, "transition", actor, now, recorded, diff(row.data, stored))
         event.update(trigger=trigger, transition=taken.index, from_state=row.state)
         event.update(to_state=dest, due_at=due_at)
-        view = self._commit(tx, wf, row, event, ctx.data, dest)
+        view = self._commit(tx, wf, row, event, stored, dest)
         for note in armed.notes:
             view = self.record_in(tx, case_id, note.kind, note.payload, actor, due_at=due_at)
         return view
+
+    def _check_fired(
+        self, tx: Tx, wf: CompiledWorkflow, taken: TransitionSpec, row: CaseRow, ctx: Context
+    ) -> None:
+        """After a transition's actions: a merged payload set no field that handlers own or
+        that the `when` judged, the data fits its schema, the case stayed in its jurisdiction;
+        the named parties follow the data."""
+        d = wf.definition
+        if taken.merge_payload and ctx.actor.role != SYSTEM:
+            refused = _owned(d, ctx.payload) + _judged(wf.judged[taken.index], ctx.payload)
+            if refused:
+                raise InvalidInput("payload", refused)
+        self._check_data(wf, ctx.data)
+        moved = ctx.data.get(d.jurisdiction_field)
+        if row.jurisdiction is not None and (moved is None or str(moved) != row.jurisdiction):
+            message = f"a case stays in its jurisdiction ({row.jurisdiction})"
+            raise InvalidInput("payload", [FieldError(f"$.{d.jurisdiction_field}", message)])
+        if d.party_fields:
+            named = self.access.parties_of(d, ctx.data)
+            if named != self.access.parties_of(d, self._plain_data(tx, row)):
+                tx.rename_parties(row.id, named)
 
     def record_in(
         self,
@@ -245,91 +310,7 @@ class Engine:
         event["due_at"] = due_at
         return self._commit(tx, wf, row, event, row.data, row.state)
 
-    def timers_preview(self, case_id: int, actor: Actor | None = None) -> TimerPreview:
-        """Every live timer and deadline of the case with its due time, and when each timer of
-        its current state would fall if armed now."""
-        with self.store.read() as tx:
-            row = self._load(tx, case_id, actor)
-            wf = self.catalog.compiled(tx, row.definition_id)
-            return preview(self.arming, wf.definition, row, tx.live_timers(case_id), self.clock)
-
-    # -- reading ------------------------------------------------------------------------------
-
-    def get_case(self, case_id: int, actor: Actor | None = None) -> CaseView:
-        with self.store.read() as tx:
-            return self.get_case_in(tx, case_id, actor)
-
-    def get_case_in(self, tx: Tx, case_id: int, actor: Actor | None = None) -> CaseView:
-        """The case as ``actor`` sees it (with its available triggers), inside ``tx``."""
-        row = self._load(tx, case_id, actor)
-        wf = self.catalog.compiled(tx, row.definition_id)
-        return self._view(tx, wf, row, actor)
-
-    def available_triggers(self, case_id: int, actor: Actor) -> list[str]:
-        view = self.get_case(case_id, actor)
-        return list(view.available_triggers or [])
-
-    def history(self, case_id: int, actor: Actor | None = None) -> list[EventRow]:
-        with self.store.read() as tx:
-            self._load(tx, case_id, actor)
-            return tx.events(case_id)
-
-    def list_cases(
-        self, actor: Actor | None = None, *, jurisdiction: str | None = None, **filters: Any
-    ) -> list[CaseView]:
-        """Cases ``actor`` reaches (None: every case), in ``jurisdiction`` and beneath it if
-        given; ``filters`` as ``Tx.list_cases`` takes them."""
-        with self.store.read() as tx:
-            rows = tx.list_cases(jurisdictions=self.scope.narrow(actor, jurisdiction), **filters)
-            return [
-                self._view(tx, self.catalog.compiled(tx, r.definition_id), r, None) for r in rows
-            ]
-
-    def replay(self, case_id: int) -> tuple[CaseRow, Replay]:
-        with self.store.read() as tx:
-            row = self._load(tx, case_id, None)
-            wf = self.catalog.compiled(tx, row.definition_id)
-            return row, replay(wf.definition, tx.events(case_id))
-
-    def verify_audit(self) -> list[str]:
-        """One sentence per broken chain (the first broken row of each); empty when sound."""
-        with self.store.read() as tx:
-            return verify_chains(tx)
-
     # -- internals ----------------------------------------------------------------------------
-
-    def _load(self, tx: Tx, case_id: int, actor: Actor | None, *, lock: bool = False) -> CaseRow:
-        """The case row; ``lock`` (writes) holds its row lock first (``Tx.lock_case``)."""
-        row = tx.lock_case(case_id) if lock else tx.get_case(case_id)
-        if row is None or (actor is not None and not self.scope.covers(actor, row.jurisdiction)):
-            raise CaseNotFound(case_id)  # another jurisdiction's case does not exist for you
-        return row
-
-    def _context(
-        self,
-        tx: Tx,
-        row: CaseRow,
-        trigger: str,
-        source: str | None,
-        dest: str | None,
-        payload: Mapping[str, Any],
-        actor: Actor,
-        now: datetime,
-    ) -> Context:
-        return Context(
-            case_id=row.id,
-            workflow=row.workflow,
-            trigger=trigger,
-            source=source or "",
-            dest=dest,
-            data=copy_data(row.data),
-            payload=payload,
-            actor=actor,
-            now=now,
-            subject=row.subject,
-            ops=TxOps(tx, actor, now, self._create, self.scope),
-            reference=self.reference,
-        )
 
     @staticmethod
     def _check_data(wf: CompiledWorkflow, data: Mapping[str, Any]) -> None:
@@ -358,17 +339,27 @@ class Engine:
         if not tx.update_case(row.id, row.version, values):
             current = tx.get_case(row.id)
             raise StaleVersion(row.id, row.version, current.version if current else -1)
-        tx.append_event(event)
+        # Numbered and linked into the global chain, with the key kept outside the database,
+        # when the write commits (engine/store/_chain.py).
+        tx.append_event(event, self.keys.get(HISTORY_KEY))
         updated = CaseRow(**{**row.__dict__, **values})
         return self._view(tx, wf, updated, None)
 
     def _view(self, tx: Tx, wf: CompiledWorkflow, row: CaseRow, actor: Actor | None) -> CaseView:
-        state = wf.definition.states[row.state]
-        available = None
-        if actor is not None:
-            available = wf.available(row.state, row.data, actor.role) if row.is_open else []
-        # Every timer row of a case comes from its definition's timers or deadlines: a
-        # definition without either has none to read.
-        d = wf.definition
-        live = tx.live_timers(row.id) if d.timers or d.deadlines else []
-        return CaseView(row, state.title, state.final, live, available)
+        return self.seen_by(tx, wf, row, actor)
+
+
+def _owned(d: Definition, given: Mapping[str, Any]) -> list[FieldError]:
+    """The fields of ``given`` that the definition's handlers own (``readOnly``)."""
+    return [
+        FieldError(f"$.{name}", f"{name!r} is set by the workflow, not by the caller (readOnly)")
+        for name in sorted(d.read_only.intersection(given))
+    ]
+
+
+def _judged(judged: frozenset[str], given: Mapping[str, Any]) -> list[FieldError]:
+    """The fields of a merged ``given`` that the transition's ``when`` judged."""
+    return [
+        FieldError(f"$.{name}", f"{name!r} is what this transition's when judges: not settable")
+        for name in sorted(judged.intersection(given))
+    ]

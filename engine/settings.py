@@ -7,6 +7,7 @@ environment, and the one place that assembles an ``Engine`` from them.
     handlers: handlers                        # the domain package: domain() -> Domain
     workflows: workflows                      # folder loaded by `qingliu load` / `serve`
     public_base_url: http://localhost:8000    # the API as agencies reach it (QR codes)
+    keys: var/keys                            # QINGLIU_KEYS wins: keys kept outside the database
 
 ``config/calendar.yaml`` is the working-day calendar; every YAML file in ``config/reference/``
 is reference data handed to handlers as ``ctx.reference[<file stem>]``. If
@@ -26,6 +27,7 @@ import yaml
 from engine.clock import Clock
 from engine.domain import Domain, load_domain
 from engine.errors import ConfigError
+from engine.keys import KeyRing
 from engine.runtime import Engine
 from engine.scope import Scope
 from engine.store import migrate
@@ -37,7 +39,7 @@ __all__ = ["Settings", "build_engine", "load_settings"]
 DEFAULT_DATABASE_URL = "sqlite:///var/qingliu.db"
 # Where agencies reach the HTTP API; outfall QR codes point at records under it.
 DEFAULT_PUBLIC_BASE_URL = "http://localhost:8000"
-KNOWN_SETTINGS = {"database_url", "handlers", "workflows", "public_base_url"}
+KNOWN_SETTINGS = {"database_url", "handlers", "workflows", "public_base_url", "keys"}
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Settings:
     handlers: str = "handlers"
     workflows: str = "workflows"
     public_base_url: str = DEFAULT_PUBLIC_BASE_URL
+    keys_dir: str | None = None  # None: QINGLIU_KEYS, else var/keys (engine.keys)
     reference: dict[str, Any] = field(default_factory=dict)
 
 
@@ -83,6 +86,7 @@ def load_settings(config_dir: str | Path | None = None) -> Settings:
         handlers=str(raw.get("handlers", "handlers")),
         workflows=str(raw.get("workflows", "workflows")),
         public_base_url=str(raw.get("public_base_url", DEFAULT_PUBLIC_BASE_URL)).rstrip("/"),
+        keys_dir=os.environ.get("QINGLIU_KEYS") or raw.get("keys") or None,
         reference=reference,
     )
 
@@ -138,4 +142,5 @@ def build_engine(settings: Settings | None = None, clock: Clock | None = None) -
         calendar=_calendar(settings.config_dir),
         scope=_scope(settings.reference),
         reference=settings.reference,
+        keys=KeyRing(settings.keys_dir),
     )

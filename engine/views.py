@@ -57,6 +57,8 @@ class CaseView:
     final: bool
     timers: list[TimerRow] = field(default_factory=list)
     available_triggers: list[str] | None = None
+    # Confidential fields the viewer may not read (engine.access): left out of ``to_json``.
+    hidden: frozenset[str] = frozenset()
 
     @property
     def id(self) -> int:
@@ -84,7 +86,9 @@ class CaseView:
             "state_title": self.state_title,
             "final": self.final,
             "open": c.is_open,
-            "data": c.data,
+            "data": {k: v for k, v in c.data.items() if k not in self.hidden}
+            if self.hidden
+            else c.data,
             "version": c.version,
             "subject": c.subject,
             "jurisdiction": c.jurisdiction,
@@ -94,4 +98,6 @@ class CaseView:
         }
         if self.available_triggers is not None:
             out["available_triggers"] = self.available_triggers
+        if self.hidden:
+            out["redacted"] = sorted(self.hidden)
         return out

@@ -31,6 +31,15 @@ def clock() -> FakeClock:
     return FakeClock(START)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Keys kept outside the database (engine/keys.py): one folder for the whole run, handed to
+    # the CLI subprocesses through the environment, never the repository's var/keys.
+    if "QINGLIU_KEYS" not in os.environ:
+        import tempfile
+
+        os.environ["QINGLIU_KEYS"] = tempfile.mkdtemp(prefix="qingliu-keys-")
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     server = backends.postgres_server()
     problem = server and backends.server_problem(server)

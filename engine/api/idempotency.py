@@ -9,7 +9,6 @@ retrying it with the same key runs it again.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
@@ -73,8 +72,7 @@ def _fire_in(
     view = engine.fire_in(tx, case_id, trigger, actor, payload, expected_version)
     row = view.case
     wf = engine.catalog.compiled(tx, row.definition_id)
-    available = wf.available(row.state, row.data, actor.role) if row.is_open else []
-    return dataclasses.replace(view, available_triggers=available).to_json()
+    return engine.seen_by(tx, wf, row, actor, timers=view.timers).to_json()
 
 
 def fire(

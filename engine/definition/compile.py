@@ -9,6 +9,7 @@ attached models accumulate.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 
 from transitions import Machine
 
+from engine.definition.fields import reads
 from engine.definition.model import Definition, TransitionSpec
 from engine.definition.quickcheck import SchemaCheck
 from engine.errors import (
@@ -64,6 +66,9 @@ class CompiledWorkflow:
         self.data_check = _check(definition.data_schema)
         self._payload = {t.index: _check(t.payload_schema) for t in definition.transitions}
         self._when = {t.index: _check(t.when) for t in definition.transitions}
+        self._guards = {g: registry.guards[g] for t in definition.transitions for g in t.guards}
+        # The data fields each transition's `when` judges: a merged payload may not set them.
+        self.judged = {t.index: frozenset(reads(t.when)) for t in definition.transitions}
         self._lock = threading.Lock()
         self._model = _Model()
         initial = definition.states[definition.initial]
@@ -112,7 +117,7 @@ class CompiledWorkflow:
 
         def when_ok(event: Any) -> bool:
             run: _Run = event.kwargs["run"]
-            return self._note(run, t, "when", self.when_holds(t, run.ctx.data, run.ctx.payload))
+            return self._note(run, t, "when", self.when_holds(t, run.ctx.data))
 
         conditions: list[Callable[[Any], bool]] = [role_ok, payload_ok, when_ok]
         for name in t.guards:
@@ -168,23 +173,29 @@ class CompiledWorkflow:
 
     # -- queries ------------------------------------------------------------------------------
 
-    def when_holds(
-        self, t: TransitionSpec, data: Mapping[str, Any], payload: Mapping[str, Any]
-    ) -> bool:
+    def when_holds(self, t: TransitionSpec, data: Mapping[str, Any]) -> bool:
+        """``t``'s ``when`` on the case as it is (never on the caller's payload)."""
         check = self._when[t.index]
-        if check is None:
-            return True
-        return check.is_valid({**data, **payload} if t.merge_payload else dict(data))
+        return check is None or check.is_valid(dict(data))
 
-    def available(self, state: str, data: Mapping[str, Any], role: str) -> list[str]:
-        """Triggers ``role`` may fire now (a merging transition may still pass on its payload)."""
+    def available(self, state: str, ctx: Context) -> list[str]:
+        """Triggers ``ctx.actor`` may fire now: its role is admitted, the ``when`` holds on the
+        stored data and every guard passes on an empty payload. A guard that refuses or cannot
+        judge without a payload makes its transition unavailable."""
+        probe = dataclasses.replace(ctx, payload={})
         out: list[str] = []
         for t in self.definition.transitions_from(state):
-            if t.trigger in out or not t.admits(role):
+            if t.trigger in out or not t.admits(ctx.actor.role) or not self.when_holds(t, ctx.data):
                 continue
-            if t.merge_payload or self.when_holds(t, data, {}):
+            if all(self._passes(name, probe) for name in t.guards):
                 out.append(t.trigger)
         return out
+
+    def _passes(self, guard: str, ctx: Context) -> bool:
+        try:
+            return bool(self._guards[guard](ctx))
+        except Exception:  # refused or needs a payload: not available now
+            return False
 
     def data_errors(self, data: Mapping[str, Any]) -> list[FieldError]:
         return self.data_check.errors(dict(data)) if self.data_check else []
@@ -203,7 +214,7 @@ class CompiledWorkflow:
         HandlerFailed."""
         candidates = [t for t in self.definition.transitions_from(state) if t.trigger == trigger]
         if not candidates:
-            allowed = self.available(state, ctx.data, ctx.actor.role)
+            allowed = self.available(state, ctx)
             raise TriggerNotAllowed(ctx.case_id, trigger, state, allowed)
         run = _Run(ctx)
         with self._lock:
@@ -212,7 +223,7 @@ class CompiledWorkflow:
         if run.taken is not None:
             return run.taken
         # Refused: no transition's actions ran, so the data is still what the guards saw.
-        allowed = self.available(state, ctx.data, ctx.actor.role)
+        allowed = self.available(state, ctx)
         return self._refusal(run, candidates, state, trigger, allowed)
 
     @staticmethod
@@ -229,7 +240,25 @@ class CompiledWorkflow:
                 trigger=trigger,
             )
         if all(r in (_ROLE, _PAYLOAD) for r in reasons):
-            first = next(t for t in candidates if t.index in run.payload_errors)
-            raise InvalidInput("payload", run.payload_errors[first.index])
+            raise InvalidInput("payload", _payload_misfit(run, candidates, trigger, state))
         guards = [r for r in reasons if r not in (_ROLE, _PAYLOAD)]
         raise GuardFailed(run.ctx.case_id, trigger, state, allowed, guards)
+
+
+def _payload_misfit(
+    run: _Run, candidates: list[TransitionSpec], trigger: str, state: str
+) -> list[FieldError]:
+    """Why the payload fits no candidate: the errors every candidate found, or, when the
+    payload chooses between transitions (each its own payload_schema), one error naming each
+    way and what it expected."""
+    tried = [t for t in candidates if t.index in run.payload_errors]
+    found = [run.payload_errors[t.index] for t in tried]
+    if len(found) == 1:
+        return found[0]
+    common = [e for e in found[0] if all(e in other for other in found[1:])]
+    if common:
+        return common
+    ways = "; ".join(
+        f"{t.title or t.dest}: {errors[0]}" for t, errors in zip(tried, found, strict=True)
+    )
+    return [FieldError("$", f"fits none of the ways {trigger!r} goes from {state!r} ({ways})")]

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from engine.definition.fields import Confidential
+
 __all__ = [
     "ADMIN",
     "SYSTEM",
@@ -138,6 +140,12 @@ class Definition:
     data_schema: Mapping[str, Any] | bool | None = None
     timers: Mapping[str, tuple[TimerSpec, ...]] = field(default_factory=dict)
     deadlines: tuple[DeadlineSpec, ...] = ()
+    # Who may read its cases (None: the roles it names and the levels above them,
+    # engine.access) and the data fields that name a party to a case (a token's name).
+    readers: tuple[str, ...] | None = None
+    party_fields: tuple[str, ...] = ()
+    confidential: Mapping[str, Confidential] = field(default_factory=dict)
+    read_only: frozenset[str] = frozenset()
 
     def transitions_from(self, state: str) -> list[TransitionSpec]:
         return [t for t in self.transitions if state in t.sources]
@@ -167,6 +175,10 @@ class Definition:
             "description": self.description,
             "subject": self.subject,
             "roles": list(self.roles),
+            "access": {
+                "read": list(self.readers) if self.readers is not None else None,
+                "parties": list(self.party_fields),
+            },
             "initial": self.initial,
             "data_schema": self.data_schema,
             "states": [

@@ -37,6 +37,7 @@ _ANNOTATIONS = frozenset(
         "readOnly",
         "writeOnly",
         "$schema",
+        "confidential",  # engine.definition.fields: who may read the field
     }
 )
 _FORMATS = Draft202012Validator.FORMAT_CHECKER

@@ -18,6 +18,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError, best_match
 
+from engine.definition.access_checks import access_problems
+from engine.definition.fields import confidential_fields, read_only_fields, readers_of
 from engine.definition.loader import Document, Path, load_yaml
 from engine.definition.model import (
     ADMIN,
@@ -198,6 +200,10 @@ def _build(v: dict[str, Any], text: str) -> Definition:
         jurisdiction_field=v.get("jurisdiction_field", "jurisdiction"),
         roles=tuple(v["roles"]),
         data_schema=v.get("data_schema"),
+        readers=readers_of(v.get("access")),
+        party_fields=tuple((v.get("access") or {}).get("parties", ())),
+        confidential=confidential_fields(v.get("data_schema")),
+        read_only=read_only_fields(v.get("data_schema")),
         initial=v["initial"],
         states=states,
         transitions=transitions,
@@ -230,6 +236,7 @@ class _Semantics:
             self._graph,
         ):
             problems.extend(check())
+        problems.extend(access_problems(self.doc, self.v))
         return problems
 
     def _p(self, path: Path, message: str, at_key: bool = False) -> Problem:
@@ -261,14 +268,16 @@ class _Semantics:
                         )
 
     def _transitions(self) -> Iterator[Problem]:
-        unguarded: dict[tuple[str, str], int] = {}
+        unguarded: dict[tuple[str, str, str], int] = {}
         for i, t in enumerate(self.v["transitions"]):
             at: Path = ("transitions", i)
             yield from self._transition_shape(at, t)
             yield from self._transition_refs(at, t)
             guarded = "when" in t or "guard" in t
+            # A payload_schema selects too: the first transition whose schema the payload fits.
+            fits = json.dumps(t.get("payload_schema"), sort_keys=True)
             for source in _sources(t, self.states):
-                key = (t["trigger"], source)
+                key = (t["trigger"], source, fits)
                 if key in unguarded:
                     yield self._p(
                         (*at, "trigger"),

@@ -4,7 +4,8 @@ transaction per change.
 ``Store.write()`` opens a write transaction (``BEGIN IMMEDIATE`` on SQLite, so writers queue
 instead of failing on lock upgrade); ``Store.read()`` a read-only one. Both yield a ``Tx`` whose
 methods are the whole storage contract: definitions, cases and events here, timer queries in
-``_timers.py``, subjects/tokens/idempotency keys in ``_records.py``, row types in ``rows.py``.
+``_timers.py``, subjects/tokens/idempotency keys in ``_records.py``, the history's keyed global
+chain in ``_chain.py`` (its rows are written when a write commits), row types in ``rows.py``.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, make_url, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from engine.store._chain import EVENT_COLUMNS, HistoryQueries, SubjectEventRow
 from engine.store._connect import SQLITE_TIMEOUT, make_engine
 from engine.store._hot import HotStatements, execute
+from engine.store._parties import PartyQueries
 from engine.store._records import RecordQueries
 from engine.store._timers import TimerQueries
 from engine.store._turn import WriteTurn
@@ -48,6 +51,7 @@ __all__ = [
     "LIVE_TIMER",
     "IdempotencyRow",
     "Store",
+    "SubjectEventRow",
     "SubjectRow",
     "TimerRow",
     "TokenRow",
@@ -125,7 +129,9 @@ class Store:
     def write(self) -> Iterator[Tx]:
         if self._write_turn is None:
             with self._writer.connect() as conn, conn.begin():
-                yield Tx(conn, self._hot)
+                tx = Tx(conn, self._hot)
+                yield tx
+                tx.seal_history()  # the history rows, numbered and chained, last
             return
         pending = _NO_WAIT.get()
         first = pending is not None and pending[0]
@@ -138,7 +144,9 @@ class Store:
                 self._write_conn = self._writer.connect()
             conn = self._write_conn
             with self._begin(conn, wait=not first):
-                yield Tx(conn, self._hot)
+                tx = Tx(conn, self._hot)
+                yield tx
+                tx.seal_history()
         finally:
             self._write_turn.release()
 
@@ -177,6 +185,20 @@ class Store:
         with self.engine.connect() as conn, conn.begin():
             yield Tx(conn, self._hot)
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Tx]:
+        """A read transaction that sees one moment of the database throughout, whatever
+        commits meanwhile (PostgreSQL: REPEATABLE READ; a SQLite read transaction does
+        anyway): for the audit, which reads every history table."""
+        if self.dialect != "postgresql":
+            with self.read() as tx:
+                yield tx
+            return
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield Tx(conn, self._hot)
+
 
 # Hot-path statements, built once: values travel as parameters, so each call skips building
 # and cache-keying a new statement (SQLAlchemy still compiles each once per dialect).
@@ -191,7 +213,7 @@ _LATEST_DEFINITION = (
 )
 
 
-class Tx(TimerQueries, RecordQueries):
+class Tx(TimerQueries, RecordQueries, PartyQueries, HistoryQueries):
     """The storage contract, bound to one open transaction."""
 
     def __init__(self, conn: Connection, hot: HotStatements) -> None:
@@ -273,10 +295,19 @@ class Tx(TimerQueries, RecordQueries):
         instead of deadlocking on each other's timer rows."""
         return self._hot.lock_case(self.conn, case_id)
 
-    def open_case_for_subject(self, workflow: str, subject: str) -> int | None:
+    def open_case_for_subject(
+        self, workflow: str, subject: str, jurisdiction: str | None
+    ) -> int | None:
+        """The open case of ``workflow`` about ``subject`` in ``jurisdiction`` (subjects are
+        unique per workflow and jurisdiction)."""
         return self.conn.execute(
             select(cases.c.id).where(
-                cases.c.workflow == workflow, cases.c.subject == subject, cases.c.is_open
+                cases.c.workflow == workflow,
+                cases.c.subject == subject,
+                cases.c.jurisdiction.is_(None)
+                if jurisdiction is None
+                else cases.c.jurisdiction == jurisdiction,
+                cases.c.is_open,
             )
         ).scalar()
 
@@ -291,6 +322,8 @@ class Tx(TimerQueries, RecordQueries):
         state: str | None = None,
         subject: str | None = None,
         jurisdictions: Sequence[str] | None = None,
+        workflows: Sequence[str] | None = None,
+        party: str | None = None,
         is_open: bool | None = None,
         overdue_at: datetime | None = None,
         not_overdue_at: datetime | None = None,
@@ -306,6 +339,10 @@ class Tx(TimerQueries, RecordQueries):
             query = query.where(cases.c.subject == subject)
         if jurisdictions is not None:
             query = query.where(cases.c.jurisdiction.in_(list(jurisdictions)))
+        if workflows is not None:
+            query = query.where(cases.c.workflow.in_(list(workflows)))
+        if party is not None:
+            query = query.where(cases.c.id.in_(self.cases_of_party(party)))
         if is_open is not None:
             query = query.where(cases.c.is_open == is_open)
         if overdue_at is not None:
@@ -336,11 +373,8 @@ class Tx(TimerQueries, RecordQueries):
         """Pending and paused timers of a case, in due order."""
         return self._hot.live_timers(self.conn, case_id)
 
-    def append_event(self, values: Mapping[str, Any]) -> None:
-        self._hot.append_event(self.conn, values)
-
     def events(self, case_id: int) -> list[EventRow]:
         rows = self.conn.execute(
-            select(events).where(events.c.case_id == case_id).order_by(events.c.seq)
+            select(*EVENT_COLUMNS).where(events.c.case_id == case_id).order_by(events.c.seq)
         )
         return [EventRow(**r._mapping) for r in rows]

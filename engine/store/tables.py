@@ -28,11 +28,14 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "api_tokens",
+    "case_parties",
     "cases",
     "definitions",
     "events",
+    "history_head",
     "idempotency_keys",
     "metadata",
+    "subject_events",
     "subjects",
     "timers",
 ]
@@ -98,6 +101,7 @@ cases = Table(
     Index(
         "uq_cases_open_subject",
         "workflow",
+        "jurisdiction",
         "subject",
         unique=True,
         sqlite_where=text("is_open AND subject IS NOT NULL"),
@@ -125,7 +129,43 @@ events = Table(
     Column("due_at", UTCDateTime),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # The keyed global chain (engine/store/_chain.py): the event's number in the one sequence
+    # of every history row, and its link; NULL on rows written before revision 0005. Numbers
+    # are given under the chain's head, so they rise with ``id`` (no index to keep per insert).
+    Column("gseq", BigInteger),
+    Column("ghash", String(64)),
     UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),
+)
+
+# Changes to subjects (outfall records) as history rows, in the same global chain as events.
+subject_events = Table(
+    "subject_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subject_kind", String(32), nullable=False),
+    Column("subject_key", String(200), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("change", String(16), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("role", String(64), nullable=False),
+    Column("jurisdiction", String(64)),
+    Column("patch", Json, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("gseq", BigInteger, nullable=False),
+    Column("ghash", String(64), nullable=False),
+    UniqueConstraint("subject_kind", "subject_key", "seq", name="uq_subject_events_seq"),
+    Index("uq_subject_events_gseq", "gseq", unique=True),
+)
+
+# The one row (id 1) at the end of the global chain: its latest number, link and their MAC.
+history_head = Table(
+    "history_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("gseq", BigInteger, nullable=False),
+    Column("hash", String(64)),
+    Column("mac", String(64)),
+    Column("updated_at", UTCDateTime),
 )
 
 timers = Table(
@@ -169,6 +209,17 @@ timers = Table(
     ),
 )
 
+# Who a case is about, outside government: the party role that opened it and the names its
+# definition's party fields hold (engine.access: a party reads only the cases it is party to).
+case_parties = Table(
+    "case_parties",
+    metadata,
+    Column("case_id", Id, ForeignKey("cases.id"), primary_key=True),
+    Column("party", String(200), primary_key=True),
+    Column("relation", String(16), nullable=False),  # opened | named
+    Index("ix_case_parties_party", "party", "case_id"),
+)
+
 subjects = Table(
     "subjects",
     metadata,
@@ -191,6 +242,7 @@ api_tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    Column("expires_at", UTCDateTime),
 )
 
 # First responses to requests sent with an Idempotency-Key, per token; written in the same

@@ -107,6 +107,12 @@ def register_reported_outfall(ctx: Context) -> None:
     if errors:  # the record is the payload's outfall, completed from the report
         paths = [FieldError("$.outfall" + e.json_path[1:], e.message) for e in errors]
         raise InputRefused("payload", paths)
+    if record["county"] != ctx.data["county"]:
+        raise InputRefused.at(
+            "payload",
+            "$.outfall.county",
+            f"the outfall is registered in the report's county ({ctx.data['county']})",
+        )
     code = str(record["code"])
     if ctx.ops.get_subject(ledger.KIND, code) is not None:
         raise InputRefused.at(

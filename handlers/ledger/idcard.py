@@ -57,7 +57,7 @@ class Card:
     histories: list[CaseHistory]
 
 
-def _escalations_of(ledger: Ledger, cases: list[CaseRow]) -> list[CaseRow]:
+def _escalations_of(ledger: Ledger, cases: list[CaseRow], actor: Actor | None) -> list[CaseRow]:
     """Escalation cases (subject = the unit held to account) raised from this outfall's cases:
     opened from one of them, or named by one of them (a ladder shared by a county's cases)."""
     ids = {c.id for c in cases}
@@ -67,7 +67,12 @@ def _escalations_of(ledger: Ledger, cases: list[CaseRow]) -> list[CaseRow]:
     with ledger.engine.store.read() as tx:
         while True:
             batch = tx.list_cases(workflow="escalation", after_id=after, limit=500)
-            found += [c for c in batch if c.data.get("source_case_id") in ids or c.id in named]
+            found += [
+                c
+                for c in batch
+                if (c.data.get("source_case_id") in ids or c.id in named)
+                and ledger.engine.may_read(tx, c, actor)
+            ]
             if len(batch) < 500:
                 return found
             after = batch[-1].id
@@ -76,8 +81,8 @@ def _escalations_of(ledger: Ledger, cases: list[CaseRow]) -> list[CaseRow]:
 def build_card(ledger: Ledger, code: str, base_url: str, actor: Actor | None = None) -> Card:
     view = ledger.get(code, actor)
     cases = list(view.cases)
-    cases += [c for c in _escalations_of(ledger, cases) if c not in cases]
-    histories = [CaseHistory(c, ledger.engine.history(c.id)) for c in cases]
+    cases += [c for c in _escalations_of(ledger, cases, actor) if c not in cases]
+    histories = [CaseHistory(c, ledger.engine.history(c.id, actor)) for c in cases]
     return Card(code, record_url(base_url, code), view.record, view.created_at, histories)
 
 

@@ -1,12 +1,14 @@
 """The outfall ledger's operations (动态管理台账): add, change, read and list records, each
 write one transaction through ``Engine.transaction``: a new outfall and the ``responsibility``
 case it starts (溯源/确定责任主体) commit together or not at all. Every read and write asks the
-engine's jurisdiction scope (``engine.scope``).
+engine's jurisdiction scope (``engine.scope``). Every change to a record is also a row of the
+outfall's history (``Ledger.history``), in the engine's keyed global chain (``engine.audit``).
 
     ledger = Ledger(engine)
     ledger.add({"code": "371502-0001", ...}, actor)      # + responsibility case
     ledger.update("371502-0001", {"address": ...}, actor)
     ledger.get("371502-0001", actor)                       # record + every case about it
+    ledger.history("371502-0001", actor)                   # every change to the record
     ledger.list(actor, county="dongchangfu", status="active")
 """
 
@@ -19,8 +21,9 @@ from typing import Any
 from engine.definition.model import SYSTEM
 from engine.errors import ConfigError, FieldError, Forbidden, InvalidInput, WorkflowNotFound
 from engine.handlers import Actor, CaseOps
+from engine.history import HISTORY_KEY, diff
 from engine.runtime import Engine
-from engine.store.repository import CaseRow, SubjectRow, Tx
+from engine.store.repository import CaseRow, SubjectEventRow, SubjectRow, Tx
 from handlers.ledger.record import (
     FIELDS,
     KIND,
@@ -34,7 +37,7 @@ from handlers.ledger.record import (
     responsibility_data,
 )
 
-__all__ = ["Ledger", "OutfallView", "ledger_actor"]
+__all__ = ["Ledger", "OutfallView", "change_json", "ledger_actor"]
 
 RESPONSIBILITY = "responsibility"
 
@@ -104,6 +107,7 @@ class Ledger:
         if tx.get_subject(KIND, code) is not None:
             raise OutfallExists(code)
         ops.put_subject(KIND, code, full, jurisdiction=full["county"])
+        self._record(tx, code, "created", {}, full, actor)
         return _open_responsibility(ops, full)
 
     def update(self, code: str, changes: Mapping[str, Any], actor: Actor) -> OutfallView:
@@ -130,6 +134,34 @@ class Ledger:
         extras = {k: v for k, v in merged.items() if k not in FIELDS}
         full = self._checked({k: v for k, v in merged.items() if k in FIELDS}, actor)
         ops.put_subject(KIND, code, {**full, **extras}, jurisdiction=full["county"])
+        self._record(tx, code, "updated", stored, {**full, **extras}, actor)
+
+    def _record(
+        self,
+        tx: Tx,
+        code: str,
+        change: str,
+        before: Mapping[str, Any],
+        after: Mapping[str, Any],
+        actor: Actor,
+    ) -> None:
+        """The change as a row of the outfall's history (who, when, the patch), in the same
+        transaction and the same keyed global chain as case events; none when nothing
+        changed."""
+        patch = diff(before, after)
+        if not patch:
+            return
+        row = {
+            "subject_kind": KIND,
+            "subject_key": code,
+            "change": change,
+            "actor": actor.name,
+            "role": actor.role,
+            "jurisdiction": actor.jurisdiction,
+            "patch": patch,
+            "at": self.engine.clock.now(),
+        }
+        tx.append_subject_event(row, self.engine.keys.get(HISTORY_KEY))
 
     def upsert_in(self, tx: Tx, ops: CaseOps, record: Mapping[str, Any], actor: Actor) -> bool:
         """Add or update (import); True when the outfall is new."""
@@ -156,17 +188,36 @@ class Ledger:
     # -- reading ------------------------------------------------------------------------------
 
     def get(self, code: str, actor: Actor | None = None) -> OutfallView:
+        """The record and the cases about it that ``actor`` may read; an outfall it may not
+        read (another jurisdiction's; for a party, one that does not name it responsible)
+        does not exist for it."""
         with self.engine.store.read() as tx:
-            view = self._get_in(tx, code)
-        if actor is not None and not self.engine.scope.covers(actor, view.record.get("county")):
-            raise OutfallNotFound(code)  # another jurisdiction's outfall does not exist for you
+            view = self._get_in(tx, code, actor)
+        if not self.may_read(actor, view.record):
+            raise OutfallNotFound(code)
         return view
 
-    def _get_in(self, tx: Tx, code: str) -> OutfallView:
+    def history(self, code: str, actor: Actor | None = None) -> list[SubjectEventRow]:
+        """Every change to the outfall's record, oldest first; read as the record is."""
+        with self.engine.store.read() as tx:
+            rows = tx.list_subjects(KIND, keys=[code])
+            if not rows or not self.may_read(actor, rows[0].data):
+                raise OutfallNotFound(code)
+            return tx.subject_events(KIND, code)
+
+    def may_read(self, actor: Actor | None, record: Mapping[str, Any]) -> bool:
+        if actor is None:
+            return True
+        if not self.engine.scope.covers(actor, record.get("county")):
+            return False
+        party = self.engine.access.is_party(actor)
+        return not party or record.get("responsible_party") == actor.name
+
+    def _get_in(self, tx: Tx, code: str, actor: Actor | None = None) -> OutfallView:
         rows = tx.list_subjects(KIND, keys=[code])
         if not rows:
             raise OutfallNotFound(code)
-        cases = _cases_about(tx, code)
+        cases = [c for c in _cases_about(tx, code) if self.engine.may_read(tx, c, actor)]
         return _view(rows[0], cases)
 
     def list(
@@ -193,6 +244,8 @@ class Ledger:
         if unknown:
             raise InvalidInput("filter", [FieldError(f"$.{k}", "unknown filter") for k in unknown])
         fields = {k: v for k, v in filters.items() if v is not None and k != "county"}
+        if actor is not None and self.engine.access.is_party(actor):
+            fields["responsible_party"] = actor.name  # a party reads the outfalls it answers for
         jurisdictions = self.engine.scope.narrow(actor, filters.get("county"))
         return {"jurisdictions": jurisdictions, "fields": fields}
 
@@ -215,6 +268,20 @@ def _cases_about(tx: Tx, code: str) -> list[CaseRow]:
         if len(batch) < 500:
             return out
         after = batch[-1].id
+
+
+def change_json(row: SubjectEventRow) -> dict[str, Any]:
+    """One change of an outfall's history as the API and the CLI show it."""
+    return {
+        "seq": row.seq,
+        "change": row.change,
+        "actor": row.actor,
+        "role": row.role,
+        "jurisdiction": row.jurisdiction,
+        "patch": row.patch,
+        "at": row.at.isoformat(),
+        "gseq": row.gseq,
+    }
 
 
 def ledger_actor(actor: Actor) -> Actor:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from engine.errors import Forbidden
 from engine.handlers import Actor
 from engine.store.repository import CaseRow
 from handlers.dates import CST
@@ -101,6 +102,10 @@ def _all_cases(ledger: Ledger, actor: Actor | None, workflow: str) -> list[CaseR
 
 
 def gather(ledger: Ledger, actor: Actor | None, at: datetime) -> Facts:
+    if actor is not None and ledger.engine.access.is_party(actor):
+        raise Forbidden(
+            f"reports are for government roles (your role: {actor.role})", role=actor.role
+        )
     outfalls = [v for v in ledger.list(actor) if datetime.fromisoformat(v.created_at) < at]
     cases: dict[str, list[CaseRow]] = {}
     by_subject: dict[tuple[str, str], list[CaseRow]] = {}

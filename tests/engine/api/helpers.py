@@ -10,7 +10,8 @@ WORKFLOW = "api_permit"
 
 
 def case_body(county: str = "chiping", code: str = "OF-0001", **data: Any) -> dict[str, Any]:
-    return {"workflow": WORKFLOW, "data": {"county": county, "outfall_code": code, **data}}
+    base = {"county": county, "outfall_code": code, "applicant": "某企业"}
+    return {"workflow": WORKFLOW, "data": {**base, **data}}
 
 
 def problem(response: httpx2.Response, status: int, kind: str) -> dict[str, Any]:

@@ -35,7 +35,7 @@ def test_create_answers_201_with_location_etag_and_the_callers_triggers(
     assert case["workflow_version"] == 1
     assert case["state"] == "submitted"
     assert case["jurisdiction"] == "chiping"
-    assert case["data"] == {"county": "chiping", "outfall_code": "OF-0001"}
+    assert case["data"] == {"county": "chiping", "outfall_code": "OF-0001", "applicant": "某企业"}
     assert case["available_triggers"] == ["accept", "comment"]
     assert case["timers"] == []
 

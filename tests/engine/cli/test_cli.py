@@ -68,7 +68,11 @@ def test_errors_map_to_exit_codes_without_tracebacks(run: Run) -> None:
     created = json.loads(run("case", "create", "setup_approval", "--data", data))
     case_id = str(created["id"])
     assert "may not fire 'accept'" in run(
-        "case", "fire", case_id, "accept", "--as", "applicant", code=4
+        "case", "fire", case_id, "accept", "--as", "eeb_city", code=4
+    )
+    # an applicant is a party: a case it neither opened nor is named on does not exist for it
+    assert f"case {case_id} not found" in run(
+        "case", "fire", case_id, "accept", "--as", "applicant", code=3
     )
     assert "allowed now:" in run("case", "fire", case_id, "approve", code=5)
     assert "is at version 1, not 7" in run(

@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from engine.clock import FakeClock
-from engine.errors import CaseNotFound, DuplicateOpenCase, Forbidden, GuardFailed, InputRefused
+from engine.errors import (
+    CaseNotFound,
+    DuplicateOpenCase,
+    Forbidden,
+    GuardFailed,
+    InputRefused,
+    InvalidInput,
+)
 from engine.handlers import Actor
 from engine.runtime import Engine
 from handlers.flows.escalation import escalation_data, escalation_subject
@@ -120,7 +127,7 @@ def test_escalating_to_the_current_or_a_lower_rung_is_refused(
 ) -> None:
     case_id = _open(ladder)
     ladder.fire(case_id, "escalate", CITY, {"escalate_to": "warning", "decision": "视情预警"})
-    with pytest.raises(GuardFailed, match="when"):
+    with pytest.raises(InvalidInput, match="fits none of the ways 'escalate' goes from 'warning'"):
         ladder.fire(case_id, "escalate", CITY, {"escalate_to": "warning", "decision": "再次预警"})
     view = ladder.fire(case_id, "escalate", CITY, {"escalate_to": "interview", "decision": "约谈"})
     assert view.state == "interview_proposed"

@@ -35,6 +35,7 @@ def _open(engine: Engine, code: str, river: str = "huanghe", **data: Any) -> int
     basin = "yellow_river" if river == "huanghe" else "haihe"
     seed_ledger(engine, outfall(code, river=river, basin=basin))
     body = {"outfall_code": code, "county": "donge", "sub_type": "industrial_enterprise"}
+    body["responsible_party"] = DISCHARGER.name  # the discharger reads and acts on its case
     body.update(river=river, **data)
     return engine.create_case("rectification", body, DONGE_EEB, subject=code).id
 

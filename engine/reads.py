@@ -1,0 +1,213 @@
+"""The reading half of the engine facade: cases, lists, history and timers as an actor may see
+them. Every read asks ``engine.access`` (role × jurisdiction × relation) and redacts the
+confidential fields the actor may not read; a case it may not read does not exist for it."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from engine.access import Access
+from engine.case_ops import Create, FindOpen, TxOps
+from engine.catalog import Catalog
+from engine.clock import Clock
+from engine.definition.compile import CompiledWorkflow
+from engine.errors import CaseNotFound
+from engine.handlers import Actor, Context
+from engine.history import Replay, copy_data, replay, verify_chains
+from engine.keys import KeyRing
+from engine.scope import Scope
+from engine.sealing import Sealer
+from engine.store.repository import CaseRow, EventRow, Store, TimerRow, Tx
+from engine.time.arming import Arming
+from engine.time.preview import TimerPreview, preview
+from engine.views import CaseView
+
+__all__ = ["Reads"]
+
+
+class Reads:
+    """Mixed into ``Engine``, whose attributes and methods below it uses."""
+
+    store: Store
+    catalog: Catalog
+    scope: Scope
+    access: Access
+    sealer: Sealer
+    keys: KeyRing
+    arming: Arming
+    clock: Clock
+    reference: Mapping[str, Any]
+    _create: Create
+    open_case_for: FindOpen
+
+    def get_case(self, case_id: int, actor: Actor | None = None) -> CaseView:
+        with self.store.read() as tx:
+            return self.get_case_in(tx, case_id, actor)
+
+    def get_case_in(self, tx: Tx, case_id: int, actor: Actor | None = None) -> CaseView:
+        """The case as ``actor`` sees it (with its available triggers), inside ``tx``."""
+        row = self._load(tx, case_id, actor)
+        wf = self.catalog.compiled(tx, row.definition_id)
+        return self.seen_by(tx, wf, row, actor)
+
+    def available_triggers(self, case_id: int, actor: Actor) -> list[str]:
+        view = self.get_case(case_id, actor)
+        return list(view.available_triggers or [])
+
+    def history(self, case_id: int, actor: Actor | None = None) -> list[EventRow]:
+        """The case's events, each payload and patch redacted as ``actor`` may see them."""
+        with self.store.read() as tx:
+            row = self._load(tx, case_id, actor)
+            wf = self.catalog.compiled(tx, row.definition_id)
+            d = wf.definition
+            found = tx.events(case_id)
+            if not d.confidential:
+                return found
+            relation = self._relation(tx, row.id, actor)
+            out = []
+            for e in found:
+                payload = self.sealer.open(d, case_id, e.payload)
+                patch = self.sealer.open_patch(d, case_id, e.patch)
+                hidden = self.access.hidden(actor, d, {**payload, **patch.get("set", {})}, relation)
+                payload = self.access.redact(payload, hidden)
+                patch = self.access.redact_patch(patch, hidden)
+                out.append(dataclasses.replace(e, payload=payload, patch=patch))
+            return out
+
+    def list_cases(
+        self, actor: Actor | None = None, *, jurisdiction: str | None = None, **filters: Any
+    ) -> list[CaseView]:
+        """Cases ``actor`` may read (None: every case), in ``jurisdiction`` and beneath it if
+        given; ``filters`` as ``Tx.list_cases`` takes them."""
+        with self.store.read() as tx:
+            within = self.access.list_filter(actor, self._latest(tx))
+            if "workflows" in within and filters.get("workflow") is not None:
+                if filters["workflow"] not in within["workflows"]:
+                    return []
+                within.pop("workflows")
+            rows = tx.list_cases(
+                jurisdictions=self.scope.narrow(actor, jurisdiction), **within, **filters
+            )
+            views = []
+            for r in rows:
+                wf = self.catalog.compiled(tx, r.definition_id)
+                views.append(self.seen_by(tx, wf, r, actor, with_triggers=False))
+            return views
+
+    def timers_preview(self, case_id: int, actor: Actor | None = None) -> TimerPreview:
+        """Every live timer and deadline of the case with its due time, and when each timer of
+        its current state would fall if armed now."""
+        with self.store.read() as tx:
+            row = self._load(tx, case_id, actor)
+            wf = self.catalog.compiled(tx, row.definition_id)
+            return preview(self.arming, wf.definition, row, tx.live_timers(case_id), self.clock)
+
+    def replay(self, case_id: int) -> tuple[CaseRow, Replay]:
+        with self.store.read() as tx:
+            row = self._load(tx, case_id, None)
+            wf = self.catalog.compiled(tx, row.definition_id)
+            return row, replay(wf.definition, tx.events(case_id))
+
+    def verify_audit(self) -> list[str]:
+        """One sentence per broken chain (the first broken row of each); empty when sound."""
+        with self.store.snapshot() as tx:
+            return verify_chains(tx, self.keys)
+
+    # -- the decision, for one case -----------------------------------------------------------
+
+    def may_read(self, tx: Tx, row: CaseRow, actor: Actor | None) -> bool:
+        if self.access.all_seeing(actor):
+            return True
+        assert actor is not None
+        wf = self.catalog.compiled(tx, row.definition_id)
+        relation = self._relation(tx, row.id, actor)
+        return self.access.may_read(actor, wf.definition, row.jurisdiction, relation)
+
+    def _relation(self, tx: Tx, case_id: int, actor: Actor | None) -> str | None:
+        if actor is None or not self.access.is_party(actor):
+            return None
+        return tx.party_relation(case_id, actor.name)
+
+    def _load(self, tx: Tx, case_id: int, actor: Actor | None, *, lock: bool = False) -> CaseRow:
+        """The case row if ``actor`` may read it; ``lock`` (writes) holds its row lock first
+        (``Tx.lock_case``). A case the actor may not read does not exist for it."""
+        row = tx.lock_case(case_id) if lock else tx.get_case(case_id)
+        if row is None or not self.may_read(tx, row, actor):
+            raise CaseNotFound(case_id)
+        return row
+
+    def _latest(self, tx: Tx) -> list[Any]:
+        return [self.catalog.latest(tx, r.name)[1].definition for r in tx.latest_definitions()]
+
+    def seen_by(
+        self,
+        tx: Tx,
+        wf: CompiledWorkflow,
+        row: CaseRow,
+        actor: Actor | None,
+        *,
+        with_triggers: bool = True,
+        timers: list[TimerRow] | None = None,
+    ) -> CaseView:
+        """The view of ``row`` for ``actor``: its live timers (``timers`` if read already),
+        the triggers it may fire now (``with_triggers``) and its data without the
+        confidential fields it may not read."""
+        d = wf.definition
+        state = d.states[row.state]
+        available = None
+        hidden: frozenset[str] = frozenset()
+        if actor is not None and with_triggers:
+            available = self._available(tx, wf, row, actor) if row.is_open else []
+        if d.confidential:
+            opened = self.sealer.open(d, row.id, row.data)
+            if actor is not None:
+                relation = self._relation(tx, row.id, actor)
+                hidden = self.access.hidden(actor, d, opened, relation)
+            row = dataclasses.replace(row, data=self.access.redact(opened, hidden))
+        # Every timer row of a case comes from its definition's timers or deadlines: a
+        # definition without either has none to read.
+        if timers is None:
+            timers = tx.live_timers(row.id) if d.timers or d.deadlines else []
+        live = timers
+        return CaseView(row, state.title, state.final, live, available, hidden)
+
+    def _available(self, tx: Tx, wf: CompiledWorkflow, row: CaseRow, actor: Actor) -> list[str]:
+        now = self.clock.now()
+        return wf.available(row.state, self._context(tx, row, "", row.state, None, {}, actor, now))
+
+    def _plain_data(self, tx: Tx, row: CaseRow) -> dict[str, Any]:
+        """A copy of the case's data for its handlers, confidential values opened."""
+        data: dict[str, Any] = copy_data(row.data)
+        d = self.catalog.compiled(tx, row.definition_id).definition
+        return self.sealer.open(d, row.id, data) if d.confidential else data
+
+    def _context(
+        self,
+        tx: Tx,
+        row: CaseRow,
+        trigger: str,
+        source: str | None,
+        dest: str | None,
+        payload: Mapping[str, Any],
+        actor: Actor,
+        now: datetime,
+    ) -> Context:
+        return Context(
+            case_id=row.id,
+            workflow=row.workflow,
+            trigger=trigger,
+            source=source or "",
+            dest=dest,
+            data=self._plain_data(tx, row),
+            payload=payload,
+            actor=actor,
+            now=now,
+            subject=row.subject,
+            ops=TxOps(
+                tx, actor, now, self._create, self.scope, row.jurisdiction, self.open_case_for
+            ),
+            reference=self.reference,
+        )
