@@ -1,26 +1,32 @@
 """The append-only history: data patches, the hash chain, and replay.
 
 Each event row carries ``hash = sha256(prev_hash + canonical JSON of its content)``; the first
-event of a case chains from ``GENESIS``. The case row's state and data are a cache of the history:
+event of a case chains from ``GENESIS``. When its transaction commits, every history row also
+takes its number in one global sequence across all cases and a link keyed with the ``history``
+key kept outside the database (``HMAC-SHA256`` over the number, the link before it and the
+row's hash: ``engine/store/_chain.py``); ``engine.audit`` verifies both chains and the head.
+The case row's state and data are a cache of the history:
 ``replay`` folds the events over the definition and must arrive at the same place.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from engine.audit import HISTORY_KEY, Checkpoint, verify
 from engine.definition.model import Definition
 from engine.handlers import Actor
+from engine.keys import KeyRing
+from engine.store._chain import GENESIS, chain_hash
 from engine.store.repository import CaseRow, EventRow, Tx
-from engine.store.tables import dumps
 
 __all__ = [
     "GENESIS",
+    "HISTORY_KEY",
     "NOTE_KINDS",
     "Replay",
     "apply_patch",
@@ -29,42 +35,14 @@ __all__ = [
     "diff",
     "event_row",
     "replay",
-    "verify_chain",
     "verify_chains",
 ]
 
-GENESIS = "0" * 64
 
 # History rows that record something about a case without moving it (no state, no data change).
 NOTE_KINDS = frozenset(
     {"timer_skipped", "timer_recomputed", "timer_moved", "deadline_paused", "deadline_resumed"}
 )
-
-_HASHED = (
-    "case_id",
-    "seq",
-    "kind",
-    "trigger",
-    "transition",
-    "from_state",
-    "to_state",
-    "actor",
-    "role",
-    "jurisdiction",
-    "payload",
-    "patch",
-    "at",
-    "due_at",
-)
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def chain_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
-    body = dumps({key: _plain(content.get(key)) for key in _HASHED})
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,22 +63,6 @@ def apply_patch(data: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, 
     for key in patch.get("unset", []):
         out.pop(key, None)
     return out
-
-
-def verify_chain(events: Sequence[EventRow]) -> str | None:
-    """None when the chain holds, else a sentence naming the first broken row."""
-    prev = GENESIS
-    for expected_seq, row in enumerate(events, start=1):
-        if row.seq != expected_seq:
-            return f"case {row.case_id}: event {expected_seq} is missing (found seq {row.seq})"
-        if row.prev_hash != prev:
-            return (
-                f"case {row.case_id} event {row.seq}: prev_hash does not match event {row.seq - 1}"
-            )
-        if chain_hash(prev, row.__dict__) != row.hash:
-            return f"case {row.case_id} event {row.seq}: content does not match its hash"
-        prev = row.hash
-    return None
 
 
 @dataclass(frozen=True)
@@ -200,16 +162,10 @@ def event_row(
     }
 
 
-def verify_chains(tx: Tx) -> list[str]:
-    """Every case's hash chain, and that the case points at its last event: one sentence per
-    broken case (its first broken row); empty when sound."""
-    broken: list[str] = []
-    for case_id in tx.case_ids():
-        events = tx.events(case_id)
-        problem = verify_chain(events)
-        row = tx.get_case(case_id)
-        if problem is None and row is not None and events and row.last_hash != events[-1].hash:
-            problem = f"case {case_id}: the last event is not the one the case points at"
-        if problem:
-            broken.append(problem)
-    return broken
+def verify_chains(
+    tx: Tx, keys: KeyRing | None = None, since: Checkpoint | None = None
+) -> list[str]:
+    """Every chain (each case's, the global one, the head; ``since``: and that the history
+    still holds that checkpoint): one sentence per damage found; empty when sound. See
+    ``engine.audit``."""
+    return verify(tx, keys or KeyRing(), since).problems

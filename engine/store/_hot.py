@@ -2,7 +2,8 @@
 
 Every ``Engine.fire`` reads and locks its case row, updates it (compare-and-set on the version),
 appends one history row and, in a flow with timers, cancels the timers of the state it leaves,
-inserts those of the state it enters and reads the case's live timers for the view it returns.
+inserts those of the state it enters and reads the case's live timers for the view it returns;
+at commit it locks and moves the head of the global history chain (``_chain.py``).
 Through SQLAlchemy's execution each of those costs more in machinery (parameter processing,
 result wrapping, events) than the database takes to run it, so they are run on the DB-API cursor
 of the same connection, inside the same transaction the ``Tx`` holds.
@@ -19,9 +20,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, String, Table, bindparam, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -29,7 +42,7 @@ from sqlalchemy.types import TypeEngine
 
 from engine.errors import FieldError, InvalidInput
 from engine.store.rows import LIVE_TIMER, CaseRow, TimerRow
-from engine.store.tables import cases, events, timers
+from engine.store.tables import cases, events, history_head, timers
 
 __all__ = [
     "HotStatements",
@@ -151,6 +164,34 @@ class HotStatements:
             dialect,
         )
         self._insert_event = Prepared(insert(events).values(_values(events, ("id",))), dialect)
+        # The head of the global history chain (``_chain.py``), moved at commit: from the head
+        # the store moved last if it is still there (in one statement that also locks the row
+        # and returns it as it is), else from the head returned.
+        moved = ("gseq", "hash", "mac", "updated_at")
+        head = history_head.c
+        still = and_(head.gseq == bindparam("_was_gseq"), head.hash == bindparam("_was_hash"))
+        self._move_head = Prepared(
+            update(history_head)
+            .where(head.id == 1)
+            .values(
+                {
+                    name: case(
+                        (still, bindparam(f"_{name}", type_=head[name].type)), else_=head[name]
+                    )
+                    for name in moved
+                }
+            )
+            .returning(head.gseq, head.hash, head.mac),
+            dialect,
+        )
+        self._update_head = Prepared(
+            update(history_head)
+            .where(head.id == 1)
+            .values({name: bindparam(name) for name in moved}),
+            dialect,
+        )
+        # The head this store moved last (``_chain.HistoryQueries.seal_history``), or None.
+        self.head_cache: tuple[int, str] | None = None
         live = [bindparam(f"live_{n}", s, type_=String) for n, s in enumerate(LIVE_TIMER)]
         self._live_timers = Prepared(
             select(timers)
@@ -203,6 +244,36 @@ class HotStatements:
 
     def append_event(self, conn: Connection, values: Mapping[str, Any]) -> None:
         statement = self._insert_event
+        execute(conn, statement.sql, statement.params(values))
+
+    def insert_events(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        statement = self._insert_event
+        if len(rows) == 1:
+            execute(conn, statement.sql, statement.params(rows[0]))
+        else:
+            execute_many(conn, statement.sql, [statement.params(row) for row in rows])
+
+    def move_head(
+        self,
+        conn: Connection,
+        was: tuple[int, str],
+        gseq: int,
+        ghash: str,
+        mac: str,
+        at: datetime,
+    ) -> tuple[int, str | None, str | None] | None:
+        """Move the head from ``was`` (number, link) to ``gseq``/``ghash``/``mac`` if it is still
+        at ``was``; the head as it is now (locked until the transaction ends), None if the row
+        is missing."""
+        statement = self._move_head
+        values = {"_gseq": gseq, "_hash": ghash, "_mac": mac, "_updated_at": at}
+        params = statement.params({**values, "_was_gseq": was[0], "_was_hash": was[1]})
+        row = execute(conn, statement.sql, params, fetch=True)
+        return None if row is None else (int(row[0]), row[1], row[2])
+
+    def update_head(self, conn: Connection, gseq: int, ghash: str, mac: str, at: datetime) -> None:
+        statement = self._update_head
+        values = {"gseq": gseq, "hash": ghash, "mac": mac, "updated_at": at}
         execute(conn, statement.sql, statement.params(values))
 
 

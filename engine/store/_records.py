@@ -63,12 +63,22 @@ class RecordQueries:
                 )
             )
 
+    # History rows queued until the commit (``_chain.HistoryQueries``).
+    _pending: list[tuple[str, dict[str, Any]]] | None
+
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A nested transaction: an error inside undoes only what was done inside, then
-        propagates (e.g. one bad row of an import kept out of an otherwise good batch)."""
-        with self.conn.begin_nested():
-            yield
+        propagates (e.g. one bad row of an import kept out of an otherwise good batch); the
+        history rows queued inside are dropped with it."""
+        mark = len(self._pending or ())
+        try:
+            with self.conn.begin_nested():
+                yield
+        except BaseException:
+            if self._pending:
+                del self._pending[mark:]
+            raise
 
     def list_subjects(
         self,

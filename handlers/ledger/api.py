@@ -1,5 +1,6 @@
 """``/api/v1/outfalls``: the ledger over HTTP (list with filters and pages, read one with links
-to its cases, add one - which starts its responsibility case -, change one). Mounted by
+to its cases, add one - which starts its responsibility case -, change one, read the history of
+its changes). Mounted by
 ``engine.api.app`` from the domain's routers (``handlers.domain()``); errors become
 problem+json there."""
 
@@ -16,6 +17,7 @@ from engine.api.problems import problem_responses
 from engine.handlers import Actor
 from engine.runtime import Engine
 from handlers.ledger import Ledger, OutfallView
+from handlers.ledger.service import change_json
 
 __all__ = ["router"]
 
@@ -98,6 +100,22 @@ class OutfallList(BaseModel):
     next: str | None = Field(description="pass as `after` for the next page; null at the end")
 
 
+class OutfallChange(BaseModel):
+    seq: int = Field(description="its number in the outfall's history, from 1")
+    change: str = Field(description="created or updated")
+    actor: str
+    role: str
+    jurisdiction: str | None
+    patch: dict[str, Any] = Field(description='what changed: {"set": {...}, "unset": [...]}')
+    at: str
+    gseq: int = Field(description="its number in the global history chain (audit verify)")
+
+
+class OutfallHistory(BaseModel):
+    code: str
+    items: list[OutfallChange]
+
+
 def _out(ledger: Ledger, view: OutfallView) -> dict[str, Any]:
     return view.to_json(ledger.state_titles())
 
@@ -174,3 +192,14 @@ def update_outfall(
 ) -> dict[str, Any]:
     ledger = Ledger(engine)
     return _out(ledger, ledger.update(code, body.model_dump(exclude_unset=True), actor))
+
+
+@router.get(
+    "/{code}/history",
+    response_model=OutfallHistory,
+    responses=problem_responses(401, 404, 422),
+    summary="Every change to an outfall's record: who, when, what (oldest first)",
+)
+def outfall_history(code: Code, engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+    changes = Ledger(engine).history(code, actor)
+    return {"code": code, "items": [change_json(c) for c in changes]}

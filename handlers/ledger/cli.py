@@ -1,4 +1,4 @@
-"""Commands: ``qingliu ledger import|export|list|show|add`` and ``qingliu outfall card``.
+"""Commands: ``qingliu ledger import|export|list|show|history|add`` and ``qingliu outfall card``.
 Thin: parse, call the ledger, print."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from engine.settings import Settings, build_engine, load_settings
 from handlers.ledger import io as ledger_io
 from handlers.ledger.idcard import write_card
 from handlers.ledger.record import LIST_FILTERS
-from handlers.ledger.service import Ledger
+from handlers.ledger.service import Ledger, change_json
 from handlers.ledger.tabular import format_table, table_format
 
 __all__ = ["commands", "ledger_group", "open_ledger", "outfall_group"]
@@ -40,7 +40,7 @@ def filter_options(fn: Any) -> Any:
 
 @click.group("ledger")
 def ledger_group() -> None:
-    """The outfall ledger (动态管理台账): import, export, list, show, add."""
+    """The outfall ledger (动态管理台账): import, export, list, show, history, add."""
 
 
 @ledger_group.command("import")
@@ -92,6 +92,24 @@ def ledger_show(code: str, actor: Actor) -> None:
     """One outfall as JSON, with links to every case about it."""
     ledger = open_ledger()
     _echo_json(ledger.get(code, actor).to_json(ledger.state_titles()))
+
+
+@ledger_group.command("history")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="print the changes as JSON")
+@actor_options
+def ledger_history(code: str, as_json: bool, actor: Actor) -> None:
+    """Every change to one outfall's record: who, when and what, oldest first."""
+    changes = open_ledger().history(code, actor)
+    if as_json:
+        _echo_json([change_json(c) for c in changes])
+        return
+    for c in changes:
+        fields = sorted([*c.patch.get("set", {}), *c.patch.get("unset", [])])
+        click.echo(
+            f"{c.seq:>3} {c.at.isoformat(timespec='seconds')} {c.change:<8} "
+            f"{c.actor} ({c.role}): {', '.join(fields)}"
+        )
 
 
 @ledger_group.command("add")

@@ -1,0 +1,358 @@
+"""The audit of the history (``qingliu audit verify``) and its checkpoints (``qingliu audit
+checkpoint``).
+
+``verify`` checks, with the ``history`` key (``engine.keys``):
+
+- every case: events numbered 1..n, each linked to the one before, each hash recomputed
+  (SHA-256: anyone can recompute it, the keyed link below cannot be); rows from before revision
+  0005 (no global number) come first in their case; the case row points at its last event; a
+  case has events; events have a case;
+- the global chain (``engine/store/_chain.py``): every history row (case events and ledger
+  changes) numbered 1..head without a gap, each link recomputed from the row before it, the
+  first from the digest of the rows that predate the chain; the head's MAC, and that it points
+  at the last row;
+- every subject's changes numbered 1..n;
+- with a checkpoint: its signature, and that the chain still holds the row it saw.
+
+So a chain recomputed without the key, a deleted case, a rolled-back case and a case with no
+events are each reported. Someone who holds the key and the database can still rewrite the
+history and every link after the change; a checkpoint kept elsewhere (``--since``) catches that,
+and a database restored whole to an older state (docs/security.md).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import groupby
+from typing import Any
+
+from engine.errors import ConfigError, QingliuError
+from engine.keys import KeyRing
+from engine.store._chain import (
+    GENESIS,
+    HeadRow,
+    SubjectEventRow,
+    chain_hash,
+    genesis,
+    head_mac,
+    keyed,
+    link,
+    subject_digest,
+)
+from engine.store.repository import EventRow, Store, Tx
+
+__all__ = [
+    "HISTORY_KEY",
+    "AuditFailed",
+    "Checkpoint",
+    "Report",
+    "checkpoint",
+    "verify",
+    "verify_store",
+]
+
+HISTORY_KEY = "history"  # the chain's key in the engine's KeyRing
+_MANY = 10  # broken links reported one by one; the rest are counted
+_DELETED = "deleted (a deleted case, the last events of a rolled-back case, or ledger history)"
+# A row of the global chain: (gseq, ghash, its digest, what it is, its case id if it is an event).
+_Link = tuple[int, "str | None", str, str, "int | None"]
+
+
+class AuditFailed(QingliuError):
+    """The history does not verify: ``problems`` names each damage (a class of the error tree
+    of ``engine.errors``, kept here beside the audit that raises it)."""
+
+    status, kind, exit_code = 500, "audit-failed", 1
+    title = "The history does not verify"
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(self.problems)
+        super().__init__(f"audit: FAILED: {len(self.problems)} problem(s) in the history:\n{lines}")
+
+    def extensions(self) -> dict[str, Any]:
+        return {"problems": self.problems}
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The head of the global chain at one moment, signed with the key: kept elsewhere, it
+    proves later that nothing at or before it changed."""
+
+    gseq: int
+    hash: str
+    at: datetime
+    signature: str
+
+    FORMAT = "qingliu-history-checkpoint/1"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": self.FORMAT,
+            "gseq": self.gseq,
+            "hash": self.hash,
+            "at": self.at.isoformat(),
+            "signature": self.signature,
+        }
+
+    @classmethod
+    def from_json(cls, value: Any) -> Checkpoint:
+        """Raises ``ValueError`` with a sentence when ``value`` is not a checkpoint."""
+        if not isinstance(value, Mapping) or value.get("format") != cls.FORMAT:
+            raise ValueError(f"not a checkpoint (its format must be {cls.FORMAT!r})")
+        gseq, hash_, at, signature = (value.get(k) for k in ("gseq", "hash", "at", "signature"))
+        if not (isinstance(gseq, int) and gseq >= 0 and isinstance(hash_, str)):
+            raise ValueError("a checkpoint has a global number (gseq) and a hash")
+        if not (isinstance(at, str) and isinstance(signature, str)):
+            raise ValueError("a checkpoint has a time (at) and a signature")
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError as exc:
+            raise ValueError(f"the checkpoint's time is not ISO 8601: {at!r}") from exc
+        return cls(gseq, hash_, when, signature)
+
+    @staticmethod
+    def sign(key: bytes, gseq: int, hash_: str, at: datetime) -> str:
+        return keyed(key, "checkpoint", str(gseq), hash_, at.isoformat())
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)
+    head: int = 0  # the global number at the head
+    legacy: int = 0  # events from before the keyed chain (revision 0005)
+    cases: int = 0
+
+
+class _Audit:
+    """One run of ``verify`` over one read transaction."""
+
+    def __init__(self, tx: Tx, keys: KeyRing) -> None:
+        self.tx, self.keys = tx, keys
+        self.report = Report()
+        self.broken: set[int] = set()  # cases already reported
+        self.explained = 0  # missing rows that a case's or a subject's own gap accounts for
+        self._key: bytes | None = None
+        self.seen: dict[int, str | None] = {}  # global number -> link, for the checkpoint
+
+    def key(self) -> bytes:
+        if self._key is None:
+            path = self.keys.path(HISTORY_KEY)
+            if not path.exists():
+                raise ConfigError(
+                    f"the history key {path} is missing: restore it from its backup "
+                    "(QINGLIU_KEYS or the settings' keys folder); without it nothing verifies"
+                )
+            self._key = self.keys.get(HISTORY_KEY)
+        return self._key
+
+    def problem(self, sentence: str) -> None:
+        self.report.problems.append(sentence)
+
+    # -- each case ------------------------------------------------------------------------------
+
+    def cases(self) -> None:
+        last_hashes = self.tx.case_last_hashes()
+        self.report.cases = len(last_hashes)
+        with_events: set[int] = set()
+        for case_id, group in groupby(self.tx.chained_events(), key=lambda e: e[0].case_id):
+            rows = list(group)
+            with_events.add(case_id)
+            if case_id not in last_hashes:
+                self.problem(
+                    f"case {case_id}: its case row is missing but {len(rows)} event(s) of it "
+                    "remain (a deleted case)"
+                )
+                continue
+            problem = self._case(rows)
+            if problem is None and last_hashes[case_id] != rows[-1][0].hash:
+                problem = f"case {case_id}: the last event is not the one the case points at"
+            if problem:
+                self.broken.add(case_id)
+                self.problem(problem)
+        for case_id in sorted(set(last_hashes) - with_events):
+            self.problem(f"case {case_id}: has no history (every event of it was deleted)")
+
+    def _case(self, rows: list[tuple[EventRow, int | None]]) -> str | None:
+        """The first broken row of one case, or None."""
+        prev, keyed_before = GENESIS, False
+        for expected, (row, gseq) in enumerate(rows, start=1):
+            where = f"case {row.case_id} event {row.seq}"
+            if row.seq != expected:
+                if keyed_before and gseq is not None:
+                    self.explained += row.seq - expected
+                return f"case {row.case_id}: event {expected} is missing (found seq {row.seq})"
+            if row.prev_hash != prev:
+                return f"{where}: prev_hash does not match event {row.seq - 1}"
+            if chain_hash(prev, row.__dict__) != row.hash:
+                return f"{where}: content does not match its hash"
+            if gseq is not None:
+                keyed_before = True
+            elif keyed_before:
+                return f"{where}: has no global number: it was written outside the engine"
+            else:
+                self.report.legacy += 1
+            prev = row.hash
+        return None
+
+    # -- subjects' own numbering ------------------------------------------------------------------
+
+    def subjects(self, changes: list[SubjectEventRow]) -> None:
+        ordered = sorted(changes, key=lambda c: (c.subject_kind, c.subject_key, c.seq))
+        for (kind, key), group in groupby(ordered, key=lambda c: (c.subject_kind, c.subject_key)):
+            for expected, change in enumerate(group, start=1):
+                if change.seq != expected:
+                    self.explained += change.seq - expected
+                    self.problem(f"{kind} {key}: change {expected} is missing (found {change.seq})")
+                    break
+
+    # -- the global chain -------------------------------------------------------------------------
+
+    def chain(self, head: HeadRow | None, changes: list[SubjectEventRow]) -> None:
+        if head is None:
+            self.problem("history: the head row (table history_head) is missing")
+        rows = heapq.merge(self._event_links(), _subject_links(changes), key=lambda r: r[0])
+        last, last_hash, gaps = self._walk(rows)
+        if sum(b - a + 1 for a, b in gaps) != self.explained:
+            for a, b in gaps:
+                which = f"event {a} is" if a == b else f"events {a}-{b} are"
+                self.problem(f"history: global {which} missing: {_DELETED}")
+        if head is not None:
+            self._head(head, last, last_hash)
+
+    def _walk(self, rows: Iterator[_Link]) -> tuple[int, str | None, list[tuple[int, int]]]:
+        """Every row in global order, each link recomputed: (the last number, its link, the
+        gaps)."""
+        expected, prev, last_hash = 1, "", None
+        gaps: list[tuple[int, int]] = []
+        unlinked = 0
+        for gseq, ghash, digest, label, case_id in rows:
+            if gseq == 1:  # the keyed chain starts from the rows that predate it
+                prev = genesis(self.key(), self.tx.legacy_digest())
+            if gseq < expected:
+                self.problem(f"history: global event {gseq} appears twice ({label})")
+                continue
+            if gseq > expected:  # its link cannot be checked: its predecessor is gone
+                gaps.append((expected, gseq - 1))
+            elif ghash != link(self.key(), gseq, prev, digest) and case_id not in self.broken:
+                unlinked += 1
+                if case_id is not None:
+                    self.broken.add(case_id)  # the first of its rows names the case
+                if unlinked <= _MANY:
+                    self.problem(_unlinked(gseq, label))
+            self.seen[gseq] = ghash
+            prev, last_hash, expected = ghash or "", ghash, gseq + 1
+        if unlinked > _MANY:
+            self.problem(f"history: {unlinked - _MANY} more global events do not chain")
+        return expected - 1, last_hash, gaps
+
+    def _event_links(self) -> Iterator[_Link]:
+        for gseq, ghash, hash_, case_id, seq in self.tx.event_links():
+            yield gseq, ghash, hash_, f"case {case_id} event {seq}", case_id
+
+    def _head(self, head: HeadRow, last: int, last_hash: str | None) -> None:
+        self.report.head = head.gseq
+        if head.gseq > 0 and head.mac != head_mac(self.key(), head.gseq, head.hash or ""):
+            self.problem(
+                f"history: the head (global event {head.gseq}) is not signed by the key: "
+                "it was rewritten"
+            )
+        if last < head.gseq:
+            which = f"events {last + 1}-{head.gseq} are"
+            if last + 1 == head.gseq:
+                which = f"event {head.gseq} is"
+            self.problem(
+                f"history: the last global {which} missing (the head records {head.gseq}, "
+                f"the history ends at {last}): {_DELETED}"
+            )
+        elif last == head.gseq and head.gseq > 0 and last_hash != head.hash:
+            self.problem(f"history: the head does not point at global event {head.gseq}")
+        # Rows beyond the head are writes committed after it was read; their links are checked.
+
+    # -- a checkpoint -----------------------------------------------------------------------------
+
+    def since(self, mark: Checkpoint) -> None:
+        when = mark.at.isoformat()
+        if mark.signature != Checkpoint.sign(self.key(), mark.gseq, mark.hash, mark.at):
+            self.problem(
+                f"checkpoint of {when}: its signature does not verify with this key "
+                "(forged, edited, or made with another key)"
+            )
+            return
+        seen: str | None = None
+        if mark.gseq == 0:
+            seen = genesis(self.key(), self.tx.legacy_digest())
+        elif mark.gseq in self.seen:
+            seen = self.seen[mark.gseq]
+        else:
+            ends = max(self.seen, default=0)
+            if ends < mark.gseq:
+                self.problem(
+                    f"checkpoint of {when}: it saw global event {mark.gseq}, the history now "
+                    f"ends at {ends}: it was rolled back"
+                )
+            else:
+                self.problem(f"checkpoint of {when}: global event {mark.gseq} is missing")
+            return
+        if seen != mark.hash:
+            self.problem(
+                f"checkpoint of {when}: global event {mark.gseq} is not the one it saw: the "
+                "history at or before it was rewritten"
+            )
+
+
+def _unlinked(gseq: int, label: str) -> str:
+    if gseq == 1:
+        return (
+            f"history: global event 1 ({label}) does not chain from the start of the keyed "
+            "chain: the history from before it (revision 0005) changed, or this is not the key "
+            "that wrote it"
+        )
+    return (
+        f"history: global event {gseq} ({label}) does not match its keyed link: it was "
+        "rewritten without the key"
+    )
+
+
+def _subject_links(changes: list[SubjectEventRow]) -> Iterator[_Link]:
+    for c in changes:
+        label = f"{c.subject_kind} {c.subject_key} change {c.seq}"
+        yield c.gseq, c.ghash, subject_digest(c.__dict__), label, None
+
+
+def verify(tx: Tx, keys: KeyRing, since: Checkpoint | None = None) -> Report:
+    """Every check of the module docstring, in ``tx``: the report's ``problems`` name each
+    damage (case by case first, then the global chain), empty when sound."""
+    audit = _Audit(tx, keys)
+    audit.cases()
+    changes = tx.all_subject_events()
+    audit.subjects(changes)
+    head = tx.history_head()
+    audit.chain(head, changes)
+    if since is not None:
+        audit.since(since)
+    return audit.report
+
+
+def verify_store(store: Store, keys: KeyRing, since: Checkpoint | None = None) -> Report:
+    """``verify`` in one snapshot of the database (so concurrent writes do not show half)."""
+    with store.snapshot() as tx:
+        return verify(tx, keys, since)
+
+
+def checkpoint(store: Store, keys: KeyRing, now: Callable[[], datetime]) -> Checkpoint:
+    """The head of the chain, signed, after verifying the whole history (a checkpoint of a
+    damaged history would vouch for the damage): ``AuditFailed`` if it does not verify."""
+    with store.snapshot() as tx:
+        report = verify(tx, keys)
+        if report.problems:
+            raise AuditFailed(report.problems)
+        head = tx.history_head()
+        assert head is not None  # verify reports a missing head
+        key = keys.get(HISTORY_KEY)
+        hash_ = head.hash if head.gseq and head.hash else genesis(key, tx.legacy_digest())
+        at = now()
+        return Checkpoint(head.gseq, hash_, at, Checkpoint.sign(key, head.gseq, hash_, at))
