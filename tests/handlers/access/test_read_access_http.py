@@ -14,7 +14,10 @@ from fastapi.testclient import TestClient
 from engine.api.app import create_app
 from engine.api.tokens import create_token
 from engine.domain import load_domain
+from engine.handlers import Actor
 from engine.runtime import Engine
+from handlers.ledger import Ledger
+from handlers.ledger.idcard import build_card
 from tests.conftest import ROOT
 from tests.handlers.flows.support import ledger_record, outfall, seed_ledger
 
@@ -389,3 +392,28 @@ def test_subjects_are_per_county_and_a_conflict_reveals_no_invisible_case(
     assert f"case {donge.json()['id']} " not in dup.json()["detail"]
     again = rectify("county", "donge")
     assert again.json()["existing_case_id"] == donge.json()["id"]
+
+
+def test_an_outfalls_card_lists_only_the_cases_its_reader_may_read(
+    house: Engine, client: TestClient, as_: dict[str, Headers]
+) -> None:
+    code = "371524-0200"
+    seed_ledger(house, outfall(code))
+    data = {"outfall_code": code, "sub_type": "industrial_enterprise"}
+    ids = {}
+    for who, county in (("county", "donge"), ("other_county", "chiping")):
+        body = {"workflow": "rectification", "data": {**data, "county": county}, "subject": code}
+        answer = client.post("/api/v1/cases", json=body, headers=as_[who])
+        assert answer.status_code == 201, answer.text
+        ids[county] = answer.json()["id"]
+    seen = client.get(f"/api/v1/outfalls/{code}", headers=as_["county"]).json()
+    assert ids["donge"] in [c["id"] for c in seen["cases"]]
+    assert ids["chiping"] not in [c["id"] for c in seen["cases"]]
+    card = build_card(Ledger(house), code, "http://x", actor=_actor("county"))
+    assert ids["chiping"] not in [h.case.id for h in card.histories]
+    assert {h.case.jurisdiction for h in card.histories} == {"donge"}
+
+
+def _actor(key: str) -> Actor:
+    name, role, jurisdiction = WHO[key]
+    return Actor(name, role, jurisdiction)
