@@ -128,9 +128,7 @@ class Access:
         relation: str | None,
     ) -> frozenset[str]:
         """The confidential fields of ``data`` that ``actor`` may not read."""
-        if not d.confidential or (actor is not None and actor.role == SYSTEM):
-            return frozenset()
-        if actor is None:
+        if not d.confidential or actor is None or actor.role == SYSTEM:
             return frozenset()
         if relation == OPENED and self.is_party(actor):
             return frozenset()  # what it gave

@@ -140,7 +140,7 @@ class Reads:
         return row
 
     def _latest(self, tx: Tx) -> list[Any]:
-        return [self.catalog.latest(tx, r.name)[1].definition for r in tx.latest_definitions()]
+        return [self.catalog.compiled(tx, r.id).definition for r in tx.latest_definitions()]
 
     def seen_by(
         self,
