@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,7 +40,7 @@ from sqlalchemy import Connection, func, insert, select
 from engine.errors import ConfigError
 from engine.store._hot import HotStatements
 from engine.store.rows import EventRow
-from engine.store.tables import cases, dumps, events, history_head, subject_events
+from engine.store.tables import cases, events, history_head, subject_events
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -114,8 +115,17 @@ class SubjectEventRow:
     ghash: str
 
 
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+# ``tables.dumps`` with datetimes as ISO 8601 text, made once (``json.dumps`` with options
+# builds an encoder per call).
+_HASHED_BODY = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=_iso
+).encode
 
 
 # One keyed HMAC state per key: copying it skips the key schedule and OpenSSL's digest lookup.
@@ -134,12 +144,12 @@ def keyed(key: bytes, *parts: str) -> str:
 
 def chain_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
     """A case event's per-case hash: SHA-256 over the case's previous hash and its content."""
-    body = dumps({name: _plain(content.get(name)) for name in HASHED})
+    body = _HASHED_BODY({name: content.get(name) for name in HASHED})
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
 def subject_digest(content: Mapping[str, Any]) -> str:
-    body = dumps({name: _plain(content.get(name)) for name in _SUBJECT_HASHED})
+    body = _HASHED_BODY({name: content.get(name) for name in _SUBJECT_HASHED})
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 

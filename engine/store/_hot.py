@@ -28,9 +28,7 @@ from sqlalchemy import (
     Dialect,
     String,
     Table,
-    and_,
     bindparam,
-    case,
     insert,
     select,
     update,
@@ -165,25 +163,24 @@ class HotStatements:
         )
         self._insert_event = Prepared(insert(events).values(_values(events, ("id",))), dialect)
         # The head of the global history chain (``_chain.py``), moved at commit: from the head
-        # the store moved last if it is still there (in one statement that also locks the row
-        # and returns it as it is), else from the head returned.
+        # the store moved last if it is still there (one plain UPDATE, judged by its row
+        # count), else read and locked as it is, then moved from there.
         moved = ("gseq", "hash", "mac", "updated_at")
         head = history_head.c
-        still = and_(head.gseq == bindparam("_was_gseq"), head.hash == bindparam("_was_hash"))
         self._move_head = Prepared(
             update(history_head)
-            .where(head.id == 1)
-            .values(
-                {
-                    name: case(
-                        (still, bindparam(f"_{name}", type_=head[name].type)), else_=head[name]
-                    )
-                    for name in moved
-                }
+            .where(
+                head.id == 1,
+                head.gseq == bindparam("_was_gseq"),
+                head.hash == bindparam("_was_hash"),
             )
-            .returning(head.gseq, head.hash, head.mac),
+            .values({name: bindparam(name) for name in moved}),
             dialect,
         )
+        read_head = select(head.gseq, head.hash, head.mac).where(head.id == 1)
+        if dialect.name != "sqlite":
+            read_head = read_head.with_for_update()
+        self._read_head = Prepared(read_head, dialect)
         self._update_head = Prepared(
             update(history_head)
             .where(head.id == 1)
@@ -266,9 +263,11 @@ class HotStatements:
         at ``was``; the head as it is now (locked until the transaction ends), None if the row
         is missing."""
         statement = self._move_head
-        values = {"_gseq": gseq, "_hash": ghash, "_mac": mac, "_updated_at": at}
+        values = {"gseq": gseq, "hash": ghash, "mac": mac, "updated_at": at}
         params = statement.params({**values, "_was_gseq": was[0], "_was_hash": was[1]})
-        row = execute(conn, statement.sql, params, fetch=True)
+        if int(execute(conn, statement.sql, params)) == 1:
+            return gseq, ghash, mac
+        row = execute(conn, self._read_head.sql, self._read_head.params({}), fetch=True)
         return None if row is None else (int(row[0]), row[1], row[2])
 
     def update_head(self, conn: Connection, gseq: int, ghash: str, mac: str, at: datetime) -> None:
