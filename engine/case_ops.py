@@ -10,6 +10,8 @@ from typing import Any
 
 from engine.errors import Forbidden
 from engine.handlers import Actor
+from engine.history import HISTORY_KEY, diff
+from engine.keys import KeyRing
 from engine.scope import Scope
 from engine.store.repository import Tx
 from engine.views import CaseView
@@ -25,7 +27,8 @@ FindOpen = Callable[[Tx, str, Mapping[str, Any], str], "int | None"]
 class TxOps:
     """``within``: the jurisdiction of the case whose handler runs (None: no case, e.g. the
     ledger service, which checks its caller's reach itself). A handler reads and writes only
-    subjects of that jurisdiction and beneath it."""
+    subjects of that jurisdiction and beneath it. Every subject written is a row of that
+    subject's history (``keys``: where the history chain's key is), in the same transaction."""
 
     def __init__(
         self,
@@ -36,8 +39,10 @@ class TxOps:
         scope: Scope,
         within: str | None,
         find_open: FindOpen | None = None,
+        *,
+        keys: KeyRing | None = None,
     ) -> None:
-        self._tx, self._actor, self._now = tx, actor, now
+        self._tx, self._actor, self._now, self._keys = tx, actor, now, keys
         self._create, self._scope = create, scope
         self._within = None if within is None else scope.below(within)
         self._find_open = find_open
@@ -81,23 +86,46 @@ class TxOps:
         ]
 
     def put_subject(
-        self, kind: str, key: str, data: Mapping[str, Any], jurisdiction: str | None = None
+        self,
+        kind: str,
+        key: str,
+        data: Mapping[str, Any],
+        jurisdiction: str | None = None,
+        *,
+        by: Actor | None = None,
     ) -> None:
-        """Write a subject; refused when the record (as it is, or as written) lies outside
-        this case's jurisdiction: a payload cannot move a record to another county."""
+        """Write a subject, and the change as a row of its history in the keyed chain, naming
+        ``by`` (default: the actor whose handler runs). Refused when the record (as it is, or
+        as written) lies outside this case's jurisdiction: a payload cannot move a record to
+        another county."""
+        rows = self._tx.list_subjects(kind, keys=[key])
+        before = rows[0] if rows else None
         if self._within is not None:
-            rows = self._tx.list_subjects(kind, keys=[key])
-            before = rows[0].jurisdiction if rows else None
+            was = before.jurisdiction if before is not None else None
             # A subject of no jurisdiction (not a county's record) may be written by any case;
             # a county's record stays with that county.
-            unowned = before is None and jurisdiction is None
-            if not unowned and not (
-                (before is None or self.covers(before)) and self.covers(jurisdiction)
-            ):
-                where = before if before is not None and not self.covers(before) else jurisdiction
+            unowned = was is None and jurisdiction is None
+            stays = (was is None or self.covers(was)) and self.covers(jurisdiction)
+            if not unowned and not stays:
+                where = was if was is not None and not self.covers(was) else jurisdiction
                 raise Forbidden(
                     f"{kind} {key!r} belongs to {where}, outside this case's jurisdiction "
                     f"({self.jurisdiction})",
                     role=self._actor.role,
                 )
         self._tx.put_subject(kind, key, data, jurisdiction, self._now)
+        patch = diff(before.data if before is not None else {}, data)
+        if not patch or self._keys is None:
+            return
+        who = by or self._actor
+        change = {
+            "subject_kind": kind,
+            "subject_key": key,
+            "change": "created" if before is None else "updated",
+            "actor": who.name,
+            "role": who.role,
+            "jurisdiction": who.jurisdiction,
+            "patch": patch,
+            "at": self._now,
+        }
+        self._tx.append_subject_event(change, self._keys.get(HISTORY_KEY))

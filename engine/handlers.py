@@ -54,8 +54,16 @@ class CaseOps(Protocol):
     def list_subjects(self, kind: str, jurisdiction: str | None = None) -> list[dict[str, Any]]: ...
 
     def put_subject(
-        self, kind: str, key: str, data: Mapping[str, Any], jurisdiction: str | None = None
-    ) -> None: ...
+        self,
+        kind: str,
+        key: str,
+        data: Mapping[str, Any],
+        jurisdiction: str | None = None,
+        *,
+        by: Actor | None = None,
+    ) -> None:
+        """Write a subject; the change becomes a row of its history naming ``by`` (default:
+        the acting actor)."""
 
 
 @dataclass

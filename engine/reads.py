@@ -207,7 +207,14 @@ class Reads:
             now=now,
             subject=row.subject,
             ops=TxOps(
-                tx, actor, now, self._create, self.scope, row.jurisdiction, self.open_case_for
+                tx,
+                actor,
+                now,
+                self._create,
+                self.scope,
+                row.jurisdiction,
+                self.open_case_for,
+                keys=self.keys,
             ),
             reference=self.reference,
         )

@@ -104,7 +104,10 @@ class Engine(Reads):
         the ``CaseOps`` a handler would get, acting as ``actor``. All or nothing."""
         with self.store.write() as tx:
             now = self.clock.now()
-            yield tx, TxOps(tx, actor, now, self._create, self.scope, None, self.open_case_for)
+            ops = TxOps(
+                tx, actor, now, self._create, self.scope, None, self.open_case_for, keys=self.keys
+            )
+            yield tx, ops
 
     def create_case(
         self,

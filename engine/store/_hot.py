@@ -55,9 +55,13 @@ __all__ = [
 Processor = Callable[[Any], Any]
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # made once: json.dumps with options
+# builds an encoder per call
+
+
 def json_serializer(value: Any) -> str:
     """How the store writes JSON columns (SQLAlchemy's ``json_serializer``)."""
-    return json.dumps(value, ensure_ascii=False)
+    return _ENCODE(value)
 
 
 def has_nul(value: Any) -> bool:

@@ -21,7 +21,6 @@ from typing import Any
 from engine.definition.model import SYSTEM
 from engine.errors import ConfigError, FieldError, Forbidden, InvalidInput, WorkflowNotFound
 from engine.handlers import Actor, CaseOps
-from engine.history import HISTORY_KEY, diff
 from engine.runtime import Engine
 from engine.store.repository import CaseRow, SubjectEventRow, SubjectRow, Tx
 from handlers.ledger.record import (
@@ -106,8 +105,7 @@ class Ledger:
         code = full["code"]
         if tx.get_subject(KIND, code) is not None:
             raise OutfallExists(code)
-        ops.put_subject(KIND, code, full, jurisdiction=full["county"])
-        self._record(tx, code, "created", {}, full, actor)
+        ops.put_subject(KIND, code, full, jurisdiction=full["county"], by=actor)
         return _open_responsibility(ops, full)
 
     def update(self, code: str, changes: Mapping[str, Any], actor: Actor) -> OutfallView:
@@ -133,35 +131,7 @@ class Ledger:
             merged.pop("basin", None)  # follows the new river
         extras = {k: v for k, v in merged.items() if k not in FIELDS}
         full = self._checked({k: v for k, v in merged.items() if k in FIELDS}, actor)
-        ops.put_subject(KIND, code, {**full, **extras}, jurisdiction=full["county"])
-        self._record(tx, code, "updated", stored, {**full, **extras}, actor)
-
-    def _record(
-        self,
-        tx: Tx,
-        code: str,
-        change: str,
-        before: Mapping[str, Any],
-        after: Mapping[str, Any],
-        actor: Actor,
-    ) -> None:
-        """The change as a row of the outfall's history (who, when, the patch), in the same
-        transaction and the same keyed global chain as case events; none when nothing
-        changed."""
-        patch = diff(before, after)
-        if not patch:
-            return
-        row = {
-            "subject_kind": KIND,
-            "subject_key": code,
-            "change": change,
-            "actor": actor.name,
-            "role": actor.role,
-            "jurisdiction": actor.jurisdiction,
-            "patch": patch,
-            "at": self.engine.clock.now(),
-        }
-        tx.append_subject_event(row, self.engine.keys.get(HISTORY_KEY))
+        ops.put_subject(KIND, code, {**full, **extras}, jurisdiction=full["county"], by=actor)
 
     def upsert_in(self, tx: Tx, ops: CaseOps, record: Mapping[str, Any], actor: Actor) -> bool:
         """Add or update (import); True when the outfall is new."""

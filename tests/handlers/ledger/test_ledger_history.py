@@ -22,9 +22,10 @@ from engine.runtime import Engine
 from engine.store.tables import subject_events
 from handlers.ledger import Ledger
 from handlers.ledger.io import import_file
-from tests.conftest import START, Run
+from tests.conftest import ROOT, START, Run
 from tests.engine.api.helpers import problem
 from tests.handlers.conftest import Record
+from tests.handlers.flows.support import outfall, seed_ledger
 
 Headers = dict[str, str]
 CODE = "371502-0001"
@@ -192,3 +193,21 @@ def test_ledger_history_on_the_command_line(run: Run) -> None:
     assert {"code", "county", "name"} <= set(lines[0].split(": ", 1)[1].split(", "))
     assert "not found" in run("ledger", "history", "371502-9999", code=3)
     assert "every chain verified" in run("audit", "verify")
+
+
+def test_a_flows_change_to_an_outfall_is_a_row_of_its_history(engine: Engine) -> None:
+    """Handlers change records too (rectification marks the outfall in progress, its
+    de-listing marks it done): each change names the actor who fired, as ledger edits do."""
+    engine.load([ROOT / "workflows" / f"{name}.yaml" for name in ["rectification", "escalation"]])
+    code = "371524-0020"
+    seed_ledger(engine, outfall(code))  # written below the ledger: no history of its own
+    county = Actor("东阿县生态环境分局", "county_eeb", "donge")
+    body = {"outfall_code": code, "county": "donge", "sub_type": "industrial_enterprise"}
+    engine.create_case("rectification", {**body, "river": "huanghe"}, county, subject=code)
+
+    changes = Ledger(engine).history(code)
+    assert [(c.seq, c.change, c.actor, c.role, c.jurisdiction) for c in changes] == [
+        (1, "updated", county.name, "county_eeb", "donge")
+    ]
+    assert changes[0].patch == {"set": {"rectification_status": "in_progress"}}
+    assert engine.verify_audit() == []
