@@ -119,7 +119,13 @@ class CompiledWorkflow:
             run: _Run = event.kwargs["run"]
             return self._note(run, t, "when", self.when_holds(t, run.ctx.data))
 
-        conditions: list[Callable[[Any], bool]] = [role_ok, payload_ok, when_ok]
+        # A check with nothing to check is left out: each condition costs a call through
+        # ``transitions`` on every firing.
+        conditions: list[Callable[[Any], bool]] = [role_ok]
+        if self._payload[t.index] is not None:
+            conditions.append(payload_ok)
+        if self._when[t.index] is not None:
+            conditions.append(when_ok)
         for name in t.guards:
             conditions.append(self._guard(t, name, registry))
         return conditions
