@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from engine.definition.model import ADMIN, SYSTEM, Definition
@@ -126,8 +127,10 @@ class Access:
         d: Definition,
         data: Mapping[str, Any],
         relation: str | None,
+        released: frozenset[str] = frozenset(),
     ) -> frozenset[str]:
-        """The confidential fields of ``data`` that ``actor`` may not read."""
+        """The confidential fields of ``data`` that ``actor`` may not read; ``released``: those
+        whose ``until`` date has come (``released``)."""
         if not d.confidential or actor is None or actor.role == SYSTEM:
             return frozenset()
         if relation == OPENED and self.is_party(actor):
@@ -135,7 +138,14 @@ class Access:
         return frozenset(
             name
             for name, spec in d.confidential.items()
-            if name in data and not spec.readable_by(actor.role, data[name])
+            if name in data and not spec.readable_by(actor.role, data[name], name in released)
+        )
+
+    @staticmethod
+    def released(d: Definition, case_data: Mapping[str, Any], today: date) -> frozenset[str]:
+        """The confidential fields of a case that its ``until`` dates have released."""
+        return frozenset(
+            name for name, spec in d.confidential.items() if spec.released(case_data, today)
         )
 
     @staticmethod

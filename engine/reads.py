@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from engine.access import Access
@@ -14,6 +14,7 @@ from engine.case_ops import Create, FindOpen, TxOps
 from engine.catalog import Catalog
 from engine.clock import Clock
 from engine.definition.compile import CompiledWorkflow
+from engine.definition.model import Definition
 from engine.errors import CaseNotFound
 from engine.handlers import Actor, Context
 from engine.history import Replay, copy_data, replay, verify_chains
@@ -67,11 +68,13 @@ class Reads:
             if not d.confidential:
                 return found
             relation = self._relation(tx, row.id, actor)
+            released = self._released(d, row)
             out = []
             for e in found:
                 payload = self.sealer.open(d, case_id, e.payload)
                 patch = self.sealer.open_patch(d, case_id, e.patch)
-                hidden = self.access.hidden(actor, d, {**payload, **patch.get("set", {})}, relation)
+                given = {**payload, **patch.get("set", {})}
+                hidden = self.access.hidden(actor, d, given, relation, released)
                 payload = self.access.redact(payload, hidden)
                 patch = self.access.redact_patch(patch, hidden)
                 out.append(dataclasses.replace(e, payload=payload, patch=patch))
@@ -165,7 +168,8 @@ class Reads:
             opened = self.sealer.open(d, row.id, row.data)
             if actor is not None:
                 relation = self._relation(tx, row.id, actor)
-                hidden = self.access.hidden(actor, d, opened, relation)
+                released = self.access.released(d, opened, self._today())
+                hidden = self.access.hidden(actor, d, opened, relation, released)
             row = dataclasses.replace(row, data=self.access.redact(opened, hidden))
         # Every timer row of a case comes from its definition's timers or deadlines: a
         # definition without either has none to read.
@@ -173,6 +177,15 @@ class Reads:
             timers = tx.live_timers(row.id) if d.timers or d.deadlines else []
         live = timers
         return CaseView(row, state.title, state.final, live, available, hidden)
+
+    def _today(self) -> date:
+        return self.arming.calendar.local_date(self.clock.now())
+
+    def _released(self, d: Definition, row: CaseRow) -> frozenset[str]:
+        """The confidential fields of the case that their ``until`` dates have released."""
+        if not any(spec.until for spec in d.confidential.values()):
+            return frozenset()
+        return self.access.released(d, self.sealer.open(d, row.id, row.data), self._today())
 
     def _available(self, tx: Tx, wf: CompiledWorkflow, row: CaseRow, actor: Actor) -> list[str]:
         now = self.clock.now()

@@ -3,7 +3,10 @@
 - ``confidential`` (a data-schema annotation on a top-level property) marks personal data:
   ``{readers: [roles], anonymous: [roles]}``. Only ``readers`` (and whoever opened the case)
   read the field; when its value is an object with ``anonymous: true``, only the ``anonymous``
-  roles (the receiving desk) do. Everyone else gets it redacted.
+  roles (the receiving desk) do. Everyone else gets it redacted. ``until: {data: field}``
+  releases it from the date that data field holds (``format: date`` or ``date-time``) to
+  everyone who reads the case: e.g. spot-check targets hidden from the inspected county until
+  the inspection day. An anonymous value is never released.
 - ``readOnly: true`` (JSON Schema's own annotation) marks a field that handlers own: a caller
   may not set it when opening a case nor through a merged payload.
 - ``reads(when)``: the top-level data fields a ``when`` schema looks at, so that validation can
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 __all__ = ["Confidential", "confidential_fields", "read_only_fields", "readers_of", "reads"]
@@ -26,11 +30,24 @@ _COMBINATORS = ("allOf", "anyOf", "oneOf")
 class Confidential:
     readers: frozenset[str]
     anonymous: frozenset[str]
+    until: str | None = None  # the data field whose date releases it
 
-    def readable_by(self, role: str, value: Any) -> bool:
+    def readable_by(self, role: str, value: Any, released: bool = False) -> bool:
         if isinstance(value, Mapping) and value.get("anonymous") is True:
             return role in self.anonymous
-        return role in self.readers or role in self.anonymous
+        return released or role in self.readers or role in self.anonymous
+
+    def released(self, data: Mapping[str, Any], today: date) -> bool:
+        """Its ``until`` date has come (a date or a date-time's date, as written)."""
+        if self.until is None:
+            return False
+        value = data.get(self.until)
+        if not isinstance(value, str) or len(value) < 10:
+            return False
+        try:
+            return date.fromisoformat(value[:10]) <= today
+        except ValueError:
+            return False
 
 
 def _properties(schema: Any) -> Mapping[str, Any]:
@@ -45,8 +62,11 @@ def confidential_fields(data_schema: Any) -> dict[str, Confidential]:
     for name, prop in _properties(data_schema).items():
         mark = prop.get(CONFIDENTIAL) if isinstance(prop, Mapping) else None
         if isinstance(mark, Mapping):
+            until = mark.get("until")
             out[str(name)] = Confidential(
-                frozenset(mark.get("readers") or ()), frozenset(mark.get("anonymous") or ())
+                frozenset(mark.get("readers") or ()),
+                frozenset(mark.get("anonymous") or ()),
+                str(until["data"]) if isinstance(until, Mapping) and "data" in until else None,
             )
     return out
 
