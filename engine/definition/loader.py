@@ -51,7 +51,8 @@ class LimitExceeded(Problem):
 class _TooBig(Exception):
     def __init__(self, mark: Any, message: str) -> None:
         super().__init__(message)
-        self.line, self.column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        self.line: int = mark.line + 1 if mark else 1
+        self.column: int = mark.column + 1 if mark else 1
         self.message = message
 
 
