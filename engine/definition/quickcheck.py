@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from engine.definition.schemas import FORMATS, pattern_error, search, validator
+from engine.definition.schemas import FORMATS, matcher, pattern_error, validator
 from engine.errors import FieldError
 
 __all__ = ["SchemaCheck", "quick_predicate", "schema_errors"]
@@ -227,8 +227,8 @@ def _length(compare: Callable[[int, int], bool]) -> Callable[[Any, Any], Predica
 def _pattern(value: Any, _: Mapping[str, Any]) -> Predicate | None:
     if not isinstance(value, str) or pattern_error(value) is not None:
         return None
-    # RE2, as the validator's own ``pattern`` keyword: linear time, whatever the pattern
-    return lambda x: not isinstance(x, str) or search(value, x)
+    found = matcher(value)  # RE2, as the validator's own ``pattern``: linear time
+    return lambda x: not isinstance(x, str) or found(x)
 
 
 def _format(value: Any, _: Mapping[str, Any]) -> Predicate | None:

@@ -14,42 +14,66 @@ Three things differ from ``Draft202012Validator(schema)``:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
-import re2
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
+from re2 import _re2  # the binding itself: the wrapper's span decoding costs ~20 µs a match
 from referencing import Registry
 
-__all__ = ["FORMATS", "SchemaValidator", "pattern_error", "search", "validator"]
+__all__ = ["FORMATS", "SchemaValidator", "matcher", "pattern_error", "search", "validator"]
 
 # date-time needs rfc3339-validator installed (a dependency): without it jsonschema skips it.
 FORMATS = Draft202012Validator.FORMAT_CHECKER
 _NOTHING_TO_RETRIEVE: Registry[Any] = Registry()
-_OPTIONS = re2.Options()
+_OPTIONS = _re2.RE2.Options()
 _OPTIONS.log_errors = False  # RE2 would print every refused pattern to stderr
+_OPTIONS.never_capture = True  # only "is there a match" is asked: no group spans
+_UNANCHORED = _re2.RE2.Anchor.UNANCHORED
+
+
+class PatternError(ValueError):
+    """RE2 cannot compile the pattern (the message says why)."""
 
 
 @lru_cache(maxsize=4096)
 def _compiled(pattern: str) -> Any:
-    return re2.compile(pattern, _OPTIONS)
+    regexp = _re2.RE2(pattern.encode("utf-8", "surrogatepass"), _OPTIONS)
+    if not regexp.ok():
+        reason = regexp.error()
+        raise PatternError(
+            reason.decode("utf-8", "replace") if isinstance(reason, bytes) else reason
+        )
+    return regexp
 
 
 def pattern_error(pattern: str) -> str | None:
     """Why RE2 cannot run ``pattern``, or None when it can."""
     try:
         _compiled(pattern)
-    except re2.error as exc:
-        reason = exc.args[0] if exc.args else ""
-        return reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
+    except PatternError as exc:
+        return str(exc)
     return None
 
 
+def matcher(pattern: str) -> Callable[[str], bool]:
+    """``lambda text: re.search(pattern, text) is not None``, as JSON Schema's ``pattern``
+    means it, in time linear in the text. Raises ``PatternError`` for a pattern RE2 refuses."""
+    match = _compiled(pattern).Match
+
+    def found(text: str) -> bool:
+        # a lone surrogate (JSON allows "\ud800") passes as bytes that match no character
+        encoded = text.encode("utf-8", "surrogatepass")
+        return bool(match(_UNANCHORED, encoded, 0, len(encoded))[0][0] != -1)
+
+    return found
+
+
 def search(pattern: str, text: str) -> bool:
-    """``re.search(pattern, text)``, as JSON Schema's ``pattern`` means it, in linear time."""
-    return _compiled(pattern).search(text) is not None
+    """``re.search(pattern, text) is not None``, in linear time (see ``matcher``)."""
+    return matcher(pattern)(text)
 
 
 def _pattern(

@@ -58,6 +58,16 @@ def test_patterns_re2_cannot_run_are_named() -> None:
     assert not search("^$", "x")
 
 
+def test_patterns_mean_what_json_schema_says() -> None:
+    r"""ECMA-262 as RE2 has it: ``$`` is the end of the text (Python's re also took the place
+    before a final newline), ``\d`` is an ASCII digit; any text can be matched."""
+    assert not search("^[0-9]+$", "12\n")
+    assert not search(r"^\d$", "٣")
+    assert search("^[一-龥]+$", "清流")
+    assert search("x", "\ud800x")  # a lone surrogate, as JSON may carry one
+    assert not search("^x$", "\ud800")
+
+
 def test_nothing_is_fetched_for_a_ref_that_slipped_through(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
