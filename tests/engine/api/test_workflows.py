@@ -71,6 +71,26 @@ def test_validate_reports_line_column_and_path(client: TestClient, tokens: Token
     assert "UTF-8" in not_text.json()["errors"][0]["message"]
 
 
+def test_validate_names_a_remote_ref_and_a_pattern_re2_cannot_run(
+    client: TestClient, tokens: Tokens
+) -> None:
+    text = FIXTURE.read_text(encoding="utf-8")
+    assert "  properties:\n" in text
+    broken = text.replace(
+        "  properties:\n",
+        "  properties:\n    remote: {$ref: 'https://schemas.example/x.json'}\n"
+        "    code: {type: string, pattern: '^(?=A)[A-Z]+$'}\n",
+        1,
+    )
+    result = client.post("/api/v1/workflows/validate", content=broken, headers=tokens["city"])
+    assert result.status_code == 200
+    line = broken.splitlines().index("    remote: {$ref: 'https://schemas.example/x.json'}") + 1
+    remote, pattern = result.json()["errors"]
+    assert (remote["line"], pattern["line"]) == (line, line + 1)
+    assert remote["message"].startswith("$ref 'https://schemas.example/x.json' is not local")
+    assert pattern["message"].startswith("pattern '^(?=A)[A-Z]+$' cannot be used")
+
+
 def test_a_text_over_the_yaml_limits_is_refused_as_a_problem(
     client: TestClient, tokens: Tokens
 ) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import tracemalloc
+
 import pytest
 
 from engine.definition.loader import (
@@ -88,6 +90,16 @@ def test_an_alias_bomb_is_refused_at_the_node_that_crosses_the_limit() -> None:
     ]
     assert isinstance(problems[0], LimitExceeded)
     assert doc.value is None
+
+
+def test_refusing_the_bomb_allocates_next_to_nothing() -> None:
+    tracemalloc.start()
+    try:
+        load_yaml(alias_bomb(), "bomb.yaml")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000  # the composed graph of 9 x 9 nodes, not 9**9 values
 
 
 def test_anchors_within_the_limits_still_expand() -> None:
