@@ -117,7 +117,7 @@ class Catalog:
         with self._lock:
             if row.id not in self._compiled:
                 source = f"{row.name} v{row.version}"
-                definition = parse_definition(row.source, source, self.registry)
+                definition = parse_definition(row.source, source, self.registry, stored=True)
                 self._compiled[row.id] = CompiledWorkflow(definition, self.registry)
             return self._compiled[row.id]
 

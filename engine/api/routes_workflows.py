@@ -11,7 +11,7 @@ from engine.api.auth import current_actor, require_admin
 from engine.api.deps import get_engine
 from engine.api.models import PublishResult, ValidationResult, WorkflowList, WorkflowOut
 from engine.api.problems import problem_responses
-from engine.definition.loader import load_yaml
+from engine.definition.loader import LimitExceeded, load_yaml
 from engine.definition.validate import check_definition
 from engine.errors import (
     DefinitionError,
@@ -63,13 +63,14 @@ YamlBody = Annotated[str | Problem, Depends(yaml_body)]
 
 
 def _check(engine: Engine, text: str | Problem, name: str | None = None) -> list[Problem]:
-    """Every problem in ``text``; with ``name``, the definition must carry that name."""
+    """Every problem in ``text``; with ``name``, the definition must carry that name. A text
+    over the YAML limits (engine/definition/loader.py) is not a definition to report on: it is
+    refused as a whole (422 problem+json, the limit's line and column in ``errors``)."""
     if isinstance(text, Problem):
         return [text]
-    try:
-        definition, problems = check_definition(text, SOURCE, engine.catalog.registry)
-    except RecursionError:
-        return [Problem(SOURCE, 1, 1, "the document is nested too deeply")]
+    definition, problems = check_definition(text, SOURCE, engine.catalog.registry)
+    if any(isinstance(p, LimitExceeded) for p in problems):
+        raise DefinitionError(problems)
     if definition is not None and name is not None and definition.name != name:
         doc, _ = load_yaml(text, SOURCE)
         problems = [doc.problem(("name",), f"the name is {definition.name!r}, the URL {name!r}")]

@@ -4,6 +4,13 @@
 a map from each node's path (a tuple of keys and indexes) to its 1-based line and column, so any
 later check can point at the offending node. Only ``true``/``false`` are booleans, timestamps
 stay strings, duplicate keys are errors, and nothing is ever constructed from a Python tag.
+
+Anchors and aliases are allowed (administrators share blocks with them), but what they expand
+to is bounded, so a few hundred bytes cannot ask for gigabytes (the "billion laughs" alias
+bomb). The limits below are checked while composing and on the composed node graph, *before*
+any Python value is built: an alias is one shared node there, so the expanded size of every node
+is counted once, with memoisation, in time proportional to the text. A document over a limit is
+one ``LimitExceeded`` problem at the node that crossed it.
 """
 
 from __future__ import annotations
@@ -16,13 +23,64 @@ import yaml
 
 from engine.errors import Problem
 
-__all__ = ["Document", "Path", "json_path", "load_yaml"]
+__all__ = [
+    "MAX_ALIASES",
+    "MAX_DEPTH",
+    "MAX_DOCUMENT_BYTES",
+    "MAX_NODES",
+    "Document",
+    "LimitExceeded",
+    "Path",
+    "json_path",
+    "load_yaml",
+]
 
 Path = tuple[str | int, ...]
 
+# The shipped workflows are 3-11 KB, 700-2,500 nodes, nesting depth under 12, with few aliases.
+MAX_DOCUMENT_BYTES = 1_000_000  # UTF-8 bytes of one file or request body
+MAX_NODES = 100_000  # scalars, sequences and mappings once every alias is expanded
+MAX_ALIASES = 1_000  # ``*name`` uses in one document
+MAX_DEPTH = 64  # nesting of sequences and mappings, aliases expanded
+
+
+class LimitExceeded(Problem):
+    """A document over one of the limits above: refused before anything is built from it."""
+
+
+class _TooBig(Exception):
+    def __init__(self, mark: Any, message: str) -> None:
+        super().__init__(message)
+        self.line: int = mark.line + 1 if mark else 1
+        self.column: int = mark.column + 1 if mark else 1
+        self.message = message
+
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that only knows ``true``/``false`` as booleans and no timestamps."""
+    """SafeLoader that only knows ``true``/``false`` as booleans and no timestamps, and that
+    counts aliases and nesting while it composes."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _TooBig(self._next_mark(), f"more than {MAX_ALIASES} aliases")
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooBig(self._next_mark(), f"nested deeper than {MAX_DEPTH}")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def _next_mark(self) -> Any:
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+        return event.start_mark
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -127,6 +185,44 @@ class _Builder:
         self.problems.append(Problem(self.doc.source, line, column, message))
 
 
+def _check_expansion(root: yaml.Node) -> None:
+    """Raise ``_TooBig`` at the first node whose expansion is over ``MAX_NODES`` or
+    ``MAX_DEPTH``, or that contains itself through an alias. Each node is measured once."""
+    measured: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded nodes, depth)
+    open_nodes: set[int] = set()
+
+    def measure(node: yaml.Node) -> tuple[int, int]:
+        key = id(node)
+        if key in measured:
+            return measured[key]
+        if key in open_nodes:
+            raise _TooBig(node.start_mark, "an alias refers to a node that contains it")
+        size, depth = 1, 1
+        if isinstance(node, yaml.SequenceNode | yaml.MappingNode):
+            open_nodes.add(key)
+            children = (
+                [part for pair in node.value for part in pair]
+                if isinstance(node, yaml.MappingNode)
+                else node.value
+            )
+            for child in children:
+                child_size, child_depth = measure(child)
+                size += child_size
+                depth = max(depth, child_depth + 1)
+                if size > MAX_NODES:
+                    raise _TooBig(node.start_mark, _EXPANDS_TO)
+                if depth > MAX_DEPTH:
+                    raise _TooBig(node.start_mark, f"nested deeper than {MAX_DEPTH}")
+            open_nodes.discard(key)
+        measured[key] = size, depth
+        return size, depth
+
+    measure(root)
+
+
+_EXPANDS_TO = f"expands to more than {MAX_NODES} nodes (each alias repeats what it names)"
+
+
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
@@ -134,14 +230,19 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
 def load_yaml(text: str, source: str = "<string>") -> tuple[Document, list[Problem]]:
     """Parse one YAML document. Problems (syntax, tags, duplicate keys) are returned, not raised."""
     doc = Document(source=source, value=None)
+    if len(text) > MAX_DOCUMENT_BYTES or len(text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
+        return doc, [LimitExceeded(source, 1, 1, f"larger than {MAX_DOCUMENT_BYTES} bytes")]
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return doc, [Problem(source, 1, 1, "the file is empty")]
+        _check_expansion(node)
         builder = _Builder(doc, loader)
         doc.value = builder.build(node, ())
         return doc, builder.problems
+    except _TooBig as exc:
+        return doc, [LimitExceeded(source, exc.line, exc.column, exc.message)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -4,7 +4,8 @@ jsonschema 4.x walks a schema with generic machinery: ~20-40 µs for a small obj
 engine checks two or three schemas per transition (payload, ``when``, data), nearly always finding
 the instance valid. ``SchemaCheck`` compiles a schema made only of the keywords listed in
 ``_COMPILERS`` into a plain Python predicate that answers True only when jsonschema (Draft 2020-12,
-with its format checker) would report no error. On False, and always for schemas with any other
+with its format checker, as ``engine.definition.schemas.validator`` builds it) would report no
+error. On False, and always for schemas with any other
 keyword, jsonschema decides and reports the errors. The predicate can therefore save time but
 never change a verdict or an error message; ``tests/engine/definition/test_quickcheck.py``
 checks it against jsonschema on generated instances. Where the predicate is unsure (``1``
@@ -13,12 +14,10 @@ against ``enum: [1.0]``) it answers False and jsonschema decides.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
+from engine.definition.schemas import FORMATS, matcher, pattern_error, validator
 from engine.errors import FieldError
 
 __all__ = ["SchemaCheck", "quick_predicate", "schema_errors"]
@@ -40,13 +39,14 @@ _ANNOTATIONS = frozenset(
         "confidential",  # engine.definition.fields: who may read the field
     }
 )
-_FORMATS = Draft202012Validator.FORMAT_CHECKER
+_FORMATS = FORMATS
 _SCALARS = (str, int, float, bool, type(None))
 
 
-def schema_errors(validator: Draft202012Validator, instance: Any) -> list[FieldError]:
-    """Every violation of ``instance`` against ``validator``, with JSON paths, in path order."""
-    errors = [FieldError(e.json_path, e.message) for e in validator.iter_errors(instance)]
+def schema_errors(checker: Any, instance: Any) -> list[FieldError]:
+    """Every violation of ``instance`` against the validator ``checker``, with JSON paths, in
+    path order."""
+    errors = [FieldError(e.json_path, e.message) for e in checker.iter_errors(instance)]
     return sorted(errors, key=lambda e: e.json_path)
 
 
@@ -54,7 +54,7 @@ class SchemaCheck:
     """One schema: jsonschema's validator and, where the schema allows, the quick predicate."""
 
     def __init__(self, schema: Mapping[str, Any] | bool) -> None:
-        self.validator = Draft202012Validator(schema, format_checker=_FORMATS)
+        self.validator = validator(schema)
         self.quick = quick_predicate(schema)
 
     def errors(self, instance: Any) -> list[FieldError]:
@@ -225,13 +225,10 @@ def _length(compare: Callable[[int, int], bool]) -> Callable[[Any, Any], Predica
 
 
 def _pattern(value: Any, _: Mapping[str, Any]) -> Predicate | None:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or pattern_error(value) is not None:
         return None
-    try:
-        search = re.compile(value).search  # jsonschema: re.search(pattern, instance)
-    except re.error:
-        return None
-    return lambda x: not isinstance(x, str) or search(x) is not None
+    found = matcher(value)  # RE2, as the validator's own ``pattern``: linear time
+    return lambda x: not isinstance(x, str) or found(x)
 
 
 def _format(value: Any, _: Mapping[str, Any]) -> Predicate | None:
@@ -305,7 +302,7 @@ def _if(value: Any, schema: Mapping[str, Any]) -> Predicate | None:
     otherwise = quick_predicate(schema.get("else", True))
     if test is None or then is None or otherwise is None:
         return None
-    exact = Draft202012Validator(value, format_checker=_FORMATS)
+    exact = validator(value)
     quick_test: Predicate = test
     yes: Predicate = then
     no: Predicate = otherwise

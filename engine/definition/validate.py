@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, ValidationError, best_match
+from jsonschema.exceptions import ValidationError, best_match
 
 from engine.definition.access_checks import access_problems
 from engine.definition.fields import confidential_fields, read_only_fields, readers_of
@@ -32,6 +32,7 @@ from engine.definition.model import (
     TimerSpec,
     TransitionSpec,
 )
+from engine.definition.schema_rules import date_problems, schema_problems
 from engine.errors import DefinitionError, Problem
 from engine.handlers import Registry
 
@@ -83,9 +84,13 @@ def _schema_problems(doc: Document, error: ValidationError) -> list[Problem]:
 
 
 def check_definition(
-    text: str, source: str, registry: Registry
+    text: str, source: str, registry: Registry, stored: bool = False
 ) -> tuple[Definition | None, list[Problem]]:
-    """Parse and check one definition; a ``Definition`` only when there is no problem."""
+    """Parse and check one definition; a ``Definition`` only when there is no problem.
+
+    ``stored``: the text of a version published before, compiled again for its running cases.
+    The date rules of ``schema_rules`` came later and are not applied to it (a version that
+    would break them keeps working as it did); every other rule is."""
     doc, problems = load_yaml(text, source)
     if problems:
         return None, problems
@@ -96,14 +101,19 @@ def check_definition(
     if problems:
         return None, sorted(problems, key=lambda p: (p.line, p.column))
     checker = _Semantics(doc, registry)
-    problems = sorted(checker.run(), key=lambda p: (p.line, p.column))
+    problems = checker.run()
+    if not stored:
+        problems.extend(date_problems(doc, doc.value))
+    problems.sort(key=lambda p: (p.line, p.column))
     if problems:
         return None, problems
     return _build(doc.value, text), []
 
 
-def parse_definition(text: str, source: str, registry: Registry) -> Definition:
-    definition, problems = check_definition(text, source, registry)
+def parse_definition(
+    text: str, source: str, registry: Registry, stored: bool = False
+) -> Definition:
+    definition, problems = check_definition(text, source, registry, stored)
     if definition is None:
         raise DefinitionError(problems)
     return definition
@@ -230,12 +240,12 @@ class _Semantics:
             self._initial,
             self._states,
             self._transitions,
-            self._schemas,
             self._timers,
             self._deadlines,
             self._graph,
         ):
             problems.extend(check())
+        problems.extend(schema_problems(self.doc, self.v))
         problems.extend(access_problems(self.doc, self.v))
         return problems
 
@@ -314,20 +324,6 @@ class _Semantics:
             yield from self._state_ref((*at, "dest"), t["dest"], "dest")
         if t.get("merge_payload") and internal and "payload_schema" not in t:
             yield self._p((*at, "merge_payload"), "merge_payload needs a payload_schema")
-
-    def _schemas(self) -> Iterator[Problem]:
-        embedded: list[tuple[Path, Any]] = []
-        if "data_schema" in self.v:
-            embedded.append((("data_schema",), self.v["data_schema"]))
-        for i, t in enumerate(self.v["transitions"]):
-            for key in ("payload_schema", "when"):
-                if key in t:
-                    embedded.append((("transitions", i, key), t[key]))
-        for path, schema in embedded:
-            try:
-                Draft202012Validator.check_schema(schema)
-            except SchemaError as exc:
-                yield self._p((*path, *exc.absolute_path), f"invalid JSON Schema: {exc.message}")
 
     def _fireable(self, trigger: str, state: str) -> bool:
         return any(

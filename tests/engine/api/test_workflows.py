@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from tests.engine.api.conftest import FIXTURE
 from tests.engine.api.helpers import case_body, problem
+from tests.engine.definition.test_loader import alias_bomb
 
 Tokens = dict[str, dict[str, str]]
 YAML = {"content-type": "application/yaml"}
@@ -68,9 +69,43 @@ def test_validate_reports_line_column_and_path(client: TestClient, tokens: Token
     not_text = client.post("/api/v1/workflows/validate", content=b"\xff", headers=tokens["city"])
     assert not_text.json()["valid"] is False
     assert "UTF-8" in not_text.json()["errors"][0]["message"]
+
+
+def test_validate_names_a_remote_ref_and_a_pattern_re2_cannot_run(
+    client: TestClient, tokens: Tokens
+) -> None:
+    text = FIXTURE.read_text(encoding="utf-8")
+    assert "  properties:\n" in text
+    broken = text.replace(
+        "  properties:\n",
+        "  properties:\n    remote: {$ref: 'https://schemas.example/x.json'}\n"
+        "    code: {type: string, pattern: '^(?=A)[A-Z]+$'}\n",
+        1,
+    )
+    result = client.post("/api/v1/workflows/validate", content=broken, headers=tokens["city"])
+    assert result.status_code == 200
+    line = broken.splitlines().index("    remote: {$ref: 'https://schemas.example/x.json'}") + 1
+    remote, pattern = result.json()["errors"]
+    assert (remote["line"], pattern["line"]) == (line, line + 1)
+    assert remote["message"].startswith("$ref 'https://schemas.example/x.json' is not local")
+    assert pattern["message"].startswith("pattern '^(?=A)[A-Z]+$' cannot be used")
+
+
+def test_a_text_over_the_yaml_limits_is_refused_as_a_problem(
+    client: TestClient, tokens: Tokens
+) -> None:
+    bomb = client.post("/api/v1/workflows/validate", content=alias_bomb(), headers=tokens["city"])
+    body = problem(bomb, 422, "invalid-definition")
+    [error] = body["errors"]
+    assert (error["line"], error["column"]) == (6, 4)
+    assert error["message"].startswith("expands to more than")
     nested = client.post("/api/v1/workflows/validate", content="[" * 5000, headers=tokens["city"])
-    assert nested.status_code == 200
-    assert nested.json()["valid"] is False
+    [error] = problem(nested, 422, "invalid-definition")["errors"]
+    assert error["message"] == "nested deeper than 64"
+    put = client.put(
+        "/api/v1/workflows/api_permit", content=alias_bomb(), headers={**tokens["admin"], **YAML}
+    )
+    assert problem(put, 422, "invalid-definition")["errors"][0]["line"] == 6
 
 
 def test_admin_publishes_a_new_version_and_running_cases_keep_theirs(

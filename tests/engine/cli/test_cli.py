@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tests.conftest import ROOT, Run
+from tests.engine.definition.test_loader import alias_bomb
 
 FIXTURES = ROOT / "tests" / "fixtures"
 
@@ -82,3 +84,10 @@ def test_errors_map_to_exit_codes_without_tracebacks(run: Run) -> None:
         "case", "create", "setup_approval", "--data", '{"eia_level":"x"}', code=7
     )
     assert "not JSON" in run("case", "create", "setup_approval", "--data", "{oops", code=2)
+
+
+def test_validate_refuses_an_alias_bomb_with_its_position(run: Run, tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(alias_bomb(), encoding="utf-8")
+    out = run("validate", str(bomb), code=1)
+    assert f"{bomb}:6:4: expands to more than" in out

@@ -9,6 +9,7 @@ from datetime import UTC, timedelta
 import pytest
 
 from engine.clock import FakeClock
+from engine.errors import InvalidInput
 from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.settings import Settings, build_engine
@@ -108,7 +109,7 @@ def test_a_change_to_other_data_moves_nothing(dated: Engine) -> None:
 def test_an_emptied_field_cancels_the_timer(dated: Engine, clock: FakeClock) -> None:
     case_id = _working(dated)
     (armed,) = _limit(dated, case_id)
-    dated.fire(case_id, "set_dates", CLERK, {"due": ""})
+    dated.fire(case_id, "set_dates", CLERK, {"due": None})  # a date field is cleared with null
     assert _limit(dated, case_id) == []
     (row,) = [t for t in timers_of(dated, case_id) if t.id == armed.id]
     assert row.status == "cancelled"
@@ -142,3 +143,19 @@ def test_a_paused_deadline_keeps_the_shift_for_when_it_resumes(
     assert resumed.status == "pending"
     assert resumed.due_at == clock.now() + timedelta(seconds=left + 10 * 86400)
     _sound(dated, case_id)
+
+
+@pytest.mark.parametrize("value", ["2026/12/31", "31.12.2026", "2026-02-30"])
+def test_a_date_in_the_wrong_form_is_refused_at_input_not_at_arming(
+    dated: Engine, value: str
+) -> None:
+    case_id = _working(dated)
+    with pytest.raises(InvalidInput) as info:
+        dated.fire(case_id, "set_dates", CLERK, {"due": value})
+    assert info.value.extensions()["errors"] == [
+        {"in": "body", "json_path": "$.payload.due", "message": f"{value!r} is not a 'date'"}
+    ]
+    with pytest.raises(InvalidInput) as info:
+        dated.create_case("dated", {"remind_on": value}, CLERK)
+    assert [e["json_path"] for e in info.value.extensions()["errors"]] == ["$.data.remind_on"]
+    assert [t.due_at for t in _limit(dated, case_id)] == [end_of(2024, 6, 30)]
