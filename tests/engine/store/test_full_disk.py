@@ -30,6 +30,7 @@ def _child(url: str) -> dict[str, Any]:  # pragma: no cover - runs in the subpro
     from engine.api.app import create_app
     from engine.api.tokens import create_token
     from engine.clock import FakeClock
+    from engine.handlers import Actor
     from engine.settings import Settings, build_engine, load_settings
     from engine.time.sweep import sweep
     from tests.conftest import START
@@ -79,6 +80,10 @@ def _child(url: str) -> dict[str, Any]:  # pragma: no cover - runs in the subpro
     resource.setrlimit(resource.RLIMIT_FSIZE, (1, hard))
     try:
         seen["during"] = {"fire": fire(2)[0], "create": create("OF-FULL"), "sweep": swept()}
+        try:
+            engine.fire(2, "comment", Actor("市生态环境局", "eeb_city", "liaocheng"), {"note": "x"})
+        except Exception as exc:  # what the store lets through to the API's error mapping
+            seen["during"]["raised"] = f"{type(exc).__module__}.{type(exc).__name__}"
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
     seen["after"] = {"fire": fire(2), "create": create("OF-AFTER"), "sweep": swept()}
@@ -111,6 +116,7 @@ def test_a_commit_that_finds_the_disk_full_leaves_the_store_able_to_write(
     during = seen["during"]
     assert during["fire"] >= 500, seen
     assert during["create"] >= 500, seen
+    assert during["raised"] == "sqlalchemy.exc.OperationalError", seen
     assert during["sweep"] == "retry", seen  # the sweep reports the failed firing and goes on
     assert seen["after"] == {"fire": [200, False], "create": 201, "sweep": "fired"}, seen
     assert seen["cases"] == [
