@@ -18,7 +18,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import ROOT
+import pytest
+
+from engine.store import migrate
+from engine.store.repository import Store
+from tests.conftest import ROOT, START
 
 
 def _child(url: str) -> dict[str, Any]:  # pragma: no cover - runs in the subprocess
@@ -33,7 +37,6 @@ def _child(url: str) -> dict[str, Any]:  # pragma: no cover - runs in the subpro
     from engine.handlers import Actor
     from engine.settings import Settings, build_engine, load_settings
     from engine.time.sweep import sweep
-    from tests.conftest import START
     from tests.engine.api.conftest import FIXTURE
     from tests.engine.api.helpers import case_body
 
@@ -130,3 +133,31 @@ def test_a_commit_that_finds_the_disk_full_leaves_the_store_able_to_write(
         "3": ["created"],
     }
     assert seen["audit"] == []
+
+
+class _Lost(Exception):
+    pass
+
+
+def _write_and_lose_the_connection(store: Store) -> None:
+    with store.write() as tx:
+        tx.put_subject("outfall", "LOST", {"code": "LOST"}, None, START)
+        tx.conn.connection.dbapi_connection.close()  # type: ignore[union-attr]
+        raise _Lost
+
+
+def test_a_kept_connection_that_cannot_roll_back_is_replaced(tmp_path: Path) -> None:
+    """The write's own error reaches the caller, not the failed rollback's, and the next
+    write opens a new connection instead of reusing the broken one."""
+    store = Store(f"sqlite:///{tmp_path / 'lost.db'}")
+    try:
+        migrate.upgrade(store)
+        with pytest.raises(_Lost):
+            _write_and_lose_the_connection(store)
+        with store.write() as tx:
+            tx.put_subject("outfall", "KEPT", {"code": "KEPT"}, None, START)
+        with store.read() as tx:
+            assert tx.get_subject("outfall", "LOST") is None
+            assert tx.get_subject("outfall", "KEPT") == {"code": "KEPT"}
+    finally:
+        store.dispose()
