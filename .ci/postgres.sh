@@ -6,6 +6,7 @@
 #   .ci/postgres.sh url      the SQLAlchemy URL of that server (fails if it is not running)
 #   .ci/postgres.sh status   exit 0 when it is running
 #   .ci/postgres.sh stop     stop it and delete its files
+#   .ci/postgres.sh pause    stop it, keeping its files; resume starts it again with its data
 #
 # It never touches a cluster that already exists on the machine (Debian's "main" on 5432): it
 # runs its own cluster in QINGLIU_PG_DIR (default /tmp/qingliu-pg-$PORT) on QINGLIU_PG_PORT
@@ -61,6 +62,19 @@ running() {
     [ -f "$DATA/postmaster.pid" ] && as_owner "$bin/pg_ctl" -D "$DATA" status >/dev/null 2>&1
 }
 
+# Start the cluster in $DATA (made by start) and wait until it accepts connections.
+launch() {
+    local bin="$1"
+    local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    if [ "${QINGLIU_PG_DURABLE:-0}" = 1 ]; then
+        durability="-c fsync=on -c synchronous_commit=on"
+    fi
+    as_owner "$bin/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start -o \
+        "-c listen_addresses=127.0.0.1 -p $PORT -c unix_socket_directories=$DIR \
+         -c max_connections=300 $durability" >/dev/null \
+        || { cat "$LOG" >&2; die "the server did not start"; }
+}
+
 start() {
     install_server
     local bin
@@ -74,17 +88,27 @@ start() {
     [ "$(id -u)" = 0 ] && chown postgres: "$DIR"
     as_owner "$bin/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 \
         >"$DIR/initdb.log" 2>&1 || { cat "$DIR/initdb.log" >&2; die "initdb failed"; }
-    local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    if [ "${QINGLIU_PG_DURABLE:-0}" = 1 ]; then
-        durability="-c fsync=on -c synchronous_commit=on"
-    fi
-    as_owner "$bin/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start -o \
-        "-c listen_addresses=127.0.0.1 -p $PORT -c unix_socket_directories=$DIR \
-         -c max_connections=300 $durability" >/dev/null \
-        || { cat "$LOG" >&2; die "the server did not start"; }
+    launch "$bin"
     as_owner "$bin/psql" -q -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 \
         -c "CREATE ROLE $NAME LOGIN CREATEDB PASSWORD '$NAME'" \
         -c "CREATE DATABASE $NAME OWNER $NAME" >/dev/null
+    echo "$URL"
+}
+
+# Stop the server but keep its cluster, so that resume brings it back with its data (for the
+# tests of a database outage: the server stopped under load and started again).
+pause() {
+    local bin
+    bin="$(bindir)" || die "no PostgreSQL server found"
+    running || die "not running; start it with: $0 start"
+    as_owner "$bin/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null
+}
+
+resume() {
+    local bin
+    bin="$(bindir)" || die "no PostgreSQL server found"
+    [ -d "$DATA" ] || die "no cluster in $DATA; start one with: $0 start"
+    running || launch "$bin"
     echo "$URL"
 }
 
@@ -99,7 +123,9 @@ stop() {
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
+    pause) pause ;;
+    resume) resume ;;
     url) running || die "not running; start it with: $0 start"; echo "$URL" ;;
     status) running ;;
-    *) die "usage: $0 start|stop|url|status" ;;
+    *) die "usage: $0 start|stop|pause|resume|url|status" ;;
 esac

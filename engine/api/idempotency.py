@@ -5,6 +5,13 @@ transaction as the transition it answers, so either both exist or neither does. 
 (by the same token) gets that response back and changes nothing; the same key with a different
 request is refused (422). A request that failed changed nothing and recorded nothing, so
 retrying it with the same key runs it again.
+
+Duplicates racing on one key (a client retrying before its first attempt has answered) all get
+the first answer. The key is looked up first, without a lock, so that a replay costs one read;
+a duplicate that found nothing either records the key after its twin did (``_KeyTaken``: it
+rolls back and reads theirs) or waits for the case row its twin holds and is refused because
+the case moved on (a stale ``If-Match``, a trigger no longer offered): then, and only then, it
+reads the key again, finds the twin's committed answer and returns it instead of the refusal.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from engine.errors import FieldError, IdempotencyKeyReused, RequestError
+from engine.errors import CaseError, FieldError, IdempotencyKeyReused, RequestError
 from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.store.repository import TokenRow, Tx
@@ -93,14 +100,34 @@ def fire(
     while True:
         try:
             with engine.store.write() as tx:
-                seen = tx.idempotency(token.id, key)
+                seen = _replay(tx, token, key, digest)
                 if seen is not None:
-                    if seen.request_hash != digest:
-                        raise IdempotencyKeyReused(key)
-                    return dict(seen.body), True
+                    return seen, True
                 body = _fire_in(engine, tx, actor, case_id, trigger, payload, expected_version)
                 if not tx.insert_idempotency(token.id, key, digest, 200, body, engine.clock.now()):
                     raise _KeyTaken
                 return body, False
         except _KeyTaken:
             continue
+        except IdempotencyKeyReused:
+            raise
+        except CaseError:
+            # A duplicate that looked the key up before its twin committed, then waited for the
+            # case row behind it, finds the case moved on (409, 412): the twin's answer is
+            # recorded by now, so it is this request's answer too. Only a refused keyed request
+            # pays this read.
+            with engine.store.read() as tx:
+                seen = _replay(tx, token, key, digest)
+            if seen is None:
+                raise
+            return seen, True
+
+
+def _replay(tx: Tx, token: TokenRow, key: str, digest: str) -> dict[str, Any] | None:
+    """The first answer recorded for ``key``, or None; 422 if it answered another request."""
+    seen = tx.idempotency(token.id, key)
+    if seen is None:
+        return None
+    if seen.request_hash != digest:
+        raise IdempotencyKeyReused(key)
+    return dict(seen.body)

@@ -77,7 +77,7 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
             if conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
-                return  # a write the store began itself (Store._begin)
+                return  # a write the store began itself (_sqlite_write._begin)
             immediate = conn.get_execution_options().get("qingliu_write", False)
             execute(conn, "BEGIN IMMEDIATE" if immediate else "BEGIN")
 

@@ -18,15 +18,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, make_url, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from engine.store._chain import EVENT_COLUMNS, HistoryQueries, SubjectEventRow
-from engine.store._connect import SQLITE_TIMEOUT, make_engine
-from engine.store._hot import HotStatements, execute
+from engine.store._connect import make_engine
+from engine.store._hot import HotStatements
 from engine.store._parties import PartyQueries
 from engine.store._records import RecordQueries
+from engine.store._sqlite_write import KeptWriter, WriteBusy
 from engine.store._timers import TimerQueries
-from engine.store._turn import WriteTurn
 from engine.store.rows import (
     LIVE_TIMER,
     CaseRow,
@@ -64,19 +64,6 @@ __all__ = [
 _NO_WAIT: ContextVar[list[bool] | None] = ContextVar("qingliu_no_wait", default=None)
 
 
-class WriteBusy(Exception):
-    """A write under ``Store.without_waiting()`` would have waited; nothing was written."""
-
-
-def _roll_back(conn: Connection) -> None:
-    """End a failed SQLite write: through SQLAlchemy's transaction object if a statement made
-    it begin one, else on the driver if its transaction is still open."""
-    if conn.in_transaction():
-        conn.rollback()
-    elif conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
-        execute(conn, "ROLLBACK")
-
-
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -84,10 +71,11 @@ class Store:
         # Write connections carry the option that makes SQLite's BEGIN IMMEDIATE, set once here
         # rather than on every connection (it shares the engine's pool).
         self._writer = self.engine.execution_options(qingliu_write=True)
-        # SQLite takes one writer at a time: writers queue for their turn (``_turn.py``) and
-        # this process's writes share one connection kept for writing (no pool checkout).
-        self._write_turn = WriteTurn(make_url(url).database) if url.startswith("sqlite") else None
-        self._write_conn: Connection | None = None
+        # SQLite takes one writer at a time: writers queue for their turn and this process's
+        # writes share one connection kept for writing (``_sqlite_write.py``).
+        self._kept = (
+            KeptWriter(self._writer, make_url(url).database) if url.startswith("sqlite") else None
+        )
         self._hot = HotStatements(self.engine.dialect)
         # A store dropped without dispose() still closes its pooled connections.
         weakref.finalize(self, self.engine.dispose)
@@ -97,21 +85,14 @@ class Store:
         return self.engine.dialect.name
 
     def dispose(self) -> None:
-        if self._write_turn is not None:
-            self._write_turn.acquire()
-            try:
-                if self._write_conn is not None:
-                    self._write_conn.close()
-                    self._write_conn = None
-            finally:
-                self._write_turn.release()
-            self._write_turn.close()
+        if self._kept is not None:
+            self._kept.dispose()
         self.engine.dispose()
 
     @property
     def single_writer(self) -> bool:
         """True on SQLite: one write at a time, taken in turn (``without_waiting`` applies)."""
-        return self._write_turn is not None
+        return self._kept is not None
 
     @contextmanager
     def without_waiting(self) -> Iterator[None]:
@@ -127,7 +108,10 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        if self._write_turn is None:
+        """One write transaction. A database error (unavailable, full, read-only) reaches the
+        caller as SQLAlchemy raised it, after the transaction is rolled back and the
+        connection left clean (or discarded), so the next write works once the fault is gone."""
+        if self._kept is None:
             with self._writer.connect() as conn, conn.begin():
                 tx = Tx(conn, self._hot)
                 yield tx
@@ -137,48 +121,10 @@ class Store:
         first = pending is not None and pending[0]
         if pending is not None:
             pending[0] = False
-        if not self._write_turn.acquire(blocking=not first):
-            raise WriteBusy
-        try:
-            if self._write_conn is None or self._write_conn.closed or self._write_conn.invalidated:
-                self._write_conn = self._writer.connect()
-            conn = self._write_conn
-            with self._begin(conn, wait=not first):
-                tx = Tx(conn, self._hot)
-                yield tx
-                tx.seal_history()
-        finally:
-            self._write_turn.release()
-
-    @staticmethod
-    @contextmanager
-    def _begin(conn: Connection, wait: bool) -> Iterator[None]:
-        """One SQLite write transaction on the kept write connection, begun and ended on the
-        driver connection (``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on an error):
-        SQLAlchemy's transaction objects and begin event cost ~10% of a transition. A statement
-        run through SQLAlchemy inside makes it begin its own transaction object; the begin hook
-        then sees the driver's transaction and emits nothing, and that object ends it. Without
-        ``wait``, SQLite's busy timeout is 0 for the ``BEGIN IMMEDIATE``, so a database locked by
-        another process raises ``WriteBusy`` at once."""
-        if wait:
-            execute(conn, "BEGIN IMMEDIATE")
-        else:
-            execute(conn, "PRAGMA busy_timeout = 0")
-            try:
-                execute(conn, "BEGIN IMMEDIATE")
-            except OperationalError as exc:
-                raise WriteBusy from exc
-            finally:
-                execute(conn, f"PRAGMA busy_timeout = {SQLITE_TIMEOUT * 1000}")
-        try:
-            yield
-            if conn.in_transaction():
-                conn.commit()
-            else:
-                execute(conn, "COMMIT")
-        except BaseException:
-            _roll_back(conn)  # also after a failed COMMIT, which leaves SQLite's transaction open
-            raise
+        with self._kept.transaction(wait=not first) as conn:
+            tx = Tx(conn, self._hot)
+            yield tx
+            tx.seal_history()
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.engine.api.helpers import problem
@@ -79,3 +82,43 @@ def test_a_malformed_key_is_400(client: TestClient, tokens: Tokens, new_case: Ne
             url, json={"trigger": "accept"}, headers={**tokens["city"], "Idempotency-Key": key}
         )
         problem(response, 400, "malformed-request")
+
+
+DUPLICATES = 20
+
+
+@pytest.mark.parametrize(
+    ("body", "if_match"),
+    [
+        ({"trigger": "accept"}, True),
+        ({"trigger": "accept"}, False),
+        ({"trigger": "comment", "payload": {"note": "重复提交"}}, False),
+    ],
+    ids=["accept-if-match", "accept-blind", "comment"],
+)
+def test_racing_duplicates_of_one_key_all_get_the_first_answer(
+    client: TestClient, tokens: Tokens, new_case: NewCase, body: dict[str, Any], if_match: bool
+) -> None:
+    """20 identical requests with one key at once: one transition, and every answer is the
+    first one (the others wait for it to commit and replay it), never a 409 or 412."""
+    case = new_case()
+    url = f"/api/v1/cases/{case['id']}/transitions"
+    headers = {**tokens["city"], "Idempotency-Key": "twenty-at-once"}
+    if if_match:
+        headers["If-Match"] = f'"{case["version"]}"'
+    barrier = threading.Barrier(DUPLICATES)
+
+    def send(_: int) -> Any:
+        barrier.wait()
+        return client.post(url, json=body, headers=headers)
+
+    with ThreadPoolExecutor(DUPLICATES) as pool:
+        answers = list(pool.map(send, range(DUPLICATES)))
+    firsts = [a for a in answers if "idempotent-replayed" not in a.headers]
+    assert len(firsts) == 1, [(a.status_code, a.text) for a in answers]
+    first = firsts[0]
+    assert first.status_code == 200, first.text
+    assert [(a.status_code, a.json()) for a in answers] == [(200, first.json())] * DUPLICATES
+    assert {a.headers["etag"] for a in answers} == {first.headers["etag"]}
+    history = client.get(f"/api/v1/cases/{case['id']}/history", headers=tokens["city"]).json()
+    assert [e["kind"] for e in history["items"]] == ["created", "transition"]

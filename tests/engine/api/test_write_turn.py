@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 
 from engine.handlers import Actor
 from engine.runtime import Engine
-from engine.store.repository import SQLITE_TIMEOUT, Store, WriteBusy
+from engine.store._connect import SQLITE_TIMEOUT
+from engine.store.repository import Store, WriteBusy
 from tests.conftest import ROOT
 
 CLERK = Actor("clerk", "clerk")
