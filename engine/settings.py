@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.exc import ArgumentError
 
 from engine.clock import Clock
 from engine.domain import Domain, load_domain
@@ -141,14 +142,27 @@ def _calendar(folder: Path) -> WorkingCalendar:
         raise ConfigError(str(exc)) from exc
 
 
+def _open_store(url: str) -> Store:
+    """The store on ``url``; a URL that names no usable database is a ConfigError."""
+    try:
+        migrate.ensure_folder(url)
+        return Store(url)
+    except (ArgumentError, ImportError, OSError) as exc:  # no such dialect or driver, no folder
+        shown = url.partition("://")[0] + "://..." if "://" in url else repr(url)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(
+            f"cannot use database {shown}: {reason} (QINGLIU_DATABASE_URL, or database_url "
+            "in config/settings.yaml)"
+        ) from exc
+
+
 def build_engine(settings: Settings | None = None, clock: Clock | None = None) -> Engine:
     """An engine on the configured database. A new embedded SQLite database is created on
     first use; any other database must be at the schema head (`qingliu db upgrade`)."""
     settings = settings or load_settings()
     domain = load_domain(settings.handlers)
     check_reference(settings, domain)
-    migrate.ensure_folder(settings.database_url)
-    store = Store(settings.database_url)
+    store = _open_store(settings.database_url)
     try:
         migrate.check(store, create=store.dialect == "sqlite")
     except BaseException:

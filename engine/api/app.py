@@ -75,6 +75,7 @@ def create_app(
         prefix = "" if router.prefix.startswith("/api/") else API_PREFIX
         app.include_router(router, prefix=prefix, dependencies=checked)
     app.add_middleware(BodyLimits, max_bytes=max_body_bytes)
+    app.add_middleware(problems.Shield)  # outside: it answers what BodyLimits raises too
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
