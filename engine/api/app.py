@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 
 from engine.api import problems, routes_cases, routes_workflows, transition
 from engine.api.deps import reject_unknown_query
+from engine.api.headers import SecurityHeaders, docs_policy
 from engine.api.limits import BodyLimits
 from engine.api.models import TransitionRequest
 from engine.domain import Domain, load_domain
@@ -76,6 +77,7 @@ def create_app(
         app.include_router(router, prefix=prefix, dependencies=checked)
     app.add_middleware(BodyLimits, max_bytes=max_body_bytes)
     app.add_middleware(problems.Shield)  # outside: it answers what BodyLimits raises too
+    app.add_middleware(SecurityHeaders, html_policy=docs_policy(app))  # on every answer
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
