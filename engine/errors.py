@@ -13,7 +13,7 @@ fails when one does not declare all four itself.
     ├── DefinitionError              422   invalid-definition      1   carries every Problem
     ├── AuditFailed                  500   audit-failed            1   in engine/audit.py
     ├── TokenError                   422   token-refused           2   token create/rotate/revoke
-    ├── Unavailable                  503   unavailable            10   the database: try again
+    ├── Unavailable                  503   unavailable            10   in engine/store/faults.py
     ├── RequestError                 400   malformed-request       2   the HTTP request itself
     │   ├── Unauthorized             401   unauthorized            4
     │   ├── InvalidRequest           422   invalid-request         2   query, headers, body shape
@@ -72,7 +72,6 @@ __all__ = [
     "TokenError",
     "TriggerNotAllowed",
     "Unauthorized",
-    "Unavailable",
     "WorkflowNotFound",
     "definition_errors",
 ]
@@ -163,18 +162,6 @@ class TokenError(QingliuError):
 
     status, kind, exit_code = 422, "token-refused", 2
     title = "The token cannot be created or revoked as asked"
-
-
-class Unavailable(QingliuError):
-    """The database cannot take the request now: unreachable, full, read-only or locked past
-    its timeout. Nothing was changed; the same request may succeed later (``Retry-After``)."""
-
-    status, kind, exit_code = 503, "unavailable", 10
-    title = "The service is unavailable for now"
-    retry_after: ClassVar[int] = 5  # seconds
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}
 
 
 # -- the HTTP request itself ------------------------------------------------------------------

@@ -35,9 +35,8 @@ from engine.errors import (
     InvalidRequest,
     QingliuError,
     RequestError,
-    Unavailable,
 )
-from engine.store.faults import unavailable
+from engine.store.faults import Unavailable, unavailable
 
 __all__ = [
     "PROBLEM_JSON",
@@ -300,6 +299,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Request body too large",
         422: "Invalid input, with JSON paths",
         429: "Too many refused tokens from your address (Retry-After)",
+        503: "The database cannot take requests now; nothing was changed (Retry-After)",
     }
     return {
         status: {

@@ -40,7 +40,7 @@ def _etag(version: int) -> str:
     "",
     status_code=201,
     response_model=CaseOut,
-    responses=problem_responses(400, 401, 403, 404, 409, 422),
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 503),
     summary="Open a case",
 )
 async def create_case(

@@ -168,7 +168,7 @@ described = APIRoute(
     methods=["POST"],
     tags=["cases"],
     response_model=CaseOut,
-    responses=problem_responses(400, 401, 403, 404, 409, 412, 422),
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 503),
     summary="Fire a trigger",
     description="The body names the trigger and its payload. `If-Match` (the ETag of the case "
     "you read) refuses a stale write with 412; a repeated `Idempotency-Key` returns the first "

@@ -12,11 +12,11 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine.errors import QingliuError, Unavailable
+from engine.errors import QingliuError
 from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.settings import build_engine, load_settings
-from engine.store.faults import unavailable
+from engine.store.faults import Unavailable, unavailable
 
 __all__ = [
     "CommandFailed",

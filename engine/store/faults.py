@@ -9,10 +9,27 @@ timeout, the connection broke or the pool has none to give. The API answers thos
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-__all__ = ["unavailable"]
+from engine.errors import QingliuError
+
+__all__ = ["Unavailable", "unavailable"]
+
+
+class Unavailable(QingliuError):
+    """The database cannot take the request now: unreachable, full, read-only or locked past
+    its timeout. Nothing was changed; the same request may succeed later (``Retry-After``)."""
+
+    status, kind, exit_code = 503, "unavailable", 10
+    title = "The service is unavailable for now"
+    retry_after: ClassVar[int] = 5  # seconds
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
 
 # SQLite result codes (sqlite3.Error.sqlite_errorname, primary code before the first "_"
 # after "SQLITE_") that are the database's state, not the statement's fault.

@@ -24,8 +24,8 @@ from engine.errors import (
     QingliuError,
     Refused,
     Unauthorized,
-    Unavailable,
 )
+from engine.store.faults import Unavailable
 from tests.conftest import ROOT
 
 MAPPING = ("status", "kind", "title", "exit_code")
