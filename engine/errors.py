@@ -13,6 +13,7 @@ fails when one does not declare all four itself.
     ├── DefinitionError              422   invalid-definition      1   carries every Problem
     ├── AuditFailed                  500   audit-failed            1   in engine/audit.py
     ├── TokenError                   422   token-refused           2   token create/rotate/revoke
+    ├── Unavailable                  503   unavailable            10   in engine/store/faults.py
     ├── RequestError                 400   malformed-request       2   the HTTP request itself
     │   ├── Unauthorized             401   unauthorized            4
     │   ├── InvalidRequest           422   invalid-request         2   query, headers, body shape

@@ -8,6 +8,7 @@ environment, and the one place that assembles an ``Engine`` from them.
     workflows: workflows                      # folder loaded by `qingliu load` / `serve`
     public_base_url: http://localhost:8000    # the API as agencies reach it (QR codes)
     keys: var/keys                            # QINGLIU_KEYS wins: keys kept outside the database
+    max_body_bytes: 1048576                   # the largest HTTP request body (JSON or YAML)
 
 ``config/calendar.yaml`` is the working-day calendar; every YAML file in ``config/reference/``
 is reference data handed to handlers as ``ctx.reference[<file stem>]``. If
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.exc import ArgumentError
 
 from engine.clock import Clock
 from engine.domain import Domain, load_domain
@@ -39,7 +41,16 @@ __all__ = ["Settings", "build_engine", "load_settings"]
 DEFAULT_DATABASE_URL = "sqlite:///var/qingliu.db"
 # Where agencies reach the HTTP API; outfall QR codes point at records under it.
 DEFAULT_PUBLIC_BASE_URL = "http://localhost:8000"
-KNOWN_SETTINGS = {"database_url", "handlers", "workflows", "public_base_url", "keys"}
+# The largest request body the HTTP API reads (413 beyond it): JSON and YAML alike.
+DEFAULT_MAX_BODY_BYTES = 1 << 20
+KNOWN_SETTINGS = {
+    "database_url",
+    "handlers",
+    "workflows",
+    "public_base_url",
+    "keys",
+    "max_body_bytes",
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,7 @@ class Settings:
     workflows: str = "workflows"
     public_base_url: str = DEFAULT_PUBLIC_BASE_URL
     keys_dir: str | None = None  # None: QINGLIU_KEYS, else var/keys (engine.keys)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     reference: dict[str, Any] = field(default_factory=dict)
 
 
@@ -87,8 +99,16 @@ def load_settings(config_dir: str | Path | None = None) -> Settings:
         workflows=str(raw.get("workflows", "workflows")),
         public_base_url=str(raw.get("public_base_url", DEFAULT_PUBLIC_BASE_URL)).rstrip("/"),
         keys_dir=os.environ.get("QINGLIU_KEYS") or raw.get("keys") or None,
+        max_body_bytes=_positive(raw, "max_body_bytes", DEFAULT_MAX_BODY_BYTES, settings_file),
         reference=reference,
     )
+
+
+def _positive(raw: dict[str, Any], name: str, default: int, path: Path) -> int:
+    value = raw.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{path}: {name} must be a positive whole number of bytes")
+    return value
 
 
 def check_reference(settings: Settings, domain: Domain) -> None:
@@ -122,14 +142,27 @@ def _calendar(folder: Path) -> WorkingCalendar:
         raise ConfigError(str(exc)) from exc
 
 
+def _open_store(url: str) -> Store:
+    """The store on ``url``; a URL that names no usable database is a ConfigError."""
+    try:
+        migrate.ensure_folder(url)
+        return Store(url)
+    except (ArgumentError, ImportError, OSError) as exc:  # no such dialect or driver, no folder
+        shown = url.partition("://")[0] + "://..." if "://" in url else repr(url)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(
+            f"cannot use database {shown}: {reason} (QINGLIU_DATABASE_URL, or database_url "
+            "in config/settings.yaml)"
+        ) from exc
+
+
 def build_engine(settings: Settings | None = None, clock: Clock | None = None) -> Engine:
     """An engine on the configured database. A new embedded SQLite database is created on
     first use; any other database must be at the schema head (`qingliu db upgrade`)."""
     settings = settings or load_settings()
     domain = load_domain(settings.handlers)
     check_reference(settings, domain)
-    migrate.ensure_folder(settings.database_url)
-    store = Store(settings.database_url)
+    store = _open_store(settings.database_url)
     try:
         migrate.check(store, create=store.dialect == "sqlite")
     except BaseException:

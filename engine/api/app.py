@@ -16,9 +16,12 @@ from fastapi.openapi.utils import get_openapi
 
 from engine.api import problems, routes_cases, routes_workflows, transition
 from engine.api.deps import reject_unknown_query
+from engine.api.headers import SecurityHeaders, docs_policy
+from engine.api.limits import BodyLimits
 from engine.api.models import TransitionRequest
 from engine.domain import Domain, load_domain
 from engine.runtime import Engine
+from engine.settings import DEFAULT_MAX_BODY_BYTES, build_engine, load_settings
 
 __all__ = ["app_from_settings", "create_app"]
 
@@ -44,8 +47,14 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-def create_app(engine: Engine, domain: Domain | None = None) -> FastAPI:
-    """The API on ``engine``, with the routers of ``domain`` mounted."""
+def create_app(
+    engine: Engine,
+    domain: Domain | None = None,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> FastAPI:
+    """The API on ``engine``, with the routers of ``domain`` mounted; a request body over
+    ``max_body_bytes`` is 413 (``engine.api.limits``)."""
     app = FastAPI(
         title="Qingliu (清流) API",
         version="1",
@@ -66,6 +75,9 @@ def create_app(engine: Engine, domain: Domain | None = None) -> FastAPI:
     for router in domain.api_routers() if domain is not None else ():
         prefix = "" if router.prefix.startswith("/api/") else API_PREFIX
         app.include_router(router, prefix=prefix, dependencies=checked)
+    app.add_middleware(BodyLimits, max_bytes=max_body_bytes)
+    app.add_middleware(problems.Shield)  # outside: it answers what BodyLimits raises too
+    app.add_middleware(SecurityHeaders, html_policy=docs_policy(app))  # on every answer
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -74,7 +86,9 @@ def app_from_settings() -> FastAPI:
     """The app as each worker process of ``qingliu serve --workers N`` builds it: an engine on
     the configured database (``QINGLIU_CONFIG``, ``QINGLIU_DATABASE_URL``), whose definitions
     the parent process has loaded."""
-    from engine.settings import build_engine, load_settings  # settings imports the handlers
-
     settings = load_settings()
-    return create_app(build_engine(settings), load_domain(settings.handlers))
+    return create_app(
+        build_engine(settings),
+        load_domain(settings.handlers),
+        max_body_bytes=settings.max_body_bytes,
+    )

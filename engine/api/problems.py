@@ -4,15 +4,21 @@ Every error of the tree (``engine.errors``) carries its status, its problem kind
 this module renders them, and FastAPI's and Starlette's own refusals (request validation,
 unknown routes, methods) in the same shape. ``type`` is ``https://qingliu.dev/problems/<kind>``,
 stable for clients to switch on; ``title`` is fixed per kind, ``detail`` is the sentence for
-this occurrence. A 500 says nothing internal: its detail names an error id, and the log has the
-traceback under that id.
+this occurrence.
+
+Anything else that escapes a route is caught by ``Shield`` (a pure ASGI middleware) and
+answered here too, as a normal response, so the client's keep-alive connection survives it: a
+database that is unavailable (``engine.store.faults``) is 503 ``unavailable`` with
+``Retry-After``, and anything else is a bug, 500. A 500 says nothing internal (no class name,
+message, statement or path): its ``error_id`` (a UUID) is in the detail, and the server log
+has the traceback under that id; a 503's id is logged too, with the database's own message.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,12 +29,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from engine.errors import FieldError, InvalidRequest, QingliuError, RequestError
+from engine.errors import (
+    FieldError,
+    HandlerFailed,
+    InvalidRequest,
+    QingliuError,
+    RequestError,
+)
+from engine.store.faults import Unavailable, unavailable
 
 __all__ = [
     "PROBLEM_JSON",
     "FieldProblem",
     "ProblemDetails",
+    "Shield",
     "engine_problem",
     "field_problems",
     "install",
@@ -100,15 +114,44 @@ def problem_response(
 
 def _internal(kind: str, title: str, error: BaseException, instance: str | None) -> JSONResponse:
     """A 500: logged with its traceback under a fresh error id, answered with the id only."""
-    error_id = secrets.token_hex(6)
+    error_id = str(uuid.uuid4())
     log.error("error %s on %s: %s", error_id, instance or "-", kind, exc_info=error)
     detail = f"{title} (error id {error_id}; the server log has the details)"
     return problem_response(500, kind, title, detail, instance, error_id=error_id)
 
 
+def _unavailable(error: BaseException, instance: str | None) -> JSONResponse:
+    """A 503: the database's own message goes to the log under the id, never to the caller."""
+    error_id = str(uuid.uuid4())
+    log.warning("error %s on %s: the database is unavailable", error_id, instance, exc_info=error)
+    refusal = Unavailable(
+        f"the database cannot take requests now; nothing was changed: try again in "
+        f"{Unavailable.retry_after} s (error id {error_id})"
+    )
+    return problem_response(
+        refusal.status,
+        refusal.kind,
+        refusal.title,
+        str(refusal),
+        instance,
+        refusal.headers(),
+        error_id=error_id,
+    )
+
+
+def unexpected_problem(error: Exception, instance: str | None = None) -> JSONResponse:
+    """The answer to an exception outside the tree: 503 if the database is unavailable, else
+    a bug (500)."""
+    if unavailable(error):
+        return _unavailable(error, instance)
+    return _internal(QingliuError.kind, QingliuError.title, error, instance)
+
+
 def engine_problem(error: QingliuError, instance: str | None = None) -> JSONResponse:
     """The problem document of an error of the tree, from the attributes its class declares."""
-    if error.status >= 500:
+    if isinstance(error, HandlerFailed) and unavailable(error.cause):
+        return _unavailable(error, instance)  # the handler met the database's fault
+    if error.status == 500:
         return _internal(error.kind, error.title, error, instance)
     return problem_response(
         error.status,
@@ -151,6 +194,42 @@ def request_error(error: RequestValidationError) -> RequestError:
         return RequestError(f"the body is not valid JSON: {reason}")
     found = field_problems(errors)
     return InvalidRequest("; ".join(f"{e.where} {e}" for e in found), found)
+
+
+# -- the last line ---------------------------------------------------------------------------
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class Shield:
+    """Answer whatever the app raised that no exception handler took (``unexpected_problem``)
+    as a normal response, instead of Starlette's plain-text 500 followed by the server closing
+    the connection. Once the answer has begun nothing can be said: the error goes on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:
+                raise
+            await unexpected_problem(exc, scope.get("path"))(scope, receive, send)
 
 
 # -- installing ------------------------------------------------------------------------------
@@ -220,6 +299,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Request body too large",
         422: "Invalid input, with JSON paths",
         429: "Too many refused tokens from your address (Retry-After)",
+        503: "The database cannot take requests now; nothing was changed (Retry-After)",
     }
     return {
         status: {

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from engine.api.auth import current_actor
 from engine.api.deps import get_engine
+from engine.api.limits import body_size
 from engine.api.models import (
     MAX_ID,
     CaseCreate,
@@ -16,7 +17,7 @@ from engine.api.models import (
     History,
 )
 from engine.api.problems import problem_responses
-from engine.api.writes import run_write
+from engine.api.writes import HEAVY_BODY_BYTES, run_write
 from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.views import event_json
@@ -39,17 +40,17 @@ def _etag(version: int) -> str:
     "",
     status_code=201,
     response_model=CaseOut,
-    responses=problem_responses(400, 401, 403, 404, 409, 422),
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 503),
     summary="Open a case",
 )
 async def create_case(
-    body: CaseCreate, response: Response, engine: EngineDep, actor: ActorDep
+    body: CaseCreate, request: Request, response: Response, engine: EngineDep, actor: ActorDep
 ) -> dict[str, Any]:
     def work() -> dict[str, Any]:
         view = engine.create_case(body.workflow, body.data, actor, subject=body.subject)
         return engine.get_case(view.id, actor).to_json()
 
-    out = await run_write(engine, work)
+    out = await run_write(engine, work, heavy=body_size(request.scope) > HEAVY_BODY_BYTES)
     response.headers["Location"] = f"{router.prefix}/{out['id']}"
     response.headers["ETag"] = _etag(out["version"])
     return out

@@ -17,7 +17,6 @@ from engine.errors import (
     DefinitionError,
     FieldError,
     InvalidRequest,
-    PayloadTooLarge,
     Problem,
     definition_errors,
 )
@@ -29,7 +28,6 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
-MAX_YAML_BYTES = 1_000_000
 SOURCE = "<body>"
 # Any text is accepted and checked (the answer lists its problems), so the schema is open.
 _YAML_BODY: dict[str, Any] = {
@@ -45,14 +43,13 @@ _YAML_BODY: dict[str, Any] = {
 
 
 async def yaml_body(request: Request) -> str | Problem:
-    """The request body as text, or the problem that keeps it from being YAML text."""
+    """The request body as text, or the problem that keeps it from being YAML text (its size
+    is bounded before: ``engine.api.limits``)."""
     raw = await request.body()
     if not raw:
         raise InvalidRequest(
             "the body must be a YAML document", [FieldError("$", "a YAML document is required")]
         )
-    if len(raw) > MAX_YAML_BYTES:
-        raise PayloadTooLarge(f"a definition may be at most {MAX_YAML_BYTES} bytes")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -30,10 +30,11 @@ from starlette.routing import Route
 
 from engine.api import idempotency
 from engine.api.auth import bearer_token, client_address
+from engine.api.limits import body_size
 from engine.api.models import MAX_ID, CaseOut, TransitionRequest
 from engine.api.problems import field_problems, problem_responses
 from engine.api.tokens import token_actor
-from engine.api.writes import run_write
+from engine.api.writes import HEAVY_BODY_BYTES, run_write
 from engine.errors import FieldError, InvalidRequest, RequestError
 from engine.runtime import Engine
 
@@ -123,6 +124,7 @@ async def fire(request: Request) -> JSONResponse:
         lambda: idempotency.fire(
             engine, token, actor, case_id, transition.trigger, transition.payload, expected, key
         ),
+        heavy=body_size(request.scope) > HEAVY_BODY_BYTES,
     )
     headers = {"ETag": f'"{out["version"]}"'}
     if replayed:
@@ -166,7 +168,7 @@ described = APIRoute(
     methods=["POST"],
     tags=["cases"],
     response_model=CaseOut,
-    responses=problem_responses(400, 401, 403, 404, 409, 412, 422),
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 503),
     summary="Fire a trigger",
     description="The body names the trigger and its payload. `If-Match` (the ETag of the case "
     "you read) refuses a stale write with 412; a repeated `Idempotency-Key` returns the first "

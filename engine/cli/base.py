@@ -10,11 +10,13 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine.errors import QingliuError
 from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.settings import build_engine, load_settings
+from engine.store.faults import Unavailable, unavailable
 
 __all__ = [
     "CommandFailed",
@@ -46,13 +48,21 @@ class CommandFailed(click.ClickException):
 
 class QingliuGroup(click.Group):
     """A command group whose commands' ``QingliuError`` becomes ``CommandFailed``: the one
-    place where errors become exit codes."""
+    place where errors become exit codes. A database that cannot take requests now
+    (``engine.store.faults``) is ``Unavailable``; any other exception is a bug and keeps its
+    traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except QingliuError as exc:
             raise CommandFailed(exc) from exc
+        except SQLAlchemyError as exc:
+            if not unavailable(exc):
+                raise
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            fault = Unavailable(f"the database cannot take requests now ({reason}): try again")
+            raise CommandFailed(fault) from exc
 
 
 def configured_engine() -> Engine:

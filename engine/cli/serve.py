@@ -215,7 +215,10 @@ def serve(
     }
     try:
         if workers == 1:
-            uvicorn.run(create_app(engine, load_domain(settings.handlers)), **options)
+            app = create_app(
+                engine, load_domain(settings.handlers), max_body_bytes=settings.max_body_bytes
+            )
+            uvicorn.run(app, **options)
         else:
             _serve_workers(workers, options)
     finally:

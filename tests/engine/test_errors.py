@@ -25,10 +25,11 @@ from engine.errors import (
     Refused,
     Unauthorized,
 )
+from engine.store.faults import Unavailable
 from tests.conftest import ROOT
 
 MAPPING = ("status", "kind", "title", "exit_code")
-EXIT_CODES = range(1, 10)  # 0 is success; README "Exit codes" documents 1-9
+EXIT_CODES = range(1, 11)  # 0 is success; README "Exit codes" documents 1-10
 
 
 def _import_everything() -> None:
@@ -104,6 +105,14 @@ def test_the_api_renders_a_class_from_its_own_attributes() -> None:
         "instance": "/api/v1/cases/7",
     }
     assert engine_problem(Unauthorized("no token")).headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_an_unavailable_database_is_503_with_retry_after() -> None:
+    response = engine_problem(Unavailable("the database cannot take requests now"))
+    body = json.loads(response.body)
+    assert (response.status_code, body["type"]) == (503, "https://qingliu.dev/problems/unavailable")
+    assert body["detail"] == "the database cannot take requests now"
+    assert response.headers["Retry-After"] == "5"
 
 
 def test_a_refused_input_is_422_with_the_json_path_into_the_request() -> None:

@@ -55,7 +55,7 @@ def test_a_plain_transition_answers_the_case_with_its_etag(
         (b"\xff\xfe", "the body is not valid JSON: Expecting value"),
         (
             b'{"trigger": "comment", "payload": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5001,
-            "There was an error parsing the body",
+            "the JSON body is nested more than 64 levels deep",
         ),
     ],
     ids=["not-json", "not-text", "nested-too-deeply"],
