@@ -38,7 +38,7 @@ __all__ = [
 Path = tuple[str | int, ...]
 
 # The shipped workflows are 3-11 KB, 700-2,500 nodes, nesting depth under 12, with few aliases.
-MAX_DOCUMENT_BYTES = 1_000_000  # UTF-8 bytes of one file or request body
+MAX_DOCUMENT_BYTES = 1 << 20  # UTF-8 bytes of one file or request body: 1 MiB, as the body limit
 MAX_NODES = 100_000  # scalars, sequences and mappings once every alias is expanded
 MAX_ALIASES = 1_000  # ``*name`` uses in one document
 MAX_DEPTH = 64  # nesting of sequences and mappings, aliases expanded
