@@ -38,7 +38,7 @@ def test_csv_cells_that_could_be_formulas_get_a_leading_quote(tmp_path: Path) ->
     out = tmp_path / "t.csv"
     write_table(out, ["值", "数"], [[v, -3.5] for v in RISKY + PLAIN])
     lines = out.read_text(encoding="utf-8-sig").splitlines()
-    assert lines[1].startswith('"\'=HYPERLINK(')
+    assert lines[1].startswith("\"'=HYPERLINK(")
     assert lines[2] == "'+1+cmd|' /C calc'!A0,-3.5"  # numbers stay numbers
     assert lines[3] == "'-2+3,-3.5"
     assert lines[4] == '"\'@SUM(1,2)",-3.5'
