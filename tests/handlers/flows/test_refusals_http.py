@@ -131,3 +131,29 @@ def test_a_handler_key_longer_than_its_column_is_refused_before_the_store(
         calls[entrance](ops)
     with engine.store.read() as tx:
         assert tx.get_subject("outfall", LONG_CODE) is None
+
+
+def test_a_self_check_result_for_an_outfall_not_in_the_ledger_is_refused(
+    client: TestClient, admin: Headers
+) -> None:
+    opened = open_case(client, admin, "effectiveness_check", data_for("effectiveness_check"))
+    assert opened.status_code == 201, opened.text
+    case_id = opened.json()["id"]
+    plan = fire(client, admin, case_id, "submit_plan", plan={"summary": "全县排查"})
+    assert plan.status_code == 200, plan.text
+    results = [{"outfall_code": "371524-9999", "passed": False, "finding": "无标识牌"}]
+    answer = fire(client, admin, case_id, "report_self_check", results=results)
+    refused_at(answer, 422, "$.payload.results[0].outfall_code")
+
+
+def test_a_reroute_to_a_department_not_in_the_reference_data_is_refused(
+    client: TestClient, admin: Headers
+) -> None:
+    data = {
+        **PATHS["public_report"]["data"],
+        "reporter": {"name": "王先生", "phone": "13800000000"},
+    }
+    opened = open_case(client, admin, "public_report", data)
+    assert opened.status_code == 201, opened.text
+    answer = fire(client, admin, opened.json()["id"], "reroute", department="火星局", reason="x")
+    refused_at(answer, 422, "$.payload.department")
