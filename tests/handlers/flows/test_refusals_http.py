@@ -4,6 +4,7 @@ the ledger, departments not in the reference data, no common superior, no exceed
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,7 @@ from engine.domain import load_domain
 from engine.errors import Refused
 from engine.handlers import Actor
 from engine.runtime import Engine
-from tests.conftest import ROOT
+from tests.conftest import ROOT, Run
 from tests.engine.api.helpers import problem
 from tests.handlers.flows.support import outfall, seed_ledger
 from tests.handlers.flows.test_workflow_files import PATHS, example, load_definition
@@ -157,3 +158,12 @@ def test_a_reroute_to_a_department_not_in_the_reference_data_is_refused(
     assert opened.status_code == 201, opened.text
     answer = fire(client, admin, opened.json()["id"], "reroute", department="火星局", reason="x")
     refused_at(answer, 422, "$.payload.department")
+
+
+def test_the_cli_answers_a_refused_field_with_exit_code_7(run: Run) -> None:
+    run("load")
+    data = json.dumps(data_for("rectification", deadline="2025-02-30"), ensure_ascii=False)
+    out = run("case", "create", "rectification", "--data", data, code=7)
+    assert "$.data.deadline" in out or "$.deadline" in out, out
+    long = json.dumps(data_for("responsibility", outfall_code=LONG_CODE), ensure_ascii=False)
+    assert "outfall_code" in run("case", "create", "responsibility", "--data", long, code=7)
