@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from engine.errors import Forbidden
+from engine.errors import Forbidden, Refused
 from engine.handlers import Actor
 from engine.history import HISTORY_KEY, diff
 from engine.keys import KeyRing
@@ -22,6 +22,19 @@ __all__ = ["Create", "TxOps"]
 Create = Callable[[Tx, str, dict[str, Any], Actor, "str | None", datetime], CaseView]
 # Engine.open_case_for: the open case of a workflow about a subject, in the data's jurisdiction.
 FindOpen = Callable[[Tx, str, Mapping[str, Any], str], "int | None"]
+# The longest subject key the store keeps (cases.subject, subject_events.subject_key).
+SUBJECT_KEY_MAX = 200
+
+
+def _bounded(kind: str, key: str | None) -> None:
+    """A key longer than its column is refused here, before any backend is asked to store it
+    (PostgreSQL would fail the statement; SQLite would keep it). Workflows bound the fields
+    that become keys with ``maxLength``, so a caller meets the schema's 422 first."""
+    if key is not None and len(key) > SUBJECT_KEY_MAX:
+        raise Refused(
+            f"{kind} key of {len(key)} characters is longer than the {SUBJECT_KEY_MAX} "
+            "the store keeps"
+        )
 
 
 class TxOps:
@@ -53,6 +66,7 @@ class TxOps:
         return self._within is None or (jurisdiction is not None and jurisdiction in self._within)
 
     def open_case(self, workflow: str, data: Mapping[str, Any], subject: str | None = None) -> int:
+        _bounded("subject", subject)
         return self._create(self._tx, workflow, dict(data), self._actor, subject, self._now).id
 
     def open_case_if_absent(
@@ -98,6 +112,7 @@ class TxOps:
         ``by`` (default: the actor whose handler runs). Refused when the record (as it is, or
         as written) lies outside this case's jurisdiction: a payload cannot move a record to
         another county."""
+        _bounded(kind, key)
         rows = self._tx.list_subjects(kind, keys=[key])
         before = rows[0] if rows else None
         if self._within is not None:

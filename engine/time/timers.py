@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from engine.definition.model import AtSpec, Duration
+from engine.errors import InputRefused
 from engine.time.calendar import WorkingCalendar
 
 __all__ = ["Due", "TimerPlanner"]
@@ -51,7 +52,16 @@ class TimerPlanner:
         raw = spec.value if spec.value is not None else data.get(spec.data_field or "")
         if not isinstance(raw, str) or not raw:
             return None
-        return Due(self.parse_moment(raw))
+        if spec.value is not None:
+            return Due(self.parse_moment(raw))
+        try:
+            return Due(self.parse_moment(raw))
+        except ValueError:  # the caller's data names no real day (2026/12/31, 2025-02-30)
+            raise InputRefused.at(
+                "data",
+                f"$.{spec.data_field}",
+                f"{raw!r} is not a date (YYYY-MM-DD) or an ISO 8601 date-time",
+            ) from None
 
     def parse_moment(self, text: str) -> datetime:
         """``YYYY-MM-DD`` (end of that local day) or an ISO datetime (local if no offset)."""

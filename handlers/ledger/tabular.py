@@ -28,6 +28,25 @@ __all__ = [
 ]
 
 FORMATS = ("csv", "xlsx")
+# A cell that begins with one of these is a formula to a spreadsheet (CSV injection): exports
+# write it as text, in CSV behind one added ``'`` (OWASP), in .xlsx as a string cell.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+TEXT_MARK = "'"
+
+
+def _csv_text(value: Any) -> Any:
+    """A CSV cell as written: text that a spreadsheet would run gets the text mark."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return TEXT_MARK + value
+    return "" if value is None else value
+
+
+def _csv_unmark(value: str) -> str:
+    """A CSV cell as read: one leading ``'`` is dropped where an export added it (the rest
+    begins with a formula character); any other ``'`` is the writer's and stays."""
+    if value.startswith(TEXT_MARK) and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
 
 
 class UnreadableFile(InvalidInput):
@@ -79,7 +98,7 @@ def _decode(raw: bytes, path: Path) -> str:
 def _read_csv(path: Path) -> Sheet:
     reader = csv.reader(io.StringIO(_decode(path.read_bytes(), path), newline=""))
     try:
-        header = [_cell(h) for h in next(reader)]
+        header = [_csv_unmark(_cell(h)) for h in next(reader)]
     except StopIteration:
         raise UnreadableFile(f"{path}: empty file") from None
     except csv.Error as exc:
@@ -89,7 +108,7 @@ def _read_csv(path: Path) -> Sheet:
     try:
         for row in reader:
             if not _blank(row):
-                rows.append((start, [_cell(v) for v in row]))
+                rows.append((start, [_csv_unmark(_cell(v)) for v in row]))
             start = reader.line_num + 1
     except csv.Error as exc:
         raise UnreadableFile(f"{path}:{start}: {exc}") from None
@@ -132,6 +151,12 @@ def _excel_value(value: Any) -> Any:
     return str(value)
 
 
+def _as_text(cell: Any) -> None:
+    """openpyxl makes a string that begins with ``=`` a formula cell: keep it a string."""
+    if isinstance(cell.value, str) and cell.data_type == "f":
+        cell.data_type = "s"
+
+
 def write_table(
     path: str | Path, header: Sequence[str], rows: Iterator[Sequence[Any]] | Sequence[Sequence[Any]]
 ) -> int:
@@ -144,9 +169,9 @@ def write_table(
     if kind == "csv":
         with path.open("w", encoding="utf-8-sig", newline="") as out:
             writer = csv.writer(out)
-            writer.writerow(header)
+            writer.writerow([_csv_text(h) for h in header])
             for row in rows:
-                writer.writerow(["" if v is None else v for v in row])
+                writer.writerow([_csv_text(v) for v in row])
                 count += 1
         return count
     book = Workbook()
@@ -155,8 +180,11 @@ def write_table(
     sheet.append(list(header))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
+        _as_text(cell)
     for row in rows:
         sheet.append([_excel_value(v) for v in row])
+        for cell in sheet[sheet.max_row]:
+            _as_text(cell)
         count += 1
     sheet.freeze_panes = "A2"
     book.save(path)
