@@ -88,6 +88,13 @@ class TxOps:
         rows = self._tx.list_subjects(kind, keys=[key])
         return dict(rows[0].data) if rows and self.covers(rows[0].jurisdiction) else None
 
+    def owner_of(self, kind: str, key: str) -> str | None:
+        """The jurisdiction whose record ``key`` is (None: no record, or one of no
+        jurisdiction): only where it lies, so a case can refuse another county's code without
+        reading its record."""
+        rows = self._tx.list_subjects(kind, keys=[key])
+        return rows[0].jurisdiction if rows else None
+
     def list_subjects(self, kind: str, jurisdiction: str | None = None) -> list[dict[str, Any]]:
         """Subjects of ``kind`` in ``jurisdiction`` and beneath it (every one when None), in key
         order, as ``{"key", "jurisdiction", "data"}``; only those within this case's reach."""

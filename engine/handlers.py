@@ -51,6 +51,9 @@ class CaseOps(Protocol):
 
     def get_subject(self, kind: str, key: str) -> dict[str, Any] | None: ...
 
+    def owner_of(self, kind: str, key: str) -> str | None:
+        """The jurisdiction whose record ``key`` is (None: none, or of no jurisdiction)."""
+
     def list_subjects(self, kind: str, jurisdiction: str | None = None) -> list[dict[str, Any]]: ...
 
     def put_subject(

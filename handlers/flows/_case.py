@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.errors import InputRefused
 from engine.handlers import Context
 from handlers.flows import escalation
 from handlers.reference import data as ref
@@ -16,6 +17,7 @@ __all__ = [
     "open_escalation",
     "outfall_code",
     "put_outfall",
+    "refuse_another_countys_outfall",
     "update_outfall",
 ]
 
@@ -40,6 +42,21 @@ def update_outfall(ctx: Context, **changes: Any) -> bool:
     record.update(changes)
     put_outfall(ctx, code, record)
     return True
+
+
+def refuse_another_countys_outfall(ctx: Context) -> None:
+    """A case is about an outfall of its own county: an outfall code whose ledger record is
+    another county's is refused at its field (an outfall code belongs to the county of its
+    record). A code not yet in the ledger passes (a case opened about an outfall being
+    recorded)."""
+    code = outfall_code(ctx)
+    owner = ctx.ops.owner_of(OUTFALL, code) if code else None
+    county = county_of(ctx)
+    if owner is not None and county and owner != county:
+        path = "$.outfall_code" if ctx.data.get("outfall_code") else "$.subject"
+        raise InputRefused.at(
+            "data", path, f"outfall {code} is in the ledger of another county, not of {county}"
+        )
 
 
 def put_outfall(ctx: Context, code: str, record: dict[str, Any]) -> None:

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from engine.handlers import Context, Registry
 from handlers.dates import local_day
-from handlers.flows._case import OUTFALL, open_escalation, outfall_code, put_outfall, update_outfall
+from handlers.flows._case import (
+    OUTFALL,
+    open_escalation,
+    outfall_code,
+    put_outfall,
+    refuse_another_countys_outfall,
+    update_outfall,
+)
 from handlers.reference import data as ref
 
 registry = Registry()
@@ -20,6 +27,11 @@ def basin_of_case(ctx: Context) -> str | None:
     if not basin and ctx.data.get("river"):
         basin = ref.basin_of(ctx.reference, str(ctx.data["river"]))
     return str(basin) if basin else None
+
+
+@registry.action("rectified_outfall_of_this_county")
+def rectified_outfall_of_this_county(ctx: Context) -> None:
+    refuse_another_countys_outfall(ctx)
 
 
 @registry.action("set_rectification_deadline")

@@ -8,13 +8,24 @@ from __future__ import annotations
 from engine.definition.model import ADMIN, SYSTEM
 from engine.errors import InputRefused
 from engine.handlers import Context, Registry
-from handlers.flows._case import county_of, government_name, outfall_code, update_outfall
+from handlers.flows._case import (
+    county_of,
+    government_name,
+    outfall_code,
+    refuse_another_countys_outfall,
+    update_outfall,
+)
 from handlers.reference import data as ref
 
 registry = Registry()
 
 # Who decides for a common superior of each level (plan: 共同上级政府).
 DECIDER_ROLE = {"city": "city_gov", "province": "province_gov"}
+
+
+@registry.action("traced_outfall_of_this_county")
+def traced_outfall_of_this_county(ctx: Context) -> None:
+    refuse_another_countys_outfall(ctx)
 
 
 @registry.action("mark_discharger_responsible")

@@ -304,19 +304,19 @@ def test_a_countys_handlers_cannot_touch_another_countys_ledger(
     house: Engine, client: TestClient, as_: dict[str, Headers]
 ) -> None:
     seed_ledger(house, outfall("371523-0009", county="chiping", responsible_party="原单位"))
-    case = opened(
-        client,
-        as_["county"],
-        {
-            "workflow": "responsibility",
-            "data": {
-                "outfall_code": "371523-0009",
-                "county": "donge",
-                "sub_type": "industrial_enterprise",
-            },
-        },
-    )
-    fire(client, as_["county"], case["id"], "identify", responsible_party="冒名单位")
+    seed_ledger(house, outfall("371524-0009", county="donge", responsible_party="原单位"))
+    data = {"outfall_code": "371523-0009", "county": "donge", "sub_type": "industrial_enterprise"}
+    for workflow in ("responsibility", "rectification"):  # a case about another county's code
+        refused = client.post(
+            "/api/v1/cases", json={"workflow": workflow, "data": data}, headers=as_["county"]
+        )
+        assert refused.status_code == 422, refused.text
+        assert [e["json_path"] for e in refused.json()["errors"]] == ["$.data.outfall_code"]
+        assert "chiping" not in refused.text  # where it lies is not said
+    own = {**data, "outfall_code": "371524-0009"}
+    case = opened(client, as_["county"], {"workflow": "responsibility", "data": own})
+    fire(client, as_["county"], case["id"], "identify", responsible_party="本县单位")
+    assert (ledger_record(house, "371524-0009") or {})["responsible_party"] == "本县单位"
     record = ledger_record(house, "371523-0009")
     assert record is not None
     assert record["responsible_party"] == "原单位"
@@ -372,8 +372,7 @@ def test_a_payload_cannot_move_a_case_to_another_county(
 def test_subjects_are_per_county_and_a_conflict_reveals_no_invisible_case(
     house: Engine, client: TestClient, as_: dict[str, Headers]
 ) -> None:
-    code = "371524-0100"
-    seed_ledger(house, outfall(code))
+    code = "371524-0100"  # not in the ledger yet: any county may open a case about it
 
     def rectify(who: str, county: str) -> Any:
         data = {"outfall_code": code, "sub_type": "industrial_enterprise", "county": county}
@@ -398,14 +397,14 @@ def test_an_outfalls_card_lists_only_the_cases_its_reader_may_read(
     house: Engine, client: TestClient, as_: dict[str, Headers]
 ) -> None:
     code = "371524-0200"
-    seed_ledger(house, outfall(code))
     data = {"outfall_code": code, "sub_type": "industrial_enterprise"}
     ids = {}
-    for who, county in (("county", "donge"), ("other_county", "chiping")):
+    for who, county in (("county", "donge"), ("other_county", "chiping")):  # before the record
         body = {"workflow": "rectification", "data": {**data, "county": county}, "subject": code}
         answer = client.post("/api/v1/cases", json=body, headers=as_[who])
         assert answer.status_code == 201, answer.text
         ids[county] = answer.json()["id"]
+    seed_ledger(house, outfall(code))
     seen = client.get(f"/api/v1/outfalls/{code}", headers=as_["county"]).json()
     assert ids["donge"] in [c["id"] for c in seen["cases"]]
     assert ids["chiping"] not in [c["id"] for c in seen["cases"]]
