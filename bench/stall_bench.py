@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import socket
 import statistics
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -35,7 +33,7 @@ from pathlib import Path
 
 import httpx2
 
-from bench.http_bench import FIXTURE, ROOT, _run, _start_server
+from bench.stall_check import serving
 
 CLIENTS = 8
 MB = 1 << 20
@@ -175,46 +173,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--port", type=int, default=8767)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        env = {
-            **os.environ,
-            "QINGLIU_DATABASE_URL": f"sqlite:///{Path(folder) / 'stall.db'}",
-            "QINGLIU_CONFIG": str(ROOT / "config"),
-        }
-        _run(env, "load", str(FIXTURE))
-        token = _run(env, "token", "create", "--name", "stall", "--role", "eeb_city")
-        headers = {"Authorization": f"Bearer {token}"}
-        server = _start_server(env, args.port, 1)
-        base = f"http://127.0.0.1:{args.port}"
-        try:
-            ids = []
-            for n in range(CLIENTS):
-                data = {"county": "chiping", "outfall_code": f"STALL-{n}", "applicant": "x"}
-                made = httpx2.post(
-                    f"{base}/api/v1/cases",
-                    json={"workflow": "api_permit", "data": data},
-                    headers=headers,
-                )
-                ids.append(made.json()["id"])
-            _phase(base, headers, ids, 2)  # warm-up
-            before = _rss_kib(server.pid)
-            alone = _phase(base, headers, ids, args.seconds)
-            stop, answers = threading.Event(), {}
-            attackers = [threading.Thread(target=_attacks, args=(args.port, token, stop, answers))]
-            attackers += [
-                threading.Thread(target=_loris, args=(args.port, token, stop)) for _ in range(8)
-            ]
-            for t in attackers:
-                t.start()
-            beside = _phase(base, headers, ids, args.seconds)
-            stop.set()
-            for t in attackers:
-                t.join()
-            _phase(base, headers, ids, 2)  # the same work after, so the heap is compared alike
-            after = _rss_kib(server.pid)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with serving(args.port) as served:
+        base, headers, token, pid = served.base, served.headers, served.token, served.server.pid
+        ids = [served.open_case(f"STALL-{n}") for n in range(CLIENTS)]
+        _phase(base, headers, ids, 2)  # warm-up
+        before = _rss_kib(pid)
+        alone = _phase(base, headers, ids, args.seconds)
+        stop, answers = threading.Event(), {}
+        attackers = [threading.Thread(target=_attacks, args=(args.port, token, stop, answers))]
+        attackers += [
+            threading.Thread(target=_loris, args=(args.port, token, stop)) for _ in range(8)
+        ]
+        for t in attackers:
+            t.start()
+        beside = _phase(base, headers, ids, args.seconds)
+        stop.set()
+        for t in attackers:
+            t.join()
+        _phase(base, headers, ids, 2)  # the same work after, so the heap is compared alike
+        after = _rss_kib(pid)
     a, b = _figures(alone), _figures(beside)
     ratio = b["p99_ms"] / a["p99_ms"]
     growth = (after - before) / before

@@ -15,9 +15,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2
@@ -69,11 +73,27 @@ def _figures(latencies: list[float]) -> str:
     return f"{len(ms):>6}  {statistics.median(ms):>6.1f}  {p99:>6.1f}  {ms[-1]:>7.1f}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=8)
-    parser.add_argument("--port", type=int, default=8766)
-    args = parser.parse_args()
+@dataclass(frozen=True)
+class Served:
+    server: subprocess.Popen[bytes]
+    base: str
+    token: str
+    headers: dict[str, str]
+
+    def open_case(self, code: str) -> int:
+        data = {"county": "chiping", "outfall_code": code, "applicant": "x"}
+        made = httpx2.post(
+            f"{self.base}/api/v1/cases",
+            json={"workflow": "api_permit", "data": data},
+            headers=self.headers,
+        )
+        return int(made.json()["id"])
+
+
+@contextmanager
+def serving(port: int) -> Iterator[Served]:
+    """A ``qingliu serve`` (one worker) on a fresh SQLite file with the permit fixture loaded,
+    and a city token; stopped afterwards."""
     with tempfile.TemporaryDirectory() as folder:
         env = {
             **os.environ,
@@ -82,27 +102,31 @@ def main() -> None:
         }
         _run(env, "load", str(FIXTURE))
         token = _run(env, "token", "create", "--name", "stall", "--role", "eeb_city")
-        headers = {"Authorization": f"Bearer {token}"}
-        server = _start_server(env, args.port, 1)
-        base = f"http://127.0.0.1:{args.port}"
+        server = _start_server(env, port, 1)
         try:
-            data = {"county": "chiping", "outfall_code": "STALL-1", "applicant": "x"}
-            made = httpx2.post(
-                f"{base}/api/v1/cases",
-                json={"workflow": "api_permit", "data": data},
-                headers=headers,
+            yield Served(
+                server, f"http://127.0.0.1:{port}", token, {"Authorization": f"Bearer {token}"}
             )
-            case_id = made.json()["id"]
-            alone = _normal(base, headers, case_id, args.seconds)
-            stop, sent = threading.Event(), []
-            worker = threading.Thread(target=_heavy, args=(base, headers, stop, sent))
-            worker.start()
-            beside = _normal(base, headers, case_id, args.seconds)
-            stop.set()
-            worker.join()
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--port", type=int, default=8766)
+    args = parser.parse_args()
+    with serving(args.port) as served:
+        base, headers = served.base, served.headers
+        case_id = served.open_case("STALL-1")
+        alone = _normal(base, headers, case_id, args.seconds)
+        stop, sent = threading.Event(), []
+        worker = threading.Thread(target=_heavy, args=(base, headers, stop, sent))
+        worker.start()
+        beside = _normal(base, headers, case_id, args.seconds)
+        stop.set()
+        worker.join()
     print("normal client           count  p50 ms  p99 ms  worst ms")
     print(f"alone                   {_figures(alone)}")
     print(f"beside heavy validate   {_figures(beside)}")
