@@ -72,7 +72,8 @@ class City:
 
     def screen(self, admin: Actor) -> None:
         for county in self.counties:
-            prefix, lon, lat = COUNTIES[county][:3]
+            lon, lat = COUNTIES[county][:2]
+            prefix = ref.division_code(self.engine.reference, county)
             for seq in (1, 2, 3):
                 key, code = f"{county}-{seq}", f"{prefix}-{seq:04d}"
                 self.codes[key] = code
