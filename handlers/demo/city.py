@@ -304,11 +304,12 @@ def _complete(story: _Story, code: str, eeb: Actor) -> None:
         story.fire(
             "rectification", code, "complete", eeb, evidence=evidence, standardisation=standard
         )
-    elif state == "merging":
+    elif state == "merge_metering":  # meters first, then the drainage joins (三(四)4)
         record = story.ledger.get(code).record
         unit = str(record.get("responsible_party") or record.get("name") or code)
         metering = [{"unit": unit, "device": f"JL-{code}", "location": "汇入口前"}]
-        story.fire("rectification", code, "complete", eeb, evidence=evidence, metering=metering)
+        story.fire("rectification", code, "install_metering", eeb, metering=metering)
+        story.fire("rectification", code, "complete", eeb, evidence=evidence)
     else:
         story.fire("rectification", code, "complete", eeb, evidence=evidence)
 
