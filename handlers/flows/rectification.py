@@ -51,6 +51,13 @@ def mark_rectification_started(ctx: Context) -> None:
     update_outfall(ctx, rectification_status="in_progress")
 
 
+@registry.action("record_mode_in_ledger")
+def record_mode_in_ledger(ctx: Context) -> None:
+    """The chosen mode is in the ledger from the choice on (the outfall stays in service until
+    de-listed), so an outfall being banned or merged cannot be kept (三(三), retained_list)."""
+    update_outfall(ctx, rectification_mode=str(ctx.data["mode"]))
+
+
 @registry.guard("merge_target_in_ledger")
 def merge_target_in_ledger(ctx: Context) -> bool:
     """The outfall merged into is another outfall of the ledger that is still in service."""

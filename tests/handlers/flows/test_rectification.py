@@ -331,3 +331,15 @@ def test_no_extension_once_the_deadline_has_passed(flows: Engine, clock: FakeClo
     refused = flows.fire(pending, "refuse_extension", CITY_EEB, {"reason": "申请时已临近期限"})
     assert refused.data["deadline"] == "2024-06-30"
     assert refused.data["overdue"] is True
+
+
+@pytest.mark.parametrize("mode", ["ban", "merge", "regularise"])
+def test_the_chosen_mode_is_in_the_ledger_at_once(flows: Engine, mode: str) -> None:
+    """So that an outfall being banned or merged cannot be kept on a retained list (三(三))."""
+    seed_ledger(flows, outfall("371524-0099"))
+    case_id = _open(flows, "371524-0070")
+    choice = {"mode": mode, **({"merged_into": "371524-0099"} if mode == "merge" else {})}
+    flows.fire(case_id, "choose_mode", DONGE_GOV, choice)
+    record = ledger_record(flows, "371524-0070") or {}
+    assert record["rectification_mode"] == mode
+    assert record["status"] == "active"  # still in service until de-listed
