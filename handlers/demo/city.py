@@ -31,20 +31,21 @@ START = datetime(2023, 5, 4, 1, 0, tzinfo=UTC)  # 09:00 in Liaocheng, after the 
 END = datetime(2025, 3, 31, 1, 0, tzinfo=UTC)
 LATE_WAVE = datetime(2025, 1, 6, 1, 0, tzinfo=UTC)  # a new round of screening
 
-# county code: (administrative prefix for demo codes, centre lon/lat, rivers, pace)
+# county code: (centre lon/lat, rivers, pace); the outfall codes begin with the county's
+# division code from config/reference/jurisdictions.yaml.
 # pace: how long rectification takes there (days): prompt, slow (misses 2024-06-30), late.
-COUNTIES: dict[str, tuple[str, float, float, tuple[str, ...], str]] = {
-    "dongchangfu": ("371502", 115.98, 36.45, ("xiaoyunhe", "tuhaihe"), "prompt"),
-    "chiping": ("371503", 116.25, 36.58, ("tuhaihe", "zhaoniuhe"), "prompt"),
-    "linqing": ("371581", 115.70, 36.84, ("weiyunhe", "majiahe"), "slow"),
-    "yanggu": ("371521", 115.79, 36.11, ("huanghe", "jindihe"), "late"),
-    "shenxian": ("371522", 115.67, 36.23, ("jindihe", "majiahe"), "slow"),
-    "donge": ("371524", 116.25, 36.33, ("huanghe", "tuhaihe"), "prompt"),
-    "guanxian": ("371525", 115.44, 36.48, ("weiyunhe", "majiahe"), "late"),
-    "gaotang": ("371526", 116.23, 36.86, ("majiahe", "tuhaihe"), "prompt"),
-    "jingkai": ("371571", 116.05, 36.42, ("xiaoyunhe",), "prompt"),
-    "gaoxin": ("371572", 116.08, 36.50, ("tuhaihe",), "slow"),
-    "jiangbei": ("371573", 115.95, 36.43, ("xiaoyunhe",), "prompt"),
+COUNTIES: dict[str, tuple[float, float, tuple[str, ...], str]] = {
+    "dongchangfu": (115.98, 36.45, ("xiaoyunhe", "tuhaihe"), "prompt"),
+    "chiping": (116.25, 36.58, ("tuhaihe", "zhaoniuhe"), "prompt"),
+    "linqing": (115.70, 36.84, ("weiyunhe", "majiahe"), "slow"),
+    "yanggu": (115.79, 36.11, ("huanghe", "jindihe"), "late"),
+    "shenxian": (115.67, 36.23, ("jindihe", "majiahe"), "slow"),
+    "donge": (116.25, 36.33, ("huanghe", "tuhaihe"), "prompt"),
+    "guanxian": (115.44, 36.48, ("weiyunhe", "majiahe"), "late"),
+    "gaotang": (116.23, 36.86, ("majiahe", "tuhaihe"), "prompt"),
+    "jingkai": (116.05, 36.42, ("xiaoyunhe",), "prompt"),
+    "gaoxin": (116.08, 36.50, ("tuhaihe",), "slow"),
+    "jiangbei": (115.95, 36.43, ("xiaoyunhe",), "prompt"),
 }
 PACE_DAYS = {"prompt": (90, 240), "slow": (300, 480), "late": (520, 800)}
 SUB_TYPES = (
@@ -107,7 +108,8 @@ def generate(reference: Any, rng: random.Random) -> list[Planned]:
 def _outfall(
     reference: Any, rng: random.Random, county: str, seq: int, sub: str, found: datetime
 ) -> Planned:
-    prefix, lon, lat, rivers, pace = COUNTIES[county]
+    lon, lat, rivers, pace = COUNTIES[county]
+    prefix = ref.division_code(reference, county) or ""
     name = ref.jurisdiction_name(reference, county)
     spec = ref.sub_type(reference, sub)
     record = {
@@ -302,11 +304,12 @@ def _complete(story: _Story, code: str, eeb: Actor) -> None:
         story.fire(
             "rectification", code, "complete", eeb, evidence=evidence, standardisation=standard
         )
-    elif state == "merging":
+    elif state == "merge_metering":  # meters first, then the drainage joins (三(四)4)
         record = story.ledger.get(code).record
         unit = str(record.get("responsible_party") or record.get("name") or code)
         metering = [{"unit": unit, "device": f"JL-{code}", "location": "汇入口前"}]
-        story.fire("rectification", code, "complete", eeb, evidence=evidence, metering=metering)
+        story.fire("rectification", code, "install_metering", eeb, metering=metering)
+        story.fire("rectification", code, "complete", eeb, evidence=evidence)
     else:
         story.fire("rectification", code, "complete", eeb, evidence=evidence)
 

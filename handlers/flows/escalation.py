@@ -138,9 +138,66 @@ def rung_closed(ctx: Context) -> None:
     _climb(ctx, "closed")
 
 
+# -- 视情 (四(三)): the schedule proposes the next rung, the city confirms or skips it ------------
+
+NEXT_RUNG = {"warning_proposed": "warning", "interview_proposed": "interview"}
+NEXT_RUNG["listing_proposed"] = "supervised_listing"
+
+
+@registry.action("propose_rung")
+def propose_rung(ctx: Context) -> None:
+    """The current rung's response period ran out unanswered: propose the next rung to the
+    city (``data.proposal``); nothing climbs until a city official decides.
+
+    ``proposed_at`` is the firing's clock. After a scheduler outage that is the sweep, not the
+    timer's due time, which the history row keeps (``due_at``); handlers get the due time with
+    issue 16. Rungs still never collapse: each needs its own confirmation, and the next rung's
+    response period counts from that."""
+    rung = NEXT_RUNG[str(ctx.dest)]
+    ctx.data["proposal"] = {
+        "rung": rung,
+        "title": RUNGS[rung],
+        "from_rung": ctx.data.get("rung"),
+        "reason": str(ctx.payload.get("reason") or ""),
+        "proposed_at": ctx.now.isoformat(),
+    }
+
+
+def _settle(ctx: Context, outcome: str, **extra: Any) -> None:
+    """Close the pending proposal, if any, into ``data.proposals`` with the city's decision."""
+    proposal = ctx.data.pop("proposal", None)
+    if not proposal:
+        return
+    entry = {
+        **proposal,
+        "outcome": outcome,
+        **extra,
+        "decided_by": ctx.actor.name,
+        "role": ctx.actor.role,
+        "decided_at": ctx.now.isoformat(),
+    }
+    ctx.data["proposals"] = [*(ctx.data.get("proposals") or []), entry]
+
+
+@registry.action("confirm_proposal")
+def confirm_proposal(ctx: Context) -> None:
+    """The city confirms the proposed rung: it is served now (the rung's on_enter records it)."""
+    decision = ctx.payload.get("decision")
+    _settle(ctx, "confirmed", **({"decision": str(decision)} if decision else {}))
+
+
+@registry.action("skip_proposal")
+def skip_proposal(ctx: Context) -> None:
+    """The city does not climb, with its reason: the unit stays on its rung, and a new response
+    period counts from this decision (the rung's timer is armed again on re-entry)."""
+    _settle(ctx, "skipped", reason=str(ctx.payload["reason"]))
+
+
 @registry.action("record_decision")
 def record_decision(ctx: Context) -> None:
-    """视情: the city's decision to climb (or skip rungs), with its reason."""
+    """视情: the city's decision to climb (or skip rungs), with its reason; a pending proposal
+    is superseded by it."""
+    _settle(ctx, "superseded", decision=str(ctx.payload.get("decision") or ""))
     ctx.data.setdefault("decisions", []).append(
         {
             "to": ctx.payload.get("escalate_to"),

@@ -4,6 +4,7 @@ ledger; the deadline comes from the basin and an overdue case escalates (督办)
 
 from __future__ import annotations
 
+from engine.errors import FieldError, InputRefused
 from engine.handlers import Context, Registry
 from handlers.dates import local_day
 from handlers.flows._case import (
@@ -50,6 +51,13 @@ def mark_rectification_started(ctx: Context) -> None:
     update_outfall(ctx, rectification_status="in_progress")
 
 
+@registry.action("record_mode_in_ledger")
+def record_mode_in_ledger(ctx: Context) -> None:
+    """The chosen mode is in the ledger from the choice on (the outfall stays in service until
+    de-listed), so an outfall being banned or merged cannot be kept (三(三), retained_list)."""
+    update_outfall(ctx, rectification_mode=str(ctx.data["mode"]))
+
+
 @registry.guard("merge_target_in_ledger")
 def merge_target_in_ledger(ctx: Context) -> bool:
     """The outfall merged into is another outfall of the ledger that is still in service."""
@@ -60,20 +68,42 @@ def merge_target_in_ledger(ctx: Context) -> bool:
     return record is not None and record.get("status", "active") == "active"
 
 
-@registry.guard("metering_covers_each_unit")
-def metering_covers_each_unit(ctx: Context) -> bool:
-    """共用排污口: before the merged outfall's drainage joins the target's channel, each
-    discharging unit has its own monitoring and metering device (plan 三(四)4): the outfall's
-    responsible party, when the ledger knows it, is among the units, and no unit or device is
-    listed twice."""
+def _discharging_units(ctx: Context) -> list[str]:
+    """The units that discharge through the outfall: those the tracing named (a shared outfall
+    has several), else its responsible party (the ledger's, or the case's)."""
+    units = [str(u) for u in ctx.data.get("discharging_units") or []]
+    if units:
+        return units
+    record = ctx.ops.get_subject(OUTFALL, outfall_code(ctx)) or {}
+    party = record.get("responsible_party") or ctx.data.get("responsible_party")
+    return [str(party)] if party else []
+
+
+@registry.action("meter_each_unit_before_joining")
+def meter_each_unit_before_joining(ctx: Context) -> None:
+    """共用排污口 (plan 三(四)4): before the merged outfall's drainage joins the shared channel,
+    each discharging unit has its own monitoring and metering device, so blame can be told
+    apart; a unit or a device listed twice, or a unit without a meter, is refused at its path.
+    Only then does the case reach ``merging`` (joining)."""
     metering = list(ctx.payload.get("metering") or [])
-    units = [str(m["unit"]) for m in metering]
-    devices = [str(m["device"]) for m in metering]
-    if len(set(units)) != len(units) or len(set(devices)) != len(devices):
-        return False
-    record = ctx.ops.get_subject(OUTFALL, outfall_code(ctx))
-    party = (record or {}).get("responsible_party")
-    return not party or str(party) in units
+    errors: list[FieldError] = []
+    for key in ("unit", "device"):
+        seen: set[str] = set()
+        for index, meter in enumerate(metering):
+            value = str(meter[key])
+            if value in seen:
+                errors.append(FieldError(f"$.metering[{index}].{key}", f"{value} is listed twice"))
+            seen.add(value)
+    metered = {str(m["unit"]) for m in metering}
+    missing = [u for u in _discharging_units(ctx) if u not in metered]
+    if missing:
+        message = (
+            f"every discharging unit needs a meter before joining; none for {'、'.join(missing)}"
+        )
+        errors.append(FieldError("$.metering", message))
+    if errors:
+        raise InputRefused("payload", errors)
+    ctx.data["metered_at"] = ctx.now.isoformat()
 
 
 def _share_target(ctx: Context) -> None:

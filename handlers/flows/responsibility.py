@@ -122,7 +122,7 @@ def open_rectification_if_needed(ctx: Context) -> None:
     """An outfall that needs rectification gets a rectification case (unless one is open)."""
     if not ctx.data.get("needs_rectification"):
         return
-    keys = ("county", "sub_type", "river", "basin", "responsible_party")
+    keys = ("county", "sub_type", "river", "basin", "responsible_party", "discharging_units")
     data = {"outfall_code": outfall_code(ctx), **{k: ctx.data[k] for k in keys if k in ctx.data}}
     case_id, _ = ctx.ops.open_case_if_absent("rectification", data, outfall_code(ctx))
     ctx.data["rectification_case_id"] = case_id

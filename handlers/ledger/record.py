@@ -144,11 +144,44 @@ def _reference_errors(
 ) -> list[FieldError]:
     usable = {k: v for k, v in record.items() if isinstance(v, str) and f"$.{k}" not in bad}
     errors: list[FieldError] = []
-    for check in (_check_sub_type, _check_county, _check_river, _check_found_at):
+    for check in (
+        _check_code_region,
+        _check_sub_type,
+        _check_county,
+        _check_river,
+        _check_found_at,
+    ):
         errors.extend(check(reference, usable))
     if ("longitude" in record) != ("latitude" in record):
         errors.append(FieldError("$.latitude", "longitude and latitude go together"))
     return errors
+
+
+def _check_code_region(reference: Mapping[str, Any], r: Mapping[str, str]) -> list[FieldError]:
+    """The national code begins with the 6-digit division code (行政区划代码) of the outfall's
+    county (config/reference/jurisdictions.yaml ``division_code``), e.g. 371503-... for 茌平区."""
+    if "code" not in r or "county" not in r:
+        return []
+    expected = ref.division_code(reference, r["county"])
+    if expected is None:
+        return []  # an unknown county is reported at $.county
+    name = ref.jurisdiction_name(reference, r["county"])
+    region = r["code"][:6]
+    if not region.isdigit():
+        return [
+            FieldError(
+                "$.code", f"the code must begin with {expected}, the division code of {name}"
+            )
+        ]
+    if region != expected:
+        return [
+            FieldError(
+                "$.code",
+                f"the code's region part must be {expected}, the division code of {name} "
+                f"(it is {region})",
+            )
+        ]
+    return []
 
 
 def _check_sub_type(reference: Mapping[str, Any], r: Mapping[str, str]) -> list[FieldError]:

@@ -94,6 +94,33 @@ class Checker:
                 self._say(file, f"{where}.parent", f"unknown jurisdiction {parent!r}")
             elif LEVELS.index(str(levels[parent])) >= LEVELS.index(str(item.get("level"))):
                 self._say(file, f"{where}.parent", f"{parent!r} is not above {item.get('code')!r}")
+        self._division_codes()
+
+    def _division_codes(self) -> None:
+        """行政区划代码: six digits, unique, within the parent's (a county 3715xx under the city
+        371500, a city 37xx00 under the province 370000); required for county-level units,
+        whose outfall codes begin with it."""
+        file = "jurisdictions"
+        units = {i.get("code"): i for _, i in self._items(file, file)}
+        seen: set[str] = set()
+        for where, item in self._items(file, file):
+            value = item.get("division_code")
+            key = f"{where}.division_code"
+            if value is None:
+                if item.get("level") in ("county", "zone"):
+                    self._say(file, key, "is required for a county-level unit")
+                continue
+            text = str(value)
+            if len(text) != 6 or not text.isdigit():
+                self._say(file, key, f"{text!r} is not a 6-digit division code")
+                continue
+            if text in seen:
+                self._say(file, key, f"duplicate division code {text!r}")
+            seen.add(text)
+            parent = units.get(item.get("parent"))
+            above = str((parent or {}).get("division_code") or "")
+            if len(above) == 6 and above.isdigit() and not _within(text, above):
+                self._say(file, key, f"{text!r} is not within {parent['code']} ({above})")
 
     def _departments(self, roles: set[str]) -> set[str]:
         file = "departments"
@@ -210,6 +237,14 @@ class Checker:
         for index, code in enumerate(spot.get("focus_sub_types") or []):
             if code not in known:
                 self._say("sampling", f"spot_check.focus_sub_types[{index}]", f"unknown {code!r}")
+
+
+def _within(code: str, above: str) -> bool:
+    """``code`` lies inside ``above``: it shares the non-zero prefix of ``above`` (370000 →
+    37, 371500 → 3715)."""
+    prefix = above.rstrip("0")
+    prefix = above[: len(prefix) + len(prefix) % 2]  # whole levels: 2, 4 or 6 digits
+    return code != above and code.startswith(prefix)
 
 
 def check_reference(reference: Mapping[str, Any]) -> list[str]:

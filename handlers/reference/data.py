@@ -18,6 +18,7 @@ __all__ = [
     "county_codes",
     "department",
     "departments_for",
+    "division_code",
     "jurisdiction",
     "jurisdiction_name",
     "river",
@@ -66,6 +67,14 @@ def jurisdiction(reference: Mapping[str, Any], code: str) -> Jurisdiction | None
 def jurisdiction_name(reference: Mapping[str, Any], code: str) -> str:
     found = jurisdiction(reference, code)
     return str(found["name"]) if found else code
+
+
+def division_code(reference: Mapping[str, Any], code: str) -> str | None:
+    """The unit's 6-digit administrative division code (行政区划代码), which begins the national
+    code of each of its outfalls; None when the unit is unknown or has none."""
+    found = jurisdiction(reference, code)
+    value = found.get("division_code") if found else None
+    return str(value) if value else None
 
 
 def level_of(reference: Mapping[str, Any], code: str) -> str | None:

@@ -6,9 +6,11 @@ screened on 2024-03-01 and traced on 2024-03-10. The 6 Yellow River basin outfal
 
 - 4 Yellow River outfalls are de-listed on 2024-06-03 (阳谷县-1, 东阿县 1-2, 莘县-1);
   阳谷县-2 is de-listed late on 2024-10-15 and 阳谷县-3 never: 阳谷县's 督办 climbs
-  通报 (2024-07) → 预警 (2024-08) → 约谈 (2024-09).
+  通报 (2024-07) → 预警 (2024-08) → 约谈 (2024-09), each rung proposed by the schedule when the
+  previous one's 20 working days ran out and confirmed by the city EEB (视情, 四(三)).
 - 24 Hai He outfalls are de-listed on 2025-06-20, 冠县-1 on 2025-11-17; 冠县-2 and 冠县-3 are
-  not finished by 2025-12-31, so 冠县's 督办 opens at 通报 and reaches 预警 in February 2026.
+  not finished by 2025-12-31, so 冠县's 督办 opens at 通报 and, once the city confirms the
+  proposal, reaches 预警 in February 2026.
 - 东昌府区's 2025 spot-check draws 2 of its 3 outfalls and re-draws identically.
 """
 
@@ -72,7 +74,8 @@ class City:
 
     def screen(self, admin: Actor) -> None:
         for county in self.counties:
-            prefix, lon, lat = COUNTIES[county][:3]
+            lon, lat = COUNTIES[county][:2]
+            prefix = ref.division_code(self.engine.reference, county)
             for seq in (1, 2, 3):
                 key, code = f"{county}-{seq}", f"{prefix}-{seq:04d}"
                 self.codes[key] = code
@@ -124,6 +127,11 @@ class City:
                         },
                     }
                 self.fire(key, "rectification", trigger, actor, **payload)
+
+    def confirm(self, county: str) -> None:
+        """视情: the city EEB confirms the rung the schedule proposed for the county."""
+        (case,) = self.engine.list_cases(workflow="escalation", subject=f"{county}:rectification")
+        self.engine.fire(case.id, "confirm_rung", CITY, {"decision": "市生态环境局决定升级"})
 
     def rung(self, county: str) -> str:
         (case,) = self.engine.list_cases(workflow="escalation", subject=f"{county}:rectification")
@@ -183,6 +191,8 @@ def test_liaocheng_from_screening_to_delisting(city: City, admin: Actor) -> None
     city.at("2024-07-20")
     assert city.rung("yanggu") == "notice"
     city.at("2024-08-10")
+    assert city.rung("yanggu") == "warning_proposed"  # proposed, not climbed
+    city.confirm("yanggu")
     assert city.rung("yanggu") == "warning"
     city.at("2024-09-10")
     assert city.rung("yanggu") == "interview_proposed"
@@ -257,17 +267,19 @@ def test_liaocheng_from_screening_to_delisting(city: City, admin: Actor) -> None
     )
     late = rows(reports.overdue(ledger, date(2025, 12, 31)))
     assert [(r["outfall"], r["days_overdue"], r["escalation_rung"]) for r in late] == [
-        (city.codes["yanggu-3"], 549, "约谈（已提出）")
+        (city.codes["yanggu-3"], 549, "约谈（已提出，待批准）")
     ]
     city.at("2026-01-10")
     assert city.rung("guanxian") == "notice"
     january = rows(reports.overdue(ledger, date(2026, 1, 10)))
     assert [(r["outfall"], r["days_overdue"], r["escalation_rung"]) for r in january] == [
-        (city.codes["yanggu-3"], 559, "约谈（已提出）"),
+        (city.codes["yanggu-3"], 559, "约谈（已提出，待批准）"),
         (city.codes["guanxian-2"], 10, "通报"),
         (city.codes["guanxian-3"], 10, "通报"),
     ]
     city.at("2026-02-10")
+    assert city.rung("guanxian") == "warning_proposed"
+    city.confirm("guanxian")
     assert city.rung("guanxian") == "warning"
     delisted = engine.list_cases(workflow="rectification", state="delisted", limit=1000)
     assert len(delisted) == 30

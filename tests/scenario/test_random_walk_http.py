@@ -43,7 +43,7 @@ STEPS = 6  # triggers fired per case, at most
 COUNTIES = ("donge", "chiping", "dongchangfu", "linqing", "gaoxin")
 LEDGER = [
     outfall("371524-0001", "donge"),
-    outfall("371523-0002", "chiping", sub_type="urban_wwtp"),
+    outfall("371503-0002", "chiping", sub_type="urban_wwtp"),
     outfall("371502-0003", "dongchangfu", sub_type="industrial_park_wwtp"),
 ]
 # Fields that name something in the world: sometimes one that exists, so handlers go further.

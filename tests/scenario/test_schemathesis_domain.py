@@ -45,7 +45,7 @@ def _node_id(request: pytest.FixtureRequest) -> None:
 @pytest.fixture
 def domain_app(engine: Engine) -> FastAPI:
     engine.load([ROOT / "workflows"])
-    seed_ledger(engine, outfall("371524-0001", "donge"), outfall("371523-0002", "chiping"))
+    seed_ledger(engine, outfall("371524-0001", "donge"), outfall("371503-0002", "chiping"))
     return create_app(engine, load_domain("handlers"))
 
 
@@ -61,7 +61,7 @@ def callers(engine: Engine) -> dict[str, dict[str, str]]:
 @pytest.fixture
 def domain_schema(domain_app: FastAPI, callers: dict[str, dict[str, str]]) -> Any:
     with TestClient(domain_app) as client:  # a few cases, so ids 1-2 exist
-        for code, county in (("371524-0001", "donge"), ("371523-0002", "chiping")):
+        for code, county in (("371524-0001", "donge"), ("371503-0002", "chiping")):
             data = {"outfall_code": code, "county": county, "sub_type": "industrial_enterprise"}
             body = {"workflow": "responsibility", "data": data, "subject": code}
             opened = client.post("/api/v1/cases", json=body, headers=callers["admin"])

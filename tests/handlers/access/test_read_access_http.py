@@ -303,9 +303,9 @@ def test_callers_cannot_preset_what_handlers_own_nor_act_on_anothers_report(
 def test_a_countys_handlers_cannot_touch_another_countys_ledger(
     house: Engine, client: TestClient, as_: dict[str, Headers]
 ) -> None:
-    seed_ledger(house, outfall("371523-0009", county="chiping", responsible_party="原单位"))
+    seed_ledger(house, outfall("371503-0009", county="chiping", responsible_party="原单位"))
     seed_ledger(house, outfall("371524-0009", county="donge", responsible_party="原单位"))
-    data = {"outfall_code": "371523-0009", "county": "donge", "sub_type": "industrial_enterprise"}
+    data = {"outfall_code": "371503-0009", "county": "donge", "sub_type": "industrial_enterprise"}
     for workflow in ("responsibility", "rectification"):  # a case about another county's code
         refused = client.post(
             "/api/v1/cases", json={"workflow": workflow, "data": data}, headers=as_["county"]
@@ -317,7 +317,7 @@ def test_a_countys_handlers_cannot_touch_another_countys_ledger(
     case = opened(client, as_["county"], {"workflow": "responsibility", "data": own})
     fire(client, as_["county"], case["id"], "identify", responsible_party="本县单位")
     assert (ledger_record(house, "371524-0009") or {})["responsible_party"] == "本县单位"
-    record = ledger_record(house, "371523-0009")
+    record = ledger_record(house, "371503-0009")
     assert record is not None
     assert record["responsible_party"] == "原单位"
 
@@ -333,7 +333,7 @@ def test_a_countys_handlers_cannot_touch_another_countys_ledger(
         tip["id"],
         "register_outfall",
         outfall={
-            "code": "371523-0777",
+            "code": "371503-0777",
             "name": "新口",
             "sub_type": "industrial_enterprise",
             "river": "tuhaihe",
@@ -342,7 +342,7 @@ def test_a_countys_handlers_cannot_touch_another_countys_ledger(
     )
     assert planted.status_code == 422, planted.text
     assert planted.json()["errors"][0]["json_path"] == "$.payload.outfall.county"
-    assert ledger_record(house, "371523-0777") is None
+    assert ledger_record(house, "371503-0777") is None
 
 
 def test_an_unknown_jurisdiction_is_refused_at_its_path(

@@ -16,6 +16,7 @@ from engine.errors import (
     GuardFailed,
     InputRefused,
     InvalidInput,
+    TriggerNotAllowed,
 )
 from engine.handlers import Actor
 from engine.runtime import Engine
@@ -50,57 +51,117 @@ def _rungs(engine: Engine, case_id: int) -> list[str]:
     return [step["rung"] for step in engine.get_case(case_id).data["ladder"]]
 
 
-def test_an_unresolved_rung_climbs_one_rung_per_period(ladder: Engine, clock: FakeClock) -> None:
+def test_the_schedule_proposes_each_rung_and_the_city_confirms_it(
+    ladder: Engine, clock: FakeClock
+) -> None:
+    """视情 (四(三)): a rung left unanswered for its response period (20 working days from when
+    it was served) makes the schedule propose the next rung; the case climbs only when a city
+    official confirms, and the next rung's period counts from that confirmation."""
     case_id = _open(ladder)
     view = ladder.get_case(case_id)
-    assert view.state == "notice"
-    assert view.state_title == "通报"
+    assert (view.state, view.state_title) == ("notice", "通报")
     assert view.data["county"] == "yanggu"
-    assert due_times(view)["climb"] == at(2024, 4, 1, 1)  # one month after 2024-03-01 09:00
+    # served 2024-03-01 (Fri) 09:00; 20 working days: 03-04 .. 03-29 (no holiday)
+    assert due_times(view)["propose"] == at(2024, 3, 29, 16)
 
-    pass_time(ladder, clock, at(2024, 3, 31))
+    pass_time(ladder, clock, at(2024, 3, 29))
     assert ladder.get_case(case_id).state == "notice"
-    pass_time(ladder, clock, at(2024, 4, 1))
-    assert ladder.get_case(case_id).state == "warning"
+    pass_time(ladder, clock, at(2024, 3, 30))
+    view = ladder.get_case(case_id)
+    assert view.state == "warning_proposed"
+    assert view.state_title == "拟升级为预警（待市生态环境局决定）"
+    assert view.data["rung"] == "notice"  # not climbed by the schedule
+    assert view.data["proposal"]["rung"] == "warning"
+    assert view.data["proposal"]["reason"] == "通报后逾期未整改"
+    assert view.timers == []  # nothing climbs on its own
+
+    with pytest.raises(Forbidden):  # the county does not decide its own ladder
+        ladder.fire(case_id, "confirm_rung", YANGGU, {"decision": "同意"})
+    with pytest.raises(InvalidInput, match="'decision' is a required property"):
+        ladder.fire(case_id, "confirm_rung", CITY, {})
+    clock.set(at(2024, 4, 2))
+    view = ladder.fire(case_id, "confirm_rung", CITY, {"decision": "聊环督〔2024〕5号：予以预警"})
+    assert (view.state, view.data["rung"]) == ("warning", "warning")
+    assert "proposal" not in view.data
+    (decided,) = view.data["proposals"]
+    assert decided["rung"] == "warning"
+    assert decided["outcome"] == "confirmed"
+    assert decided["decision"] == "聊环督〔2024〕5号：予以预警"
+    assert decided["decided_by"] == CITY.name
+    assert view.data["ladder"][-1]["at"] == at(2024, 4, 2).isoformat()  # served on confirmation
+    # 20 working days from 04-02: 04-03, 04-07 (Sun, worked), 04-08 .. 04-30 (Qingming 04-04..06)
+    assert due_times(view)["propose"] == at(2024, 4, 30, 16)
+
     pass_time(ladder, clock, at(2024, 5, 1))
     view = ladder.get_case(case_id)
     assert view.state == "interview_proposed"
-    assert view.data["rung_title"] == "约谈"
-    assert view.timers == []  # the interview is the city's to hold: no timer climbs it
+    assert view.data["rung"] == "warning"  # the interview is served when approved
+    view = ladder.fire(case_id, "approve_interview", CITY_GOV)
+    assert (view.state, view.data["rung"]) == ("interview_approved", "interview")
+    assert view.data["proposals"][-1]["outcome"] == "confirmed"
+    ladder.fire(case_id, "hold_interview", CITY, {"interviewees": ["阳谷县副县长"]})
+    clock.set(at(2024, 5, 10))
+    view = ladder.fire(case_id, "issue_minutes", CITY, {"minutes": "限期整改黄河流域排污口"})
+    assert view.data["report_due"] == "2024-06-09"
 
-    for trigger, payload in (
-        ("approve_interview", {}),
-        ("hold_interview", {"interviewees": ["阳谷县副县长"], "held_on": "2024-05-10"}),
-        ("issue_minutes", {"minutes": "限期整改黄河流域排污口"}),
-    ):
-        view = ladder.fire(
-            case_id, trigger, CITY_GOV if trigger == "approve_interview" else CITY, payload
-        )
-    assert view.state == "report_pending"
-    assert view.data["report_due"] == "2024-05-31"
-
-    pass_time(ladder, clock, at(2024, 5, 31))  # no written report within 30 days
+    pass_time(ladder, clock, at(2024, 6, 10))  # no written report within 30 days
     view = ladder.get_case(case_id)
+    assert view.state == "listing_proposed"
+    assert view.data["proposal"]["rung"] == "supervised_listing"
+    view = ladder.fire(case_id, "confirm_rung", CITY_GOV, {"decision": "挂牌督办"})
     assert view.state == "listed"
-    assert view.data["rung"] == "supervised_listing"
-    assert view.data["listed_at"] == "2024-05-31"
-    assert view.data["listing_deadline"] == "2024-11-30"
+    assert view.data["listed_at"] == "2024-06-10"
+    assert view.data["listing_deadline"] == "2024-12-10"
     assert _rungs(ladder, case_id) == ["notice", "warning", "interview", "supervised_listing"]
-    climbs = [e for e in ladder.history(case_id) if e.trigger == "climb"]
-    assert [e.role for e in climbs] == ["system", "system", "system"]
-    assert climbs[0].payload["reason"] == "通报后逾期未整改"
+    proposed = [e for e in ladder.history(case_id) if e.trigger == "propose"]
+    assert [e.role for e in proposed] == ["system", "system", "system"]
 
 
-def test_a_long_outage_still_climbs_one_rung_per_period(ladder: Engine, clock: FakeClock) -> None:
+def test_the_city_may_skip_a_proposed_rung_with_a_reason(ladder: Engine, clock: FakeClock) -> None:
     case_id = _open(ladder)
-    pass_time(ladder, clock, at(2024, 5, 15))  # two periods passed at once
+    pass_time(ladder, clock, at(2024, 3, 30))
+    with pytest.raises(InvalidInput, match="'reason' is a required property"):
+        ladder.fire(case_id, "skip_rung", CITY, {})
+    clock.set(at(2024, 4, 1))
+    view = ladder.fire(case_id, "skip_rung", CITY, {"reason": "已完成8个排污口整治，暂不预警"})
+    assert (view.state, view.data["rung"]) == ("notice", "notice")
+    (skipped,) = view.data["proposals"]
+    assert (skipped["rung"], skipped["outcome"]) == ("warning", "skipped")
+    assert skipped["reason"] == "已完成8个排污口整治，暂不预警"
+    assert _rungs(ladder, case_id) == ["notice"]  # nothing climbed
+    # a new response period from the decision: 20 working days from 04-01 (Mon)
+    assert due_times(view)["propose"] == at(2024, 4, 29, 16)
+
+    pass_time(ladder, clock, at(2024, 4, 30))
+    ladder.fire(case_id, "confirm_rung", CITY, {"decision": "预警"})
+    pass_time(ladder, clock, at(2024, 6, 1))
+    assert ladder.get_case(case_id).state == "interview_proposed"
+    view = ladder.fire(case_id, "skip_rung", CITY, {"reason": "整改进度明显加快"})
+    assert (view.state, view.data["rung"]) == ("warning", "warning")
+    # a rung the city itself decided has no proposal to skip
+    ladder.fire(case_id, "escalate", CITY, {"escalate_to": "interview", "decision": "约谈"})
+    with pytest.raises(TriggerNotAllowed):
+        ladder.fire(case_id, "skip_rung", CITY, {"reason": "x"})
+
+
+def test_after_a_scheduler_outage_the_rungs_do_not_collapse(
+    ladder: Engine, clock: FakeClock
+) -> None:
+    """Two response periods pass while the scheduler is down: the catch-up proposes one rung,
+    and nothing more happens until the city confirms it; the next rung counts from then."""
+    case_id = _open(ladder)
+    pass_time(ladder, clock, at(2024, 5, 15))
     view = ladder.get_case(case_id)
-    assert view.state == "interview_proposed"
-    assert [step["at"][:10] for step in view.data["ladder"]] == [
-        "2024-03-01",
-        "2024-05-15",
-        "2024-05-15",
-    ]
+    assert view.state == "warning_proposed"
+    assert [step["rung"] for step in view.data["ladder"]] == ["notice"]
+    propose = next(e for e in ladder.history(case_id) if e.trigger == "propose")
+    assert propose.due_at == at(2024, 3, 29, 16)  # the logical due time is kept in the history
+    pass_time(ladder, clock, at(2024, 5, 16))
+    assert ladder.get_case(case_id).state == "warning_proposed"  # still waiting for the city
+    view = ladder.fire(case_id, "confirm_rung", CITY, {"decision": "预警"})
+    assert view.state == "warning"
+    assert [step["at"][:10] for step in view.data["ladder"]] == ["2024-03-01", "2024-05-16"]
+    assert due_times(view)["propose"] == at(2024, 6, 14, 16)  # 20 working days from 05-16
 
 
 def test_the_city_may_skip_rungs_by_decision(ladder: Engine) -> None:
@@ -113,7 +174,7 @@ def test_the_city_may_skip_rungs_by_decision(ladder: Engine) -> None:
     with pytest.raises(Forbidden):
         ladder.fire(case_id, "escalate", YANGGU, decision)  # not the county's call
     with pytest.raises(Forbidden):
-        ladder.fire(case_id, "climb", CITY)  # climbing by time is the system's
+        ladder.fire(case_id, "propose", CITY)  # proposing by time is the system's
     view = ladder.fire(case_id, "escalate", CITY_GOV, decision)
     assert view.state == "listed"
     assert _rungs(ladder, case_id) == ["notice", "supervised_listing"]

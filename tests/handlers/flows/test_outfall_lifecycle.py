@@ -57,7 +57,8 @@ def test_an_untraceable_outfall_is_merged_and_delisted(engine: Engine, clock: Fa
     clock.set(datetime(2024, 5, 20, 2, 0, tzinfo=UTC))
     evidence = {"photos": ["evidence/371521-0201/sealed.jpg"], "description": "接入污水管网"}
     metering = [{"unit": "阳谷县人民政府", "device": "JL-371521-0201", "location": "接管口前"}]
-    engine.fire(rect.id, "complete", YANGGU_EEB, {"evidence": evidence, "metering": metering})
+    engine.fire(rect.id, "install_metering", YANGGU_EEB, {"metering": metering})  # before joining
+    engine.fire(rect.id, "complete", YANGGU_EEB, {"evidence": evidence})
     engine.fire(rect.id, "pre_close", YANGGU_GOV)
     view = engine.fire(rect.id, "approve_delisting", CITY_EEB)
     assert view.state == "delisted"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from engine.clock import FakeClock
-from engine.errors import Forbidden, GuardFailed, InvalidInput
+from engine.errors import Forbidden, GuardFailed, InputRefused, InvalidInput, TriggerNotAllowed
 from engine.handlers import Actor
 from engine.runtime import Engine
 from tests.conftest import ROOT
@@ -50,10 +50,9 @@ def _to_city_review(engine: Engine, case_id: int, **choice: Any) -> None:
         engine.fire(
             case_id, "issue_ban_order", DONGE_GOV, {"ban_decision_number": "东政取〔2024〕1号"}
         )
-    extra = {
-        "regularise": {"standardisation": STANDARD},
-        "merge": {"metering": METERING},
-    }.get(choice["mode"], {})
+    if choice["mode"] == "merge":
+        engine.fire(case_id, "install_metering", DISCHARGER, {"metering": METERING})
+    extra = {"regularise": {"standardisation": STANDARD}}.get(choice["mode"], {})
     engine.fire(case_id, "complete", DISCHARGER, {**EVIDENCE, **extra})
     engine.fire(case_id, "pre_close", DONGE_GOV)
 
@@ -83,7 +82,7 @@ def test_a_merge_needs_an_active_target_in_the_ledger(flows: Engine) -> None:
     view = flows.fire(
         case_id, "choose_mode", DONGE_GOV, {"mode": "merge", "merged_into": "371524-0012"}
     )
-    assert view.state == "merging"
+    assert view.state == "merge_metering"  # metering first (三(四)4)
 
 
 @pytest.mark.parametrize(
@@ -174,26 +173,42 @@ def test_an_overdue_case_escalates_its_county_once(flows: Engine, clock: FakeClo
 # -- merging into a shared outfall: metering first (监测计量, plan 三(四)4) ----------------
 
 
-def test_a_merge_is_complete_only_with_a_meter_for_each_discharging_unit(flows: Engine) -> None:
+UNITS = ["东阿县某化工公司", "东阿县某纸业公司"]  # two units discharge through 371524-0030
+BOTH = [*METERING, {"unit": "东阿县某纸业公司", "device": "JL-0004", "location": "汇入口前"}]
+
+
+def test_a_merge_meters_every_discharging_unit_before_the_drainage_joins(flows: Engine) -> None:
     seed_ledger(flows, outfall("371524-0099", shared_by=[{"unit": "甲公司", "device": "JL-9"}]))
-    case_id = _open(flows, "371524-0030")
-    record = ledger_record(flows, "371524-0030") or {}
-    seed_ledger(flows, {**record, "responsible_party": "东阿县某化工公司"})
+    case_id = _open(flows, "371524-0030", discharging_units=UNITS)
     choice = {"mode": "merge", "merged_into": "371524-0099"}
-    flows.fire(case_id, "choose_mode", DONGE_GOV, choice)
-    with pytest.raises(InvalidInput, match="metering"):
-        flows.fire(case_id, "complete", DISCHARGER, EVIDENCE)
+    view = flows.fire(case_id, "choose_mode", DONGE_GOV, choice)
+    assert (view.state, view.state_title) == ("merge_metering", "清理合并-汇入前安装监测计量设施")
+    with pytest.raises(TriggerNotAllowed):  # no joining before every unit is metered
+        flows.fire(case_id, "complete", DISCHARGER, {**EVIDENCE, "metering": BOTH})
     with pytest.raises(InvalidInput, match=r"\$\.metering"):
-        flows.fire(case_id, "complete", DISCHARGER, {**EVIDENCE, "metering": []})
-    other = [{"unit": "别的公司", "device": "JL-0002"}]
-    twice = [*METERING, {"unit": "东阿县某化工公司", "device": "JL-0003"}]
-    for metering in (other, twice):  # the responsible party unmetered; a unit listed twice
-        with pytest.raises(GuardFailed, match="metering_covers_each_unit"):
-            flows.fire(case_id, "complete", DISCHARGER, {**EVIDENCE, "metering": metering})
-    assert flows.get_case(case_id).state == "merging"
-    view = flows.fire(case_id, "complete", DISCHARGER, {**EVIDENCE, "metering": METERING})
+        flows.fire(case_id, "install_metering", DISCHARGER, {"metering": []})
+    with pytest.raises(InputRefused) as unmetered:  # the second unit has no meter
+        flows.fire(case_id, "install_metering", DISCHARGER, {"metering": METERING})
+    assert [e.json_path for e in unmetered.value.errors] == ["$.metering"]
+    assert "东阿县某纸业公司" in unmetered.value.errors[0].message
+    twice = [*BOTH, {"unit": "东阿县某化工公司", "device": "JL-0003"}]
+    with pytest.raises(InputRefused) as listed_twice:
+        flows.fire(case_id, "install_metering", DISCHARGER, {"metering": twice})
+    assert [e.json_path for e in listed_twice.value.errors] == ["$.metering[2].unit"]
+    reused = [BOTH[0], {**BOTH[1], "device": "JL-0001"}]
+    with pytest.raises(InputRefused) as one_device:
+        flows.fire(case_id, "install_metering", DISCHARGER, {"metering": reused})
+    assert [e.json_path for e in one_device.value.errors] == ["$.metering[1].device"]
+    assert flows.get_case(case_id).state == "merge_metering"
+
+    view = flows.fire(case_id, "install_metering", DISCHARGER, {"metering": BOTH})
+    assert (view.state, view.state_title) == ("merging", "清理合并-接入合并中")
+    assert view.data["metering"] == BOTH
+    assert view.data["metered_at"] == view.case.updated_at.isoformat()
+    with pytest.raises(InvalidInput, match="metering"):  # attested before joining, not after
+        flows.fire(case_id, "complete", DISCHARGER, {**EVIDENCE, "metering": BOTH})
+    view = flows.fire(case_id, "complete", DISCHARGER, EVIDENCE)
     assert view.state == "county_acceptance"
-    assert view.data["metering"] == METERING
     assert (ledger_record(flows, "371524-0099") or {})["shared_by"] == [
         {"unit": "甲公司", "device": "JL-9"}
     ]  # not shared until de-listed
@@ -203,8 +218,20 @@ def test_a_merge_is_complete_only_with_a_meter_for_each_discharging_unit(flows: 
     assert target["shared_by"] == [
         {"unit": "甲公司", "device": "JL-9"},
         {"unit": "东阿县某化工公司", "device": "JL-0001", "from_outfall": "371524-0030"},
+        {"unit": "东阿县某纸业公司", "device": "JL-0004", "from_outfall": "371524-0030"},
     ]
     assert target["status"] == "active"
+
+
+def test_without_traced_units_the_responsible_party_is_metered(flows: Engine) -> None:
+    seed_ledger(flows, outfall("371524-0099"))
+    case_id = _open(flows, "371524-0032")
+    flows.fire(case_id, "choose_mode", DONGE_GOV, {"mode": "merge", "merged_into": "371524-0099"})
+    other = [{"unit": "别的公司", "device": "JL-0002"}]
+    with pytest.raises(InputRefused, match="东阿县某化工公司"):
+        flows.fire(case_id, "install_metering", DISCHARGER, {"metering": other})
+    view = flows.fire(case_id, "install_metering", DISCHARGER, {"metering": METERING})
+    assert view.state == "merging"
 
 
 def test_a_ban_needs_no_meter(flows: Engine) -> None:
@@ -304,3 +331,15 @@ def test_no_extension_once_the_deadline_has_passed(flows: Engine, clock: FakeClo
     refused = flows.fire(pending, "refuse_extension", CITY_EEB, {"reason": "申请时已临近期限"})
     assert refused.data["deadline"] == "2024-06-30"
     assert refused.data["overdue"] is True
+
+
+@pytest.mark.parametrize("mode", ["ban", "merge", "regularise"])
+def test_the_chosen_mode_is_in_the_ledger_at_once(flows: Engine, mode: str) -> None:
+    """So that an outfall being banned or merged cannot be kept on a retained list (三(三))."""
+    seed_ledger(flows, outfall("371524-0099"))
+    case_id = _open(flows, "371524-0070")
+    choice = {"mode": mode, **({"merged_into": "371524-0099"} if mode == "merge" else {})}
+    flows.fire(case_id, "choose_mode", DONGE_GOV, choice)
+    record = ledger_record(flows, "371524-0070") or {}
+    assert record["rectification_mode"] == mode
+    assert record["status"] == "active"  # still in service until de-listed

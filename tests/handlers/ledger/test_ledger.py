@@ -85,7 +85,7 @@ def test_required_fields_and_coordinates_out_of_china(admin: Actor, ledger: Ledg
 
 
 def test_zones_count_as_counties(ledger: Ledger, admin: Actor, record: Record) -> None:
-    view = ledger.add(record(county="jingkai", river="xiaoyunhe"), admin)
+    view = ledger.add(record("371571-0001", county="jingkai", river="xiaoyunhe"), admin)
     assert view.record["county"] == "jingkai"
 
 

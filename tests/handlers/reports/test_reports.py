@@ -54,6 +54,13 @@ class City:
         self.clock.set(cst(day))
         sweep(self.ledger.engine, self.clock.now())
 
+    def confirm_proposed_rungs(self) -> None:
+        """视情: the city EEB confirms every rung the schedule proposed."""
+        engine, city = self.ledger.engine, Actor("聊城市生态环境局", "eeb_city", "liaocheng")
+        for view in engine.list_cases(workflow="escalation"):
+            if view.state.endswith("_proposed") and "proposal" in view.data:
+                engine.fire(view.id, "confirm_rung", city, {"decision": "逐级升级"})
+
     def case(self, key: str, workflow: str) -> int:
         code = OUTFALLS[key][0]
         return next(c.id for c in self.ledger.get(code).cases if c.workflow == workflow)
@@ -105,7 +112,8 @@ def city(ledger: Ledger, clock: FakeClock, admin: Actor, record: Record) -> City
     town.finish("A", ["2024-04-20", "2024-05-01", "2024-05-10"])
     town.finish("D", ["2024-05-20", "2024-05-27", "2024-06-03"])
     town.at("2024-07-01")  # the Yellow River deadline passes: B and C overdue
-    town.at("2024-08-15")  # a month later their ladders climb to 预警
+    town.at("2024-08-15")  # a month later the schedule proposes 预警 ...
+    town.confirm_proposed_rungs()  # ... and the city confirms it
     town.finish("B", ["2024-08-20", "2024-08-27", "2024-09-02"])
     town.at("2025-01-10")
     return town
@@ -251,5 +259,6 @@ def test_the_id_card_shows_the_escalation_and_china_times(city: City) -> None:
     page = render_html(card, city.ledger.reference, Titles(city.ledger.engine))
     supervision = page.split("<h2>监督检查</h2>")[1]
     assert "排污口监督管理督办" in supervision
-    assert "逾期未整改，升级为预警" in supervision
+    assert "响应期满未整改，提出升级为预警的建议" in supervision  # the schedule proposes
+    assert "确认升级为预警" in supervision  # the city decides (视情)
     assert "2024-03-01 10:00" in page  # added at 10:00 China time
