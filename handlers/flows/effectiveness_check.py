@@ -1,11 +1,13 @@
 """Guards and actions of workflows/effectiveness_check.yaml: effectiveness checks (县级自查 →
 市级抽查 → 省级核查) and the city's 双随机 spot-check.
 
-``draw_spot_check`` draws the sample from the ledger (outfalls in the case's county) with a
-seeded generator (``handlers.sampling.draw``); the seed, the pool snapshot, the inspectors, the
-conflicts and the policy are recorded in ``data.spot_check`` (and so in the history), and
-``handlers.sampling.draw.redraw`` repeats the draw from that record. ``refer_findings`` sends
-every failed outfall back to rectification.
+``draw_spot_check`` snapshots the pool (outfalls of the case's county in the ledger), makes the
+draw's secret, records the commitment to both in ``data.spot_check`` and only then derives the
+sample from them (``handlers.sampling``); the targets and the inspection day go into fields
+kept from the inspected county until that day, the secret into ``draw_secret``, which no role
+reads. ``inspection_day_reached`` holds the results until the inspection day, and
+``publish_spot_check`` then reveals the secret and records what will be published (一公开).
+``refer_findings`` sends every failed outfall back to rectification.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from engine.handlers import Context, Registry
 from handlers.dates import add_days, local_day
 from handlers.flows._case import open_escalation
 from handlers.reference import data as ref
-from handlers.sampling.draw import DRAW_VERSION, derive_seed, draw_sample, spot_check_weights
+from handlers.sampling.commit import commitment, new_secret
+from handlers.sampling.draw import DRAW_METHOD, DRAW_VERSION, draw_sample, spot_check_weights
 
 __all__ = ["FINDING_RECTIFY_DAYS", "outfall_pool", "registry"]
 
@@ -49,42 +52,119 @@ def outfall_pool(ctx: Context, jurisdiction: str) -> list[dict[str, Any]]:
     return pool
 
 
+def _inspection_date(ctx: Context) -> str:
+    """The payload's inspection day: today or later (the targets are released on that day, so
+    a day already past would show them to the county at once)."""
+    day = str(ctx.payload["inspection_date"])
+    today = local_day(ctx.now).isoformat()
+    if day < today:
+        raise InputRefused.at(
+            "payload", "$.inspection_date", f"the inspection day {day} is before today ({today})"
+        )
+    return day
+
+
 @registry.action("draw_spot_check")
 def draw_spot_check(ctx: Context) -> None:
-    """双随机: draw targets from the county's ledger and inspectors from the payload's pool."""
+    """双随机 (三(三)): commit to the county's pool and a fresh secret, then draw targets from
+    them and inspectors from the payload's pool. Nothing in the payload chooses the targets."""
     policy = ref.spot_check(ctx.reference)
-    given = ctx.payload.get("seed")
-    seed = int(given) if given is not None else derive_seed(ctx.case_id, ctx.now)
-    ratio = float(ctx.payload.get("ratio", policy.get("city_ratio", 0.05)))
+    ratio = float(policy.get("city_ratio", 0.05))
     min_inspectors = int(policy.get("min_inspectors", 2))
     weights = spot_check_weights(ctx.reference)
     county = str(ctx.data["county"])
+    inspection_date = _inspection_date(ctx)
     pool = outfall_pool(ctx, county)
     if not pool:
         raise Refused(f"the ledger has no outfall in {county}: nothing to draw")
     inspectors = sorted({str(i) for i in ctx.payload.get("inspectors") or []})
     conflicts = {str(k): list(v) for k, v in (ctx.payload.get("conflicts") or {}).items()}
-    targets = draw_sample(
-        pool, inspectors, seed, ratio, weights, min_inspectors=min_inspectors, conflicts=conflicts
-    )
-    ctx.data["spot_check"] = {
+    secret = new_secret()
+    record = {
         "draw_version": DRAW_VERSION,
-        "seed": seed,
-        "seed_source": "payload" if given is not None else "derived from case id and clock",
+        "method": DRAW_METHOD,
+        "commitment": commitment((p["code"] for p in pool), secret),
         "ratio": ratio,
         "min_inspectors": min_inspectors,
         "weights": weights,
         "pool": pool,
         "inspectors": inspectors,
         "conflicts": conflicts,
-        "targets": targets,
         "drawn_at": ctx.now.isoformat(),
         "drawn_by": ctx.actor.name,
+    }
+    targets = draw_sample(
+        pool, inspectors, secret, ratio, weights, min_inspectors=min_inspectors, conflicts=conflicts
+    )
+    ctx.data["spot_check"] = record
+    ctx.data["draw_secret"] = secret
+    ctx.data["spot_check_targets"] = targets
+    ctx.data["inspection_date"] = inspection_date
+
+
+@registry.guard("inspection_day_reached")
+def inspection_day_reached(ctx: Context) -> bool:
+    """The city reports a spot-check (and so reveals the draw) from the inspection day on."""
+    day = ctx.data.get("inspection_date")
+    if day is not None and local_day(ctx.now).isoformat() < str(day):
+        raise Refused(f"the inspection is on {day}: its results are reported from that day")
+    return True
+
+
+# The parts of data.spot_check that re-check the draw (handlers.sampling.commit.verify_draw);
+# a draw of version 1 (before issue 15) had a seed instead of a secret and a commitment.
+_PUBLISHED_DRAW = (
+    "draw_version",
+    "method",
+    "commitment",
+    "secret",
+    "seed",
+    "ratio",
+    "min_inspectors",
+    "weights",
+    "pool",
+    "inspectors",
+    "conflicts",
+    "drawn_at",
+)
+
+
+def _drawn_targets(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The drawn targets (where a version-1 draw kept them: in data.spot_check)."""
+    if "spot_check_targets" in data:
+        return list(data["spot_check_targets"])
+    return list((data.get("spot_check") or {}).get("targets") or [])
+
+
+@registry.action("publish_spot_check")
+def publish_spot_check(ctx: Context) -> None:
+    """After the inspection: reveal the draw's secret and record what will be published
+    (一公开: targets, results, commitment, secret and everything needed to re-check the draw)."""
+    record = dict(ctx.data.get("spot_check") or {})
+    secret = ctx.data.get("draw_secret")
+    if secret is not None:  # a version-1 draw has none (its seed was never hidden)
+        record.update(secret=secret, revealed_at=ctx.now.isoformat(), revealed_by=ctx.actor.name)
+        ctx.data["spot_check"] = record
+    today = local_day(ctx.now).isoformat()
+    results = [
+        {k: r[k] for k in ("outfall_code", "passed", "finding") if k in r}
+        for r in ctx.payload.get("results") or []
+    ]
+    ctx.data["publication"] = {
+        "title": "入河排污口“双随机”抽查结果",
+        "county": ctx.data["county"],
+        "year": ctx.data["year"],
+        "inspection_date": ctx.data.get("inspection_date"),
+        "published_on": today,
+        "published_by": ctx.actor.name,
+        "targets": _drawn_targets(ctx.data),
+        "results": results,
+        **{k: record[k] for k in _PUBLISHED_DRAW if k in record},
     }
 
 
 def _check_sample_covered(data: Mapping[str, Any], results: Sequence[Mapping[str, Any]]) -> None:
-    drawn = {t["outfall_code"] for t in (data.get("spot_check") or {}).get("targets", [])}
+    drawn = {t["outfall_code"] for t in _drawn_targets(data)}
     reported = {str(r["outfall_code"]) for r in results}
     extra, missing = sorted(reported - drawn), sorted(drawn - reported)
     if extra:

@@ -1,3 +1,4 @@
-"""The 双随机 spot-check draw (random targets, random inspectors): the pure, re-playable draw
-(``draw``) and ``qingliu sample redraw`` (``cli``). The effectiveness_check flow draws through
-it (``handlers.flows.effectiveness_check``)."""
+"""The 双随机 spot-check draw (random targets, random inspectors): the pure draw from a secret
+(``draw``), the commitment, the secret and the verifier (``commit``) and ``qingliu sample
+verify`` (``cli``). The effectiveness_check flow draws through them
+(``handlers.flows.effectiveness_check``)."""

@@ -1,39 +1,51 @@
-"""The 双随机 draw (random targets, random inspectors) as a pure, re-playable function.
+"""The 双随机 draw (random targets, random inspectors) as a pure function of a secret.
 
 "One list, two pools": targets come from a pool of outfalls, inspectors from a pool of people.
-Targets are drawn without replacement with probability weighted by sub-type (A-ES weighted
-sampling: each outfall gets the key ``u ** (1 / weight)`` and the largest keys win), so the
-focus sub-types (industrial enterprise, park WWTP, urban WWTP) come up more often. Every target
-gets ``min_inspectors`` distinct inspectors drawn among those without a conflict of interest.
+No caller chooses the randomness: the system makes a 32-byte secret when it draws
+(``handlers.sampling.commit.new_secret``, ``secrets.token_bytes``), and every random number of
+the draw is an HMAC-SHA256 under that secret of a label and the names involved, so the draw is
+a pure function of (secret, pool, inspectors, conflicts, policy) and anyone who learns the
+secret after the inspection can repeat it (``handlers.sampling.commit.verify_draw``):
 
-Everything comes from one ``random.Random(seed)``, walked in a canonical order (pool sorted by
-code, inspectors sorted), so the same seed and pool give the same sample on any machine; the
-seed and the pool snapshot are recorded in the case so anyone can re-draw.
+- **targets**: each outfall ``code`` gets ``u = HMAC(secret, "target" US code)`` read as a
+  number in (0, 1) (the first 53 bits of the MAC, plus one half, over 2**53), and the key
+  ``u ** (1 / weight)``; the ``sample_size`` largest keys win (A-ES weighted sampling without
+  replacement), ties broken by code. The focus sub-types (industrial enterprise, park WWTP,
+  urban WWTP) weigh more, so they come up more often. A larger ratio only adds targets: the
+  order of the keys does not depend on it.
+- **inspectors**: every target gets the ``min_inspectors`` eligible people (no conflict of
+  interest) with the smallest ``HMAC(secret, "inspector" US code US name)``.
+
+("US" is the unit separator U+001F.) Whether a draw can be made is decided before any number
+is drawn, over the whole pool: a refusal that named a drawn outfall would tell the drawer a
+target and let them retry with a fresh secret until an outfall they do not want is gone.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 import math
-import random
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from engine.errors import Refused
 from handlers.reference import data as ref
 
 __all__ = [
+    "DRAW_METHOD",
     "DRAW_VERSION",
     "SamplingError",
-    "derive_seed",
     "draw_sample",
-    "redraw",
     "sample_size",
     "spot_check_weights",
 ]
 
-DRAW_VERSION = 1  # bump if the algorithm changes; recorded with every draw
+DRAW_VERSION = 2  # bump if the algorithm changes; recorded with every draw (1: a seed, retired)
+DRAW_METHOD = "HMAC-SHA256(secret, label US names) → A-ES weighted sampling without replacement"
+
+_US = "\x1f"
 
 
 class SamplingError(Refused):
@@ -43,18 +55,32 @@ class SamplingError(Refused):
     title = "The spot-check sample cannot be drawn"
 
 
-def derive_seed(case_id: int, now: datetime) -> int:
-    """A seed from the case id and the (injected) clock: deterministic, never os.urandom."""
-    digest = hashlib.sha256(f"{case_id}|{now.isoformat()}".encode()).hexdigest()
-    return int(digest[:12], 16)
-
-
 def sample_size(pool_size: int, ratio: float) -> int:
     """``ceil(ratio * pool)``, at least one when the pool is not empty, at most the pool."""
     if pool_size <= 0:
         return 0
     wanted = math.ceil(round(pool_size * ratio, 9))
     return min(pool_size, max(1, wanted))
+
+
+def _key(secret: bytes, *parts: str) -> bytes:
+    return hmac.new(secret, _US.join(parts).encode("utf-8"), hashlib.sha256).digest()
+
+
+def _unit(secret: bytes, *parts: str) -> float:
+    """A number in (0, 1) from the MAC of ``parts``."""
+    bits = int.from_bytes(_key(secret, *parts)[:8], "big") >> 11  # 53 bits
+    return (bits + 0.5) / 2**53
+
+
+def _secret_bytes(secret: str) -> bytes:
+    try:
+        raw = bytes.fromhex(secret)
+    except ValueError as exc:
+        raise SamplingError("the draw's secret must be hexadecimal") from exc
+    if len(raw) < 16:
+        raise SamplingError("the draw's secret must have at least 16 bytes")
+    return raw
 
 
 def _conflicted(inspector: str, target: Mapping[str, Any], conflicts: Mapping[str, Any]) -> bool:
@@ -72,25 +98,30 @@ def _weight(item: Mapping[str, Any], weights: Mapping[str, float], default: floa
     return weight
 
 
-def _targets(
-    rng: random.Random,
+def _eligible(
     pool: Sequence[Mapping[str, Any]],
-    size: int,
-    weights: Mapping[str, float],
-    default_weight: float,
-) -> list[Mapping[str, Any]]:
-    keyed = []
+    people: Sequence[str],
+    conflicts: Mapping[str, Any],
+    needed: int,
+) -> dict[str, list[str]]:
+    """Who may check each outfall of the pool; refused (naming the first outfall by code)
+    when one has fewer than ``needed``: judged before drawing, so it says nothing of the draw."""
+    out: dict[str, list[str]] = {}
     for item in sorted(pool, key=lambda i: str(i["code"])):
-        u = rng.random()
-        keyed.append((u ** (1.0 / _weight(item, weights, default_weight)), str(item["code"]), item))
-    keyed.sort(key=lambda k: (-k[0], k[1]))
-    return [item for _, _, item in keyed[:size]]
+        code = str(item["code"])
+        out[code] = [p for p in people if not _conflicted(p, item, conflicts)]
+        if len(out[code]) < needed:
+            raise SamplingError(
+                f"outfall {code}: only {len(out[code])} inspector(s) without a conflict of "
+                f"interest, {needed} needed"
+            )
+    return out
 
 
 def draw_sample(
     pool: Sequence[Mapping[str, Any]],
     inspectors: Sequence[str],
-    seed: int,
+    secret: str,
     ratio: float,
     weights: Mapping[str, float],
     *,
@@ -101,30 +132,32 @@ def draw_sample(
     """Draw the spot-check sample: ``[{outfall_code, sub_type, county, inspectors}]`` in draw
     order. ``pool`` items need ``code`` and ``sub_type`` (``county`` and ``responsible_party``
     are used for recusal); ``conflicts`` maps an inspector to the codes, counties or parties
-    they must not check. Pure: same arguments, same sample."""
+    they must not check; ``secret`` is hexadecimal. Pure: same arguments, same sample, in
+    whatever order the pool and the inspectors come."""
     if not pool:
         raise SamplingError("the pool of outfalls is empty: nothing to draw")
     if not 0 < ratio <= 1:
         raise SamplingError(f"ratio must be in (0, 1], not {ratio}")
     if min_inspectors < 1:
         raise SamplingError("min_inspectors must be at least 1")
-    rng = random.Random(seed)
-    chosen = _targets(rng, pool, sample_size(len(pool), ratio), weights, default_weight)
-    people = sorted(set(inspectors))
+    key = _secret_bytes(secret)
+    people = sorted({str(p) for p in inspectors})
+    eligible = _eligible(pool, people, conflicts or {}, min_inspectors)
+    keyed = []
+    for item in pool:
+        code = str(item["code"])
+        u = _unit(key, "target", code)
+        keyed.append((u ** (1.0 / _weight(item, weights, default_weight)), code, item))
+    keyed.sort(key=lambda k: (-k[0], k[1]))
     sample = []
-    for target in chosen:
-        eligible = [p for p in people if not _conflicted(p, target, conflicts or {})]
-        if len(eligible) < min_inspectors:
-            raise SamplingError(
-                f"outfall {target['code']}: only {len(eligible)} inspector(s) without a "
-                f"conflict of interest, {min_inspectors} needed"
-            )
+    for _, code, item in keyed[: sample_size(len(pool), ratio)]:
+        ranked = sorted(eligible[code], key=functools.partial(_key, key, "inspector", code))
         sample.append(
             {
-                "outfall_code": str(target["code"]),
-                "sub_type": target.get("sub_type"),
-                "county": target.get("county"),
-                "inspectors": sorted(rng.sample(eligible, min_inspectors)),
+                "outfall_code": code,
+                "sub_type": item.get("sub_type"),
+                "county": item.get("county"),
+                "inspectors": sorted(ranked[:min_inspectors]),
             }
         )
     return sample
@@ -135,16 +168,3 @@ def spot_check_weights(reference: Mapping[str, Any]) -> dict[str, float]:
     return {
         str(s["code"]): float(s.get("spot_check_weight", 1) or 1) for s in ref.sub_types(reference)
     }
-
-
-def redraw(record: Mapping[str, Any], seed: int | None = None) -> list[dict[str, Any]]:
-    """Repeat a recorded draw (``data.spot_check``), with its own seed or another one."""
-    return draw_sample(
-        record["pool"],
-        record["inspectors"],
-        record["seed"] if seed is None else seed,
-        float(record["ratio"]),
-        record["weights"],
-        min_inspectors=int(record["min_inspectors"]),
-        conflicts=record.get("conflicts") or {},
-    )

@@ -30,7 +30,8 @@ from handlers.dates import CST
 from handlers.demo.city import COUNTIES
 from handlers.ledger import Ledger
 from handlers.reference import data as ref
-from handlers.sampling.draw import draw_sample, redraw, sample_size
+from handlers.sampling.commit import pool_digest, verify_draw
+from handlers.sampling.draw import sample_size
 from tests.conftest import ROOT
 
 CITY = Actor("聊城市生态环境局", "eeb_city", "liaocheng")
@@ -231,19 +232,26 @@ def test_liaocheng_from_screening_to_delisting(city: City, admin: Actor) -> None
     eeb = city.actor("dongchangfu", "county_eeb")
     engine.fire(check, "submit_plan", eeb, {"plan": {"summary": "每季度自查一轮"}})
     engine.fire(check, "report_self_check", eeb, {"results": []})
-    drawn = engine.fire(check, "draw_sample", CITY, {"inspectors": INSPECTORS, "ratio": 0.5})
+    draw = {"inspectors": INSPECTORS, "inspection_date": "2025-07-08"}
+    drawn = engine.fire(check, "draw_sample", CITY, draw)
     record = drawn.data["spot_check"]
+    targets = drawn.data["spot_check_targets"]
     pool_codes = {city.codes[f"dongchangfu-{i}"] for i in (1, 2, 3)}
-    assert record["seed_source"] == "derived from case id and clock"
     assert {p["code"] for p in record["pool"]} == pool_codes
-    assert len(record["targets"]) == sample_size(3, 0.5) == 2
-    assert {t["outfall_code"] for t in record["targets"]} <= pool_codes
-    assert all(len(t["inspectors"]) == 2 for t in record["targets"])
-    assert redraw(engine.get_case(check).data["spot_check"]) == record["targets"]
-    pure = draw_sample(record["pool"], INSPECTORS, record["seed"], 0.5, record["weights"])
-    assert pure == record["targets"]
-    results = [{"outfall_code": t["outfall_code"], "passed": True} for t in record["targets"]]
+    assert record["commitment"]["pool_sha256"] == pool_digest(pool_codes)
+    assert len(targets) == sample_size(3, 0.05) == 1  # the city's ratio, not the drawer's
+    assert {t["outfall_code"] for t in targets} <= pool_codes
+    assert all(len(t["inspectors"]) == 2 for t in targets)
+    # 东昌府区 does not see what will be inspected, nor when, until the day (三(三) 双随机)
+    before = engine.get_case(check, eeb)
+    assert {"spot_check_targets", "inspection_date", "draw_secret"} <= before.hidden
+    city.at("2025-07-08")
+    assert engine.get_case(check, eeb).data["spot_check_targets"] == targets
+    results = [{"outfall_code": t["outfall_code"], "passed": True} for t in targets]
     view = engine.fire(check, "report_spot_check", CITY, {"results": results})
+    publication = view.data["publication"]  # 一公开: revealed secret and results
+    assert (publication["published_on"], publication["results"]) == ("2025-07-08", results)
+    assert verify_draw(publication).ok
     assert view.state == "provincial_verification"
 
     # 4. the citywide deadline: 冠县 late with two outfalls

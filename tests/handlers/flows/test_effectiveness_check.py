@@ -1,8 +1,9 @@
 """Effectiveness checks: county self-check → city 双随机 spot-check → provincial verification.
 
-The draw is re-playable from its recorded seed and pool, favours the three focus sub-types,
-gives every target at least two inspectors and recuses conflicted ones; findings at every level
-send the outfall back to rectification.
+The draw is a pure function of its secret and pool, favours the three focus sub-types, gives
+every target at least two inspectors and recuses conflicted ones; findings at every level send
+the outfall back to rectification. What keeps the draw from being steered or seen early is in
+test_spot_check_draw.py.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from engine.clock import FakeClock
 from engine.errors import FieldError, InputRefused, InvalidInput, Refused
 from engine.handlers import Actor
 from engine.runtime import Engine
-from handlers.sampling.cli import sample_group
-from handlers.sampling.draw import SamplingError, draw_sample, redraw, sample_size
+from handlers.sampling.commit import verify_draw
+from handlers.sampling.draw import SamplingError, draw_sample, sample_size
 from tests.conftest import ROOT
 from tests.handlers.flows.support import outfall, pass_time, seed_ledger
 
@@ -30,6 +30,13 @@ FOCUS = ("industrial_enterprise", "park_wwtp", "urban_wwtp")
 OTHERS = ("enterprise_storm", "livestock_large", "irrigation_district", "rural_scattered")
 WEIGHTS = {"industrial_enterprise": 3.0, "park_wwtp": 3.0, "urban_wwtp": 3.0}
 INSPECTORS = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆"]
+# Inspected the day of the draw (the tests' clock starts on 2024-03-01), so results can come.
+DRAW = {"inspectors": INSPECTORS, "inspection_date": "2024-03-01"}
+
+
+def secret(n: int) -> str:
+    """The ``n``-th test secret (32 bytes, hexadecimal)."""
+    return f"{n:064x}"
 
 
 def _pool(size: int = 40, focus_every: int = 4) -> list[dict[str, Any]]:
@@ -51,12 +58,12 @@ def _pool(size: int = 40, focus_every: int = 4) -> list[dict[str, Any]]:
 # -- the pure draw ----------------------------------------------------------------------------
 
 
-def test_same_seed_same_sample_and_another_seed_another_sample() -> None:
+def test_same_secret_same_sample_and_another_secret_another_sample() -> None:
     pool = _pool()
-    first = draw_sample(pool, INSPECTORS, 20240301, 0.25, WEIGHTS)
-    again = draw_sample(list(reversed(pool)), list(reversed(INSPECTORS)), 20240301, 0.25, WEIGHTS)
-    other = draw_sample(pool, INSPECTORS, 20240302, 0.25, WEIGHTS)
-    assert first == again  # the input order does not matter, only seed and pool
+    first = draw_sample(pool, INSPECTORS, secret(1), 0.25, WEIGHTS)
+    again = draw_sample(list(reversed(pool)), list(reversed(INSPECTORS)), secret(1), 0.25, WEIGHTS)
+    other = draw_sample(pool, INSPECTORS, secret(2), 0.25, WEIGHTS)
+    assert first == again  # the input order does not matter, only secret and pool
     assert len(first) == sample_size(40, 0.25) == 10
     assert [t["outfall_code"] for t in first] != [t["outfall_code"] for t in other]
 
@@ -65,10 +72,10 @@ def test_weights_favour_the_three_focus_sub_types_over_many_draws() -> None:
     pool = _pool()  # 10 focus outfalls out of 40: a quarter of the pool
     weighted: Counter[bool] = Counter()
     uniform: Counter[bool] = Counter()
-    for seed in range(300):
-        for t in draw_sample(pool, INSPECTORS, seed, 0.1, WEIGHTS):
+    for n in range(300):
+        for t in draw_sample(pool, INSPECTORS, secret(n), 0.1, WEIGHTS):
             weighted[t["sub_type"] in FOCUS] += 1
-        for t in draw_sample(pool, INSPECTORS, seed, 0.1, {}):
+        for t in draw_sample(pool, INSPECTORS, secret(n), 0.1, {}):
             uniform[t["sub_type"] in FOCUS] += 1
     weighted_share = weighted[True] / sum(weighted.values())
     uniform_share = uniform[True] / sum(uniform.values())
@@ -80,8 +87,8 @@ def test_weights_favour_the_three_focus_sub_types_over_many_draws() -> None:
 def test_every_target_gets_two_distinct_inspectors_and_conflicts_are_recused() -> None:
     pool = _pool(20)
     conflicts = {"张伟": ["371524-0000", "371524-0001"], "王芳": ["donge"], "李娜": ["企业3"]}
-    for seed in range(50):
-        for target in draw_sample(pool, INSPECTORS, seed, 0.5, WEIGHTS, conflicts=conflicts):
+    for n in range(50):
+        for target in draw_sample(pool, INSPECTORS, secret(n), 0.5, WEIGHTS, conflicts=conflicts):
             people = target["inspectors"]
             assert len(people) == len(set(people)) == 2
             assert "王芳" not in people  # conflicted with the whole county
@@ -94,9 +101,18 @@ def test_every_target_gets_two_distinct_inspectors_and_conflicts_are_recused() -
 def test_too_few_inspectors_without_conflict_is_refused_with_the_outfall_named() -> None:
     pool = _pool(4)
     with pytest.raises(SamplingError, match=r"outfall 371524-\d{4}: only 1 inspector"):
-        draw_sample(pool, ["张伟", "王芳"], 7, 1.0, WEIGHTS, conflicts={"王芳": ["donge"]})
+        draw_sample(pool, ["张伟", "王芳"], secret(7), 1.0, WEIGHTS, conflicts={"王芳": ["donge"]})
     with pytest.raises(SamplingError, match="pool of outfalls is empty"):
-        draw_sample([], INSPECTORS, 7, 0.5, WEIGHTS)
+        draw_sample([], INSPECTORS, secret(7), 0.5, WEIGHTS)
+    with pytest.raises(SamplingError, match="secret must be hexadecimal"):
+        draw_sample(pool, INSPECTORS, "not hex", 0.5, WEIGHTS)
+
+
+def test_a_larger_ratio_only_adds_targets() -> None:
+    pool = _pool()
+    small = draw_sample(pool, INSPECTORS, secret(3), 0.1, WEIGHTS)
+    large = draw_sample(pool, INSPECTORS, secret(3), 0.5, WEIGHTS)
+    assert large[: len(small)] == small
 
 
 # -- the workflow -----------------------------------------------------------------------------
@@ -186,51 +202,36 @@ def test_a_draw_from_a_county_with_no_outfall_in_the_ledger_is_refused(engine: E
     case_id = _open_check(engine)
     engine.fire(case_id, "report_self_check", COUNTY, {"results": []})
     with pytest.raises(Refused, match="the ledger has no outfall in donge: nothing to draw"):
-        engine.fire(case_id, "draw_sample", CITY, {"inspectors": INSPECTORS})
+        engine.fire(case_id, "draw_sample", CITY, DRAW)
     assert engine.get_case(case_id).state == "awaiting_spot_check"
 
 
-def test_spot_check_draws_from_the_ledger_records_the_seed_and_redraws_identically(
+def test_spot_check_draws_from_the_ledger_and_records_the_draw(
     engine: Engine, county_ledger: list[dict[str, Any]]
 ) -> None:
     case_id = _open_check(engine)
     engine.fire(case_id, "report_self_check", COUNTY, {"results": []})
-    payload = {"inspectors": INSPECTORS, "conflicts": {"张伟": ["donge"]}}
+    payload = {**DRAW, "conflicts": {"张伟": ["donge"]}}
     view = engine.fire(case_id, "draw_sample", CITY, payload)
     assert view.state == "spot_checking"
     record = view.data["spot_check"]
-    assert record["seed_source"] == "derived from case id and clock"
+    targets = view.data["spot_check_targets"]
     assert {p["code"] for p in record["pool"]} == {p["code"] for p in _pool(20)}
-    assert record["ratio"] == 0.05
-    assert len(record["targets"]) == 1
-    assert all(
-        "张伟" not in t["inspectors"] and len(t["inspectors"]) >= 2 for t in record["targets"]
-    )
-    # anyone can re-draw from the record; another seed is a different draw
-    assert redraw(record) == record["targets"]
-    assert any(redraw(record, seed) != record["targets"] for seed in range(1, 6))
-    # the seed is in the history, not only in the current data
-    drawn = [e for e in engine.history(case_id) if e.trigger == "draw_sample"]
-    assert drawn[0].patch  # the change that added data.spot_check
-    assert str(record["seed"]) in str(drawn[0].patch)
-
-
-def test_a_seed_given_in_the_payload_is_used_and_the_ratio_can_be_set(
-    engine: Engine, county_ledger: list[dict[str, Any]]
-) -> None:
-    case_id = _open_check(engine)
-    engine.fire(case_id, "report_self_check", COUNTY, {"results": []})
-    view = engine.fire(
-        case_id, "draw_sample", CITY, {"inspectors": INSPECTORS, "seed": 42, "ratio": 0.25}
-    )
-    record = view.data["spot_check"]
-    assert record["seed"] == 42
-    assert record["seed_source"] == "payload"
-    expected = draw_sample(record["pool"], INSPECTORS, 42, 0.25, record["weights"])
-    assert record["targets"] == expected
-    assert len(expected) == 5
+    assert record["ratio"] == 0.05  # config/reference/sampling.yaml: the caller cannot set it
     assert record["weights"]["park_wwtp"] == 3
     assert record["weights"]["other"] == 1
+    assert record["conflicts"] == {"张伟": ["donge"]}
+    assert len(targets) == 1
+    assert all("张伟" not in t["inspectors"] and len(t["inspectors"]) >= 2 for t in targets)
+    # the commitment is in the history, not only in the current data
+    drawn = [e for e in engine.history(case_id) if e.trigger == "draw_sample"]
+    assert record["commitment"]["secret_sha256"] in str(drawn[0].patch)
+    # revealed with the results, it re-draws the same sample
+    results = [{"outfall_code": t["outfall_code"], "passed": True} for t in targets]
+    view = engine.fire(case_id, "report_spot_check", CITY, {"results": results})
+    checked = verify_draw(view.data["publication"])
+    assert checked.ok, checked.problems
+    assert checked.targets == targets
 
 
 def test_city_results_must_cover_the_sample_and_failures_go_to_rectification(
@@ -238,17 +239,10 @@ def test_city_results_must_cover_the_sample_and_failures_go_to_rectification(
 ) -> None:
     case_id = _open_check(engine)
     engine.fire(case_id, "report_self_check", COUNTY, {"results": []})
-    view = engine.fire(
-        case_id, "draw_sample", CITY, {"inspectors": INSPECTORS, "seed": 3, "ratio": 0.1}
-    )
-    codes = [t["outfall_code"] for t in view.data["spot_check"]["targets"]]
+    view = engine.fire(case_id, "draw_sample", CITY, DRAW)
+    codes = [t["outfall_code"] for t in view.data["spot_check_targets"]]
     with pytest.raises(InputRefused, match=r"\$\.results: no result for sampled outfall"):
-        engine.fire(
-            case_id,
-            "report_spot_check",
-            CITY,
-            {"results": [{"outfall_code": codes[0], "passed": True}]},
-        )
+        engine.fire(case_id, "report_spot_check", CITY, {"results": []})
     results = [{"outfall_code": c, "passed": True} for c in [*codes, "371521-0001"]]
     with pytest.raises(InputRefused) as refused:
         engine.fire(case_id, "report_spot_check", CITY, {"results": results})
@@ -267,10 +261,9 @@ def test_province_findings_wait_for_the_city_to_assign_them(
 ) -> None:
     case_id = _open_check(engine)
     engine.fire(case_id, "report_self_check", COUNTY, {"results": []})
-    view = engine.fire(case_id, "draw_sample", CITY, {"inspectors": INSPECTORS, "seed": 9})
+    view = engine.fire(case_id, "draw_sample", CITY, DRAW)
     results = [
-        {"outfall_code": t["outfall_code"], "passed": True}
-        for t in view.data["spot_check"]["targets"]
+        {"outfall_code": t["outfall_code"], "passed": True} for t in view.data["spot_check_targets"]
     ]
     engine.fire(case_id, "report_spot_check", CITY, {"results": results})
     verdict = [
@@ -297,10 +290,9 @@ def test_a_clean_provincial_verification_closes_the_check(
 ) -> None:
     case_id = _open_check(engine)
     engine.fire(case_id, "report_self_check", COUNTY, {"results": []})
-    view = engine.fire(case_id, "draw_sample", CITY, {"inspectors": INSPECTORS, "seed": 9})
+    view = engine.fire(case_id, "draw_sample", CITY, DRAW)
     results = [
-        {"outfall_code": t["outfall_code"], "passed": True}
-        for t in view.data["spot_check"]["targets"]
+        {"outfall_code": t["outfall_code"], "passed": True} for t in view.data["spot_check_targets"]
     ]
     engine.fire(case_id, "report_spot_check", CITY, {"results": results})
     view = engine.fire(case_id, "report_verification", PROVINCE, {"results": results})
@@ -336,27 +328,3 @@ def test_an_overdue_self_check_escalates_the_county(
     view = engine.get_case(case.id)
     assert view.data["overdue"] is True
     assert view.data["escalation_case_id"] == escalation.id
-
-
-def test_qingliu_sample_redraw_says_whether_the_draw_matches(
-    engine: Engine,
-    county_ledger: list[dict[str, Any]],
-    database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    case_id = _open_check(engine)
-    engine.fire(case_id, "report_self_check", COUNTY, {"results": []})
-    engine.fire(case_id, "draw_sample", CITY, {"inspectors": INSPECTORS, "seed": 11, "ratio": 0.2})
-    monkeypatch.setenv("QINGLIU_DATABASE_URL", database_url)
-    monkeypatch.setenv("QINGLIU_CONFIG", str(ROOT / "config"))
-    runner = CliRunner()
-    same = runner.invoke(sample_group, ["redraw", str(case_id)])
-    assert same.exit_code == 0, same.output
-    assert "seed 11 (recorded 11), pool 20, ratio 0.2, 4 target(s)" in same.output
-    assert "matches the recorded sample" in same.output
-    other = runner.invoke(sample_group, ["redraw", str(case_id), "--seed", "12"])
-    assert other.exit_code == 1
-    assert "DIFFERS from the recorded sample" in other.output
-    missing = runner.invoke(sample_group, ["redraw", "999"])
-    assert missing.exit_code != 0
-    assert "case 999 not found" in str(missing.exception or missing.output)
