@@ -9,6 +9,7 @@ from engine.definition.model import ADMIN, SYSTEM
 from engine.errors import InputRefused
 from engine.handlers import Context, Registry
 from handlers.flows._case import (
+    OUTFALL,
     county_of,
     government_name,
     outfall_code,
@@ -119,8 +120,12 @@ def record_responsible_party(ctx: Context) -> None:
 
 @registry.action("open_rectification_if_needed")
 def open_rectification_if_needed(ctx: Context) -> None:
-    """An outfall that needs rectification gets a rectification case (unless one is open)."""
+    """An outfall that needs rectification gets a rectification case (unless one is open);
+    one that does not is 无需整治 in the ledger (the reports count it out of 应整治)."""
     if not ctx.data.get("needs_rectification"):
+        record = ctx.ops.get_subject(OUTFALL, outfall_code(ctx)) or {}
+        if record.get("rectification_status", "pending") == "pending":
+            update_outfall(ctx, rectification_status="not_needed")
         return
     keys = ("county", "sub_type", "river", "basin", "responsible_party", "discharging_units")
     data = {"outfall_code": outfall_code(ctx), **{k: ctx.data[k] for k in keys if k in ctx.data}}

@@ -69,7 +69,7 @@ FIELD_INDEX = {name: i for i, name in enumerate(FIELDS)}
 LABELS: dict[str, dict[str, str]] = {
     "status": dict(zip(STATUSES, ("在用", "已取缔", "已合并", "已注销"), strict=True)),
     "rectification_status": dict(
-        zip(RECTIFICATION_STATUSES, ("待整治", "整治中", "已完成"), strict=True)
+        zip(RECTIFICATION_STATUSES, ("待整治", "整治中", "已完成", "无需整治"), strict=True)
     ),
     "setup_basis": dict(zip(SETUP_BASES, ("审批", "登记", "历史遗留"), strict=True)),
     "rectification_mode": dict(

@@ -40,7 +40,7 @@ KIND = "outfall"
 
 ENTRY_MODES = ("明渠", "管道", "泵站", "涵闸", "箱涵", "其他")
 STATUSES = ("active", "abolished", "merged", "cancelled")
-RECTIFICATION_STATUSES = ("pending", "in_progress", "done")
+RECTIFICATION_STATUSES = ("pending", "in_progress", "done", "not_needed")
 SETUP_BASES = ("approval", "registration", "legacy")
 RECTIFICATION_MODES = ("ban", "merge", "regularise")
 # Roles that may add or change ledger records (within their jurisdiction).

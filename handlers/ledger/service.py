@@ -23,6 +23,7 @@ from engine.errors import ConfigError, FieldError, Forbidden, InvalidInput, Work
 from engine.handlers import Actor, CaseOps
 from engine.runtime import Engine
 from engine.store.repository import CaseRow, SubjectEventRow, SubjectRow, Tx
+from handlers.dates import local_day
 from handlers.ledger.record import (
     FIELDS,
     KIND,
@@ -105,6 +106,8 @@ class Ledger:
         code = full["code"]
         if tx.get_subject(KIND, code) is not None:
             raise OutfallExists(code)
+        # the day it entered the ledger: its found day when found_at is not given (新增排污口)
+        full.setdefault("recorded_on", local_day(self.engine.clock.now()).isoformat())
         ops.put_subject(KIND, code, full, jurisdiction=full["county"], by=actor)
         return _open_responsibility(ops, full)
 

@@ -8,7 +8,10 @@ The shapes are fixed by the domain contract: jurisdictions, departments, roles, 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import date
 from typing import Any, TypedDict, cast
+
+from handlers.dates import add_days, add_months
 
 __all__ = [
     "COUNTY_LEVELS",
@@ -19,8 +22,11 @@ __all__ = [
     "department",
     "departments_for",
     "division_code",
+    "is_new_outfall",
     "jurisdiction",
     "jurisdiction_name",
+    "new_outfall_deadline",
+    "new_outfall_period",
     "river",
     "rectification_deadline",
     "sub_type",
@@ -170,6 +176,25 @@ def rectification_deadline(reference: Mapping[str, Any], basin: str | None) -> s
     """The rectification deadline (YYYY-MM-DD) for an outfall in ``basin``."""
     table = (reference.get("deadlines") or {}).get("rectification_deadline_by_basin") or {}
     return str(table.get(basin or "default") or table["default"])
+
+
+def is_new_outfall(reference: Mapping[str, Any], basin: str | None, found: str) -> bool:
+    """新增排污口 (三(一) 新增排污口动态清零): found (YYYY-MM-DD) after the campaign deadline of
+    its basin, so its deadline is its own (``new_outfall_deadline``), not the campaign's."""
+    return found > rectification_deadline(reference, basin)
+
+
+def new_outfall_period(reference: Mapping[str, Any]) -> dict[str, int]:
+    """``deadlines.yaml: new_outfall_period``, e.g. ``{"months": 6}`` (months or days)."""
+    period = (reference.get("deadlines") or {})["new_outfall_period"]
+    return {str(k): int(v) for k, v in dict(period).items()}
+
+
+def new_outfall_deadline(reference: Mapping[str, Any], found: str) -> str:
+    """A new outfall without its own rectification plan: found + ``new_outfall_period``."""
+    period = new_outfall_period(reference)
+    day = add_months(date.fromisoformat(found), period.get("months", 0))
+    return add_days(day, period.get("days", 0)).isoformat()
 
 
 def spot_check(reference: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,9 +1,13 @@
 """Reports over the ledger and the cases (docs/ledger.md):
 
-- ``progress``: outfalls by jurisdiction × sub-type × stage (溯源中 / 待整治 / 整治中 / 已完成);
+- ``progress``: outfalls by jurisdiction × sub-type × stage (``facts.STAGES``: 未溯源 / 溯源中 /
+  无需整治 / 保留 / 待整治 / 整治中 / 已完成), 应整治 and 完成率 = 已完成 / 应整治, and the new
+  outfalls (新增排污口) with how many are cleared (已清零);
 - ``deadlines``: rectification completion against each deadline of
   ``deadlines.yaml: rectification_deadline_by_basin`` (Yellow River basin 2024-06-30,
-  citywide 2025-12-31), per county, as of a date;
+  citywide 2025-12-31), per county, as of a date: the outfalls found by the campaign
+  deadline (应整治 without the 无需整治 / 保留 ones, an untraced one counted as not done), and
+  apart from them the new outfalls found after it, which have deadlines of their own;
 - ``overdue``: rectification cases past their deadline and not de-listed, and other open cases
   flagged ``overdue``, with the escalation (督办) case and its rung.
 
@@ -18,23 +22,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from engine.errors import Forbidden
 from engine.handlers import Actor
 from engine.store.repository import CaseRow
 from handlers.dates import CST
 from handlers.ledger import Ledger, OutfallView
 from handlers.reference import data as ref
+from handlers.reports.facts import (
+    CLEARED,
+    EXEMPT,
+    STAGES,
+    Facts,
+    closed_by,
+    done_at,
+    gather,
+    is_new,
+    stage,
+)
 from handlers.titles import Titles
 
 __all__ = ["CST", "Report", "cutoff", "deadlines", "overdue", "progress"]
-
-STAGES = (
-    ("tracing", "溯源中"),
-    ("pending", "待整治"),
-    ("rectifying", "整治中"),
-    ("done", "已完成"),
-)
-CLOSED_STATUSES = ("abolished", "merged", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -71,89 +77,26 @@ def today(now: datetime) -> date:
     return _cst_date(now)
 
 
-# -- the facts: outfalls and their cases as of a moment ----------------------------------------
-
-
-@dataclass
-class Facts:
-    outfalls: list[OutfallView]
-    cases: dict[str, list[CaseRow]]  # workflow -> cases created by the cut-off
-    by_subject: dict[tuple[str, str], list[CaseRow]]
-    at: datetime
-    ever: set[tuple[str, str]] = field(default_factory=set)  # (workflow, subject), any time
-
-    def about(self, workflow: str, code: str) -> list[CaseRow]:
-        return self.by_subject.get((workflow, code), [])
-
-
-def _all_cases(ledger: Ledger, actor: Actor | None, workflow: str) -> list[CaseRow]:
-    out: list[CaseRow] = []
-    after = 0
-    with ledger.engine.store.read() as tx:
-        reach = ledger.engine.scope.narrow(actor)
-        while True:
-            batch = tx.list_cases(
-                workflow=workflow, jurisdictions=reach, after_id=after, limit=1000
-            )
-            out += batch
-            if len(batch) < 1000:
-                return out
-            after = batch[-1].id
-
-
-def gather(ledger: Ledger, actor: Actor | None, at: datetime) -> Facts:
-    if actor is not None and ledger.engine.access.is_party(actor):
-        raise Forbidden(
-            f"reports are for government roles (your role: {actor.role})", role=actor.role
-        )
-    outfalls = [v for v in ledger.list(actor) if datetime.fromisoformat(v.created_at) < at]
-    cases: dict[str, list[CaseRow]] = {}
-    by_subject: dict[tuple[str, str], list[CaseRow]] = {}
-    ever: set[tuple[str, str]] = set()
-    for workflow in ("responsibility", "rectification", "escalation"):
-        every = _all_cases(ledger, actor, workflow)
-        ever |= {(workflow, c.subject or "") for c in every}
-        cases[workflow] = [c for c in every if c.created_at < at]
-        for c in cases[workflow]:
-            by_subject.setdefault((workflow, c.subject or ""), []).append(c)
-    return Facts(outfalls, cases, by_subject, at, ever)
-
-
-def closed_by(case: CaseRow, at: datetime) -> bool:
-    """A closed case's last change is its closing (final states take no more events)."""
-    return not case.is_open and case.updated_at < at
-
-
-def done_at(facts: Facts, outfall: OutfallView) -> datetime | None:
-    """When the outfall's rectification was finished (de-listed), if by the cut-off."""
-    closed = [c for c in facts.about("rectification", outfall.code) if closed_by(c, facts.at)]
-    if closed:
-        return max(c.updated_at for c in closed)
-    record = outfall.record
-    recorded_done = (
-        record.get("rectification_status") == "done" or record.get("status") in CLOSED_STATUSES
-    )
-    if recorded_done and ("rectification", outfall.code) not in facts.ever:
-        # recorded as done without a case (e.g. imported): done since it entered the ledger
-        return datetime.fromisoformat(outfall.created_at)
-    return None
-
-
-def stage(facts: Facts, outfall: OutfallView) -> str:
-    if done_at(facts, outfall) is not None:
-        return "done"
-    if any(not closed_by(c, facts.at) for c in facts.about("rectification", outfall.code)):
-        return "rectifying"
-    if any(not closed_by(c, facts.at) for c in facts.about("responsibility", outfall.code)):
-        return "tracing"
-    return "pending"
-
-
 def _rate(done: int, total: int) -> str:
     return f"{100 * done / total:.1f}%" if total else "-"
 
 
 # -- progress ---------------------------------------------------------------------------------
+
+COUNTS = (*(s for s, _ in STAGES), "new", "new_cleared")
+
+
+def _progress_row(row: Mapping[str, int]) -> list[Any]:
+    total = sum(row[s] for s, _ in STAGES)
+    due = total - sum(row[s] for s in EXEMPT)
+    return [
+        total,
+        *(row[s] for s, _ in STAGES),
+        due,
+        _rate(row["done"], due),
+        row["new"],
+        row["new_cleared"],
+    ]
 
 
 def progress(ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report:
@@ -162,36 +105,33 @@ def progress(ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report:
     counts: dict[tuple[str, str], dict[str, int]] = {}
     for outfall in facts.outfalls:
         key = (str(outfall.record["county"]), str(outfall.record["sub_type"]))
-        row = counts.setdefault(key, {s: 0 for s, _ in STAGES})
-        row[stage(facts, outfall)] += 1
+        row = counts.setdefault(key, dict.fromkeys(COUNTS, 0))
+        reached = stage(facts, outfall)
+        row[reached] += 1
+        if is_new(reference, outfall):
+            row["new"] += 1
+            row["new_cleared"] += reached in CLEARED
     order = {code: i for i, code in enumerate(ref.county_codes(reference))}
     types = {s["code"]: (s.get("no", 99), s["name"]) for s in ref.sub_types(reference)}
     rows: list[list[Any]] = []
-    totals = {s: 0 for s, _ in STAGES}
+    totals = dict.fromkeys(COUNTS, 0)
     for county, sub in sorted(
         counts, key=lambda k: (order.get(k[0], 99), types.get(k[1], (99, ""))[0])
     ):
         row = counts[(county, sub)]
-        total = sum(row.values())
         for s in totals:
             totals[s] += row[s]
-        rows.append(
-            [
-                ref.jurisdiction_name(reference, county),
-                types.get(sub, (0, sub))[1],
-                total,
-                *(row[s] for s, _ in STAGES),
-                _rate(row["done"], total),
-            ]
-        )
-    grand = sum(totals.values())
-    rows.append(["合计", "", grand, *(totals[s] for s, _ in STAGES), _rate(totals["done"], grand)])
+        name = ref.jurisdiction_name(reference, county)
+        rows.append([name, types.get(sub, (0, sub))[1], *_progress_row(row)])
+    rows.append(["合计", "", *_progress_row(totals)])
     return Report(
         "progress",
         "排污口整治进展（县区 × 类型 × 阶段）",
         as_of.isoformat(),
-        ["county", "sub_type", "total", *(s for s, _ in STAGES), "done_rate"],
-        ["县区", "排污口类型", "总数", *(t for _, t in STAGES), "完成率"],
+        ["county", "sub_type", "total", *(s for s, _ in STAGES), "due", "done_rate"]
+        + ["new", "new_cleared"],
+        ["县区", "排污口类型", "总数", *(t for _, t in STAGES), "应整治", "完成率"]
+        + ["新增排污口", "其中已清零"],
         rows,
     )
 
@@ -212,6 +152,42 @@ def _deadline_scopes(reference: Mapping[str, Any]) -> list[tuple[str | None, str
     return sorted(scopes, key=lambda s: (s[2], s[0] is None))
 
 
+TALLY = (
+    "outfalls",
+    "not_needed",
+    "retained",
+    "total",
+    "on_time",
+    "late",
+    "open",
+    "untraced",
+    "new",
+    "new_cleared",
+)
+
+
+def _tally(
+    facts: Facts, reference: Mapping[str, Any], outfall: OutfallView, day: date
+) -> list[str]:
+    """The columns of TALLY the outfall counts in, against the deadline ``day``."""
+    reached = stage(facts, outfall)
+    if is_new(reference, outfall):  # found after its campaign: its own deadline (动态清零)
+        return ["new", "new_cleared"] if reached in CLEARED else ["new"]
+    if reached in EXEMPT:
+        return ["outfalls", reached]
+    finished = done_at(facts, outfall)
+    if finished is None:
+        late = ["untraced"] if reached in ("untraced", "tracing") else []
+        return ["outfalls", "total", "open", *late]
+    return ["outfalls", "total", "on_time" if _cst_date(finished) <= day else "late"]
+
+
+def _deadline_row(label: str, day: date, status: str, county: str, t: list[int]) -> list[Any]:
+    c = dict(zip(TALLY, t, strict=True))
+    rate = _rate(c["on_time"] + c["late"], c["total"])
+    return [label, day.isoformat(), status, county, *t[:8], rate, *t[8:]]
+
+
 def deadlines(ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report:
     facts = gather(ledger, actor, cutoff(as_of))
     reference = ledger.reference
@@ -219,46 +195,27 @@ def deadlines(ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report
     rows: list[list[Any]] = []
     for basin, label, day in _deadline_scopes(reference):
         scope = [o for o in facts.outfalls if basin is None or o.record.get("basin") == basin]
-        tally: dict[str, list[int]] = {c: [0, 0, 0, 0] for c in order}
+        tally: dict[str, list[int]] = {c: [0] * len(TALLY) for c in order}
         for outfall in scope:
-            finished = done_at(facts, outfall)
-            t = tally.setdefault(str(outfall.record["county"]), [0, 0, 0, 0])
-            t[0] += 1
-            if finished is None:
-                t[3] += 1
-            elif _cst_date(finished) <= day:
-                t[1] += 1
-            else:
-                t[2] += 1
+            t = tally.setdefault(str(outfall.record["county"]), [0] * len(TALLY))
+            for column in _tally(facts, reference, outfall, day):
+                t[TALLY.index(column)] += 1
         status = "已到期" if as_of > day else "未到期"
-        grand = [0, 0, 0, 0]
+        grand = [0] * len(TALLY)
         for county in order + sorted(set(tally) - set(order)):
-            total, on_time, late, open_ = tally[county]
-            if not total:
+            if not any(tally[county]):
                 continue
             grand = [a + b for a, b in zip(grand, tally[county], strict=True)]
-            rows.append(
-                [
-                    label,
-                    day.isoformat(),
-                    status,
-                    ref.jurisdiction_name(reference, county),
-                    total,
-                    on_time,
-                    late,
-                    open_,
-                    _rate(on_time + late, total),
-                ]
-            )
-        rows.append(
-            [label, day.isoformat(), status, "合计", *grand, _rate(grand[1] + grand[2], grand[0])]
-        )
+            name = ref.jurisdiction_name(reference, county)
+            rows.append(_deadline_row(label, day, status, name, tally[county]))
+        rows.append(_deadline_row(label, day, status, "合计", grand))
     return Report(
         "deadlines",
         "整治完成情况（对照时限）",
         as_of.isoformat(),
-        ["scope", "deadline", "status", "county", "total", "on_time", "late", "open", "done_rate"],
-        ["范围", "时限", "到期", "县区", "应整治", "按期完成", "逾期完成", "未完成", "完成率"],
+        ["scope", "deadline", "status", "county", *TALLY[:8], "done_rate", *TALLY[8:]],
+        ["范围", "时限", "到期", "县区", "排污口", "无需整治", "保留", "应整治", "按期完成"]
+        + ["逾期完成", "未完成", "其中未溯源", "完成率", "新增排污口", "其中已清零"],
         rows,
     )
 

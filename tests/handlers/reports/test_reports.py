@@ -5,7 +5,7 @@ B 371521-0002 阳谷县 金堤河    rectified, de-listed 2024-09-02 (late for 2
 C 371524-0001 东阿县 黄河      never finished: overdue, escalated
 D 371502-0001 东昌府区 徒骇河  de-listed 2024-06-03 (Hai He basin: citywide deadline)
 E 371581-0001 临清市 卫运河    responsibility still being traced
-F 371525-0001 冠县 马颊河      responsible party found, no rectification case yet
+F 371525-0001 冠县 马颊河      traced, needs no rectification (无需整治): out of 应整治
 """
 
 from __future__ import annotations
@@ -126,28 +126,43 @@ def rows(report: Report) -> list[dict[str, Any]]:
 def test_progress_by_county_type_and_stage(city: City) -> None:
     report = reports.progress(city.ledger, date(2024, 6, 30))
     got = {
-        (r["county"], r["total"], r["tracing"], r["pending"], r["rectifying"], r["done"])
+        (
+            r["county"],
+            r["total"],
+            r["tracing"],
+            r["not_needed"],
+            r["pending"],
+            r["rectifying"],
+            r["done"],
+            r["due"],
+        )
         for r in rows(report)
     }
     assert got == {
-        ("东昌府区", 1, 0, 0, 0, 1),
-        ("临清市", 1, 1, 0, 0, 0),
-        ("阳谷县", 2, 0, 0, 1, 1),
-        ("东阿县", 1, 0, 0, 1, 0),
-        ("冠县", 1, 0, 1, 0, 0),
-        ("合计", 6, 1, 1, 2, 2),
+        ("东昌府区", 1, 0, 0, 0, 0, 1, 1),
+        ("临清市", 1, 1, 0, 0, 0, 0, 1),
+        ("阳谷县", 2, 0, 0, 0, 1, 1, 2),
+        ("东阿县", 1, 0, 0, 0, 1, 0, 1),
+        ("冠县", 1, 0, 1, 0, 0, 0, 0),
+        ("合计", 6, 1, 1, 0, 2, 2, 5),
     }
-    assert rows(report)[-1]["done_rate"] == "33.3%"
+    assert rows(report)[-1]["done_rate"] == "40.0%"  # 2 of the 5 that need it
     early = reports.progress(city.ledger, date(2024, 3, 5))
     assert rows(early)[-1] == {
         "county": "合计",
         "sub_type": "",
         "total": 6,
+        "untraced": 0,
         "tracing": 6,
+        "not_needed": 0,
+        "retained": 0,
         "pending": 0,
         "rectifying": 0,
         "done": 0,
+        "due": 6,  # not yet traced: to be rectified until the tracing says otherwise
         "done_rate": "0.0%",
+        "new": 0,
+        "new_cleared": 0,
     }
     before = reports.progress(city.ledger, date(2024, 2, 28))
     assert rows(before)[-1]["total"] == 0
@@ -168,7 +183,11 @@ def test_completion_against_each_deadline(city: City) -> None:
         "东阿县": (1, 0, 0, 1),
         "合计": (3, 1, 0, 2),
     }
-    assert deadline_rows(at_deadline, "全市")["合计"] == (6, 2, 0, 4)
+    # 冠县's F needs no rectification: not 应整治; 临清市's E is still being traced: not done
+    assert deadline_rows(at_deadline, "全市")["合计"] == (5, 2, 0, 3)
+    assert deadline_rows(at_deadline, "全市")["冠县"] == (0, 0, 0, 0)
+    total = rows(at_deadline)[-1]
+    assert (total["outfalls"], total["not_needed"], total["untraced"]) == (6, 1, 1)
     assert {r["status"] for r in rows(at_deadline) if r["scope"] == "黄河流域"} == {"未到期"}
     later = reports.deadlines(city.ledger, date(2025, 1, 10))
     assert deadline_rows(later, "黄河流域") == {
@@ -177,8 +196,9 @@ def test_completion_against_each_deadline(city: City) -> None:
         "合计": (3, 1, 1, 1),
     }
     assert {r["status"] for r in rows(later) if r["scope"] == "黄河流域"} == {"已到期"}
-    assert deadline_rows(later, "全市")["合计"] == (6, 3, 0, 3)
+    assert deadline_rows(later, "全市")["合计"] == (5, 3, 0, 2)
     assert rows(later)[2]["done_rate"] == "66.7%"
+    assert rows(later)[-1]["done_rate"] == "60.0%"
 
 
 def test_overdue_cases_with_their_escalation_rung(city: City) -> None:
@@ -262,3 +282,93 @@ def test_the_id_card_shows_the_escalation_and_china_times(city: City) -> None:
     assert "响应期满未整改，提出升级为预警的建议" in supervision  # the schedule proposes
     assert "确认升级为预警" in supervision  # the city decides (视情)
     assert "2024-03-01 10:00" in page  # added at 10:00 China time
+
+
+DONGE_EEB = Actor("东阿县生态环境分局", "county_eeb", "donge")
+
+
+def _donge(ledger: Ledger, admin: Actor, record: Record, seq: int, sub_type: str) -> str:
+    code = f"371524-{seq:04d}"
+    ledger.add(record(code, county="donge", river="huanghe", sub_type=sub_type), admin)
+    return code
+
+
+def _case_of(ledger: Ledger, code: str, workflow: str) -> int:
+    return next(c.id for c in ledger.get(code).cases if c.workflow == workflow)
+
+
+def test_an_outfall_that_needs_no_rectification_is_out_of_the_count(
+    ledger: Ledger, clock: FakeClock, admin: Actor, record: Record
+) -> None:
+    """东阿县: a compliant urban WWTP outfall (无需整治), one kept as it is on the filed retained
+    list (保留), one rectified and de-listed, one still being traced. 完成率 = 1 of the 2 that
+    are to be rectified: the untraced one is not done, the compliant ones are not counted."""
+    engine = ledger.engine
+    engine.load([ROOT / "workflows" / "retained_list.yaml"])
+    clock.set(cst("2024-03-01"))
+    compliant = _donge(ledger, admin, record, 1, "urban_wwtp")
+    kept = _donge(ledger, admin, record, 2, "urban_wwtp")
+    rectified = _donge(ledger, admin, record, 3, "industrial_enterprise")
+    _donge(ledger, admin, record, 4, "industrial_enterprise")  # still being traced
+    clock.set(cst("2024-03-10"))
+    for code, needs in ((compliant, False), (kept, False), (rectified, True)):
+        engine.fire(
+            _case_of(ledger, code, "responsibility"),
+            "identify",
+            DONGE_EEB,
+            {"responsible_party": f"{code}单位", "needs_rectification": needs},
+        )
+    assert ledger.get(compliant).record["rectification_status"] == "not_needed"
+    listing = engine.create_case(
+        "retained_list", {"county": "donge", "year": 2024}, DONGE_EEB, subject="donge:2024"
+    ).id
+    engine.fire(listing, "submit", DONGE_EEB, {"outfalls": [kept]})
+    clock.set(cst("2024-03-20"))
+    engine.fire(listing, "file", CITY)
+    case = _case_of(ledger, rectified, "rectification")
+    engine.fire(case, "choose_mode", DONGE_EEB, {"mode": "regularise"})
+    engine.fire(
+        case,
+        "complete",
+        DONGE_EEB,
+        {
+            "evidence": {"photos": ["p.jpg"]},
+            "standardisation": {"signboard": True, "sampling_point": True, "qr_code": True},
+        },
+    )
+    engine.fire(case, "pre_close", Actor("东阿县人民政府", "county_gov", "donge"))
+    clock.set(cst("2024-05-10"))
+    engine.fire(case, "approve_delisting", CITY)
+
+    progress = rows(reports.progress(ledger, date(2024, 6, 30)))
+    by_type = {r["sub_type"]: r for r in progress if r["county"] == "东阿县"}
+    wwtp = by_type["城镇污水处理厂排污口"]
+    assert (wwtp["total"], wwtp["not_needed"], wwtp["retained"], wwtp["pending"]) == (2, 1, 1, 0)
+    assert (wwtp["due"], wwtp["done_rate"]) == (0, "-")
+    industrial = by_type["工矿企业排污口"]
+    assert (industrial["tracing"], industrial["done"], industrial["due"]) == (1, 1, 2)
+    assert progress[-1]["done_rate"] == "50.0%"
+    # before the list was filed the kept outfall was only 无需整治
+    march = rows(reports.progress(ledger, date(2024, 3, 15)))[-1]
+    assert (march["not_needed"], march["retained"], march["rectifying"]) == (2, 0, 1)
+
+    deadline = [
+        r for r in rows(reports.deadlines(ledger, date(2024, 6, 30))) if r["scope"] == "黄河流域"
+    ]
+    assert deadline[-1] == {
+        "scope": "黄河流域",
+        "deadline": "2024-06-30",
+        "status": "未到期",
+        "county": "合计",
+        "outfalls": 4,
+        "not_needed": 1,
+        "retained": 1,
+        "total": 2,
+        "on_time": 1,
+        "late": 0,
+        "open": 1,
+        "untraced": 1,
+        "done_rate": "50.0%",
+        "new": 0,
+        "new_cleared": 0,
+    }
