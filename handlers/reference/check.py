@@ -3,11 +3,15 @@ e.g. ``outfall_types.yaml: classes[0].sub_types[2].departments[0]: unknown depar
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-__all__ = ["REQUIRED_FILES", "Checker", "check_reference"]
+from engine.definition.loader import load_yaml
+
+__all__ = ["REQUIRED_FILES", "Checker", "check_reference", "locate"]
 
 REQUIRED_FILES = (
     "jurisdictions",
@@ -21,6 +25,7 @@ REQUIRED_FILES = (
 LEVELS = ("province", "city", "county", "zone")
 DEPARTMENT_LEVELS = ("national", "province", "city", "county")
 ROLE_LEVELS = ("national", "province", "city", "county", "party")
+PERIOD_UNITS = ("months", "days")
 SUB_TYPE_KEYS = ("code", "no", "name", "departments", "approval_required", "spot_check_weight")
 
 
@@ -206,6 +211,7 @@ class Checker:
         else:
             for name, value in named.items():
                 self._date(f"deadlines.{name}", value)
+        self._new_outfall_period(body.get("new_outfall_period"))
         by_basin = body.get("rectification_deadline_by_basin")
         if not isinstance(by_basin, dict) or "default" not in by_basin:
             self._say("deadlines", "rectification_deadline_by_basin", "must have a default")
@@ -215,6 +221,19 @@ class Checker:
             if basin != "default" and basin not in basins:
                 self._say("deadlines", key, f"unknown basin {basin!r}")
             self._date(key, value)
+
+    def _new_outfall_period(self, period: Any) -> None:
+        """新增排污口动态清零 (三(一)): ``{months: N}`` and/or ``{days: N}``, N a positive whole
+        number."""
+        key = "new_outfall_period"
+        if not isinstance(period, dict) or not period:
+            self._say("deadlines", key, "must be a mapping such as {months: 6} (months, days)")
+            return
+        for unit, value in period.items():
+            if unit not in PERIOD_UNITS:
+                self._say("deadlines", f"{key}.{unit}", f"unknown unit {unit!r} (months, days)")
+            elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                self._say("deadlines", f"{key}.{unit}", "must be a positive whole number")
 
     def _sampling(self) -> None:
         body = self.reference.get("sampling")
@@ -250,3 +269,23 @@ def _within(code: str, above: str) -> bool:
 def check_reference(reference: Mapping[str, Any]) -> list[str]:
     """Every problem in the reference data, one sentence each naming the file and key."""
     return Checker(reference).run()
+
+
+_PROBLEM = re.compile(r"^(?P<file>[\w-]+\.yaml): (?P<key>[^ :]+): (?P<message>.*)$", re.S)
+_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def locate(folder: Path, problem: str) -> str:
+    """``problem`` (``file.yaml: key.path[0]: message``) as ``path:line:col: key: message``,
+    the line and column of that key (or of its nearest existing parent) in ``folder/file``;
+    unchanged when the file or the key cannot be read."""
+    found = _PROBLEM.match(problem)
+    path = folder / found["file"] if found else None
+    if found is None or path is None or not path.is_file():
+        return problem
+    doc, errors = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    if errors:
+        return problem
+    parts = tuple(int(index) if index else name for name, index in _PART.findall(found["key"]))
+    line, column = doc.mark(parts, at_key=True)
+    return f"{path}:{line}:{column}: {found['key']}: {found['message']}"

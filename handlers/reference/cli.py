@@ -10,7 +10,7 @@ from engine.catalog import Catalog
 from engine.domain import load_domain
 from engine.errors import ConfigError
 from engine.settings import load_settings
-from handlers.reference.check import check_reference
+from handlers.reference.check import check_reference, locate
 from handlers.reference.data import role_codes
 
 __all__ = ["config_group"]
@@ -46,14 +46,14 @@ def config_group() -> None:
     help="also check the roles these workflow files name (default: the configured folder)",
 )
 def check(workflows: str | None) -> None:
-    """One line per problem (file: key: message); exit status 9 when there is any."""
+    """One line per problem (path:line:col: key: message); exit status 9 when there is any."""
     settings = load_settings()
     problems = check_reference(settings.reference)
     if not problems:
         folder = Path(workflows or settings.workflows)
         problems = workflow_role_problems(folder, set(role_codes(settings.reference)))
     for problem in problems:
-        click.echo(problem)
+        click.echo(locate(settings.config_dir / "reference", problem))
     if problems:
         raise ConfigError(f"{len(problems)} problem(s) in {settings.config_dir / 'reference'}")
     files = ", ".join(f"{name}.yaml" for name in sorted(settings.reference))

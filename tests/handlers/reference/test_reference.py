@@ -79,6 +79,10 @@ def test_places_deadlines_and_superiors(shipped: dict[str, Any]) -> None:
     assert ref.rectification_deadline(shipped, "haihe") == "2025-12-31"
     assert ref.rectification_deadline(shipped, None) == "2025-12-31"
     assert ref.deadline(shipped, "retained_list_filing") == "2023-05-15"
+    assert ref.new_outfall_period(shipped) == {"months": 6}
+    assert ref.is_new_outfall(shipped, "yellow_river", "2024-07-01")
+    assert not ref.is_new_outfall(shipped, "haihe", "2024-07-01")
+    assert ref.new_outfall_deadline(shipped, "2025-08-31") == "2026-02-28"
 
 
 def test_a_finer_level_is_added_in_config_and_inherits(shipped: dict[str, Any]) -> None:
@@ -172,7 +176,12 @@ def test_config_check_command(shipped: dict[str, Any], tmp_path: Path) -> None:
     (broken / "reference" / "rivers.yaml").write_text(yaml.safe_dump(rivers), encoding="utf-8")
     done = _config_check(broken)
     assert done.returncode == 9
-    assert "rivers.yaml: rivers[0].basin: unknown basin 'x'" in done.stdout
+    rivers_yaml = broken / "reference" / "rivers.yaml"
+    line = next(
+        n for n, text in enumerate(rivers_yaml.read_text().splitlines(), 1) if "basin: x" in text
+    )
+    column = rivers_yaml.read_text().splitlines()[line - 1].index("basin") + 1
+    assert f"{rivers_yaml}:{line}:{column}: rivers[0].basin: unknown basin 'x'" in done.stdout
     assert "1 problem(s)" in done.stderr
     assert "Traceback" not in done.stderr
 
@@ -191,3 +200,43 @@ def test_config_check_names_workflow_roles_missing_from_roles_yaml(
     assert "roles.yaml: workflow 'responsibility' names role 'province_gov', not listed" in (
         done.stdout
     )
+
+
+@pytest.mark.parametrize(
+    ("period", "problem"),
+    [
+        (None, "new_outfall_period: must be a mapping such as {months: 6} (months, days)"),
+        ({"weeks": 2}, "new_outfall_period.weeks: unknown unit 'weeks' (months, days)"),
+        ({"months": 0}, "new_outfall_period.months: must be a positive whole number"),
+        ({"days": "90"}, "new_outfall_period.days: must be a positive whole number"),
+        ({"months": True}, "new_outfall_period.months: must be a positive whole number"),
+    ],
+    ids=["missing", "unit", "zero", "text", "bool"],
+)
+def test_the_new_outfall_period_is_checked(
+    shipped: dict[str, Any], period: Any, problem: str
+) -> None:
+    """新增排污口动态清零 (三(一)): the period a new outfall gets without its own plan."""
+    changed = copy.deepcopy(shipped)
+    changed["deadlines"].pop("new_outfall_period")
+    if period is not None:
+        changed["deadlines"]["new_outfall_period"] = period
+    assert check_reference(changed) == [f"deadlines.yaml: {problem}"]
+    assert check_reference(changed | {"deadlines": shipped["deadlines"]}) == []
+
+
+def test_config_check_points_at_the_line_and_column(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    deadlines = config / "reference" / "deadlines.yaml"
+    text = deadlines.read_text(encoding="utf-8").replace(
+        "new_outfall_period: {months: 6}", "new_outfall_period: {months: -6}"
+    )
+    deadlines.write_text(text, encoding="utf-8")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "months: -6" in row)
+    column = text.splitlines()[line - 1].index("months") + 1
+    done = _config_check(config)
+    assert done.returncode == 9
+    assert done.stdout.splitlines() == [
+        f"{deadlines}:{line}:{column}: new_outfall_period.months: must be a positive whole number"
+    ]
