@@ -1,6 +1,7 @@
 """Guards and actions of workflows/rectification.yaml: rectification (整治), plan section 三(三):
 ban / merge / regularise, county pre-close-out, city review, de-listing (销号) that updates the
-ledger; the deadline comes from the basin and an overdue case escalates (督办) its county."""
+ledger; the deadline comes from the basin's campaign, or for an outfall found after it from its
+own plan or a period (新增排污口动态清零), and an overdue case escalates (督办) its county."""
 
 from __future__ import annotations
 
@@ -35,15 +36,60 @@ def rectified_outfall_of_this_county(ctx: Context) -> None:
     refuse_another_countys_outfall(ctx)
 
 
+def _found_on(ctx: Context) -> str:
+    """The day the outfall was found: the ledger's ``found_at``, else the day it was recorded
+    (``recorded_on``); an outfall not in the ledger is being recorded now."""
+    record = ctx.ops.get_subject(OUTFALL, outfall_code(ctx)) or {}
+    found = record.get("found_at") or record.get("recorded_on")
+    return str(found) if found else local_day(ctx.now).isoformat()
+
+
 @registry.action("set_rectification_deadline")
 def set_rectification_deadline(ctx: Context) -> None:
-    """Unless the case was opened with a deadline: the basin's (Yellow River 2024-06-30,
-    otherwise 2025-12-31, config/reference/deadlines.yaml)."""
+    """Unless the case was opened with a deadline (``deadline_basis: given``): the campaign
+    deadline of the basin (Yellow River 2024-06-30, otherwise 2025-12-31,
+    config/reference/deadlines.yaml; ``campaign``). An outfall found after it is a new outfall
+    (新增排污口动态清零, 三(一)): ``new_outfall_period`` from the day it was found (``period``),
+    until its own plan gives a date (``plan``, ``apply_rectification_plan``)."""
     basin = basin_of_case(ctx)
     if basin and "basin" not in ctx.data:
         ctx.data["basin"] = basin
-    if not ctx.data.get("deadline"):
+    if ctx.data.get("deadline"):
+        ctx.data.setdefault("deadline_basis", "given")
+        return
+    found = _found_on(ctx)
+    ctx.data["found_on"] = found
+    if ref.is_new_outfall(ctx.reference, basin, found):
+        ctx.data["deadline"] = ref.new_outfall_deadline(ctx.reference, found)
+        ctx.data["deadline_basis"] = "period"
+    else:
         ctx.data["deadline"] = ref.rectification_deadline(ctx.reference, basin)
+        ctx.data["deadline_basis"] = "campaign"
+
+
+@registry.action("apply_rectification_plan")
+def apply_rectification_plan(ctx: Context) -> None:
+    """一口一策: the plan's completion date (``planned_completion``), not before today. A new
+    outfall's deadline becomes it (``plan``); an outfall of the campaign keeps the campaign's,
+    which its plan may not pass (a later date is asked for as an extension)."""
+    planned = ctx.payload.get("planned_completion")
+    if not planned:
+        return
+    planned, today = str(planned), local_day(ctx.now).isoformat()
+    if planned < today:
+        raise InputRefused.at(
+            "payload", "$.planned_completion", f"{planned} is before today ({today})"
+        )
+    ctx.data["planned_completion"] = planned
+    if ctx.data.get("deadline_basis") in ("period", "plan"):
+        ctx.data["deadline"], ctx.data["deadline_basis"] = planned, "plan"
+    elif planned > str(ctx.data.get("deadline", planned)):
+        raise InputRefused.at(
+            "payload",
+            "$.planned_completion",
+            f"{planned} is after the campaign deadline {ctx.data['deadline']}; "
+            "ask for an extension (request_extension) instead",
+        )
 
 
 @registry.action("mark_rectification_started")
