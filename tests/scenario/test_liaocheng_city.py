@@ -12,6 +12,8 @@ screened on 2024-03-01 and traced on 2024-03-10. The 6 Yellow River basin outfal
   not finished by 2025-12-31, so 冠县's 督办 opens at 通报 and, once the city confirms the
   proposal, reaches 预警 in February 2026.
 - 东昌府区's 2025 spot-check draws 2 of its 3 outfalls and re-draws identically.
+- A 34th outfall, 东阿县's urban WWTP outfall, is found compliant when traced (无需整治): counted
+  in 应整治 while untraced, out of it afterwards, so 完成率 stays 已完成 / the 33 to be rectified.
 """
 
 from __future__ import annotations
@@ -139,6 +141,22 @@ class City:
         return case.state
 
 
+def compliant_outfall(city: City, admin: Actor) -> str:
+    """东阿县's urban WWTP outfall on the Yellow River, screened with the others and found
+    compliant when traced (无需整治): out of 应整治, so it neither lowers nor raises 完成率."""
+    code = f"{ref.division_code(city.engine.reference, 'donge')}-0009"
+    record = {"code": code, "name": "东阿县城区污水处理厂排污口", "sub_type": "urban_wwtp"}
+    record |= {"county": "donge", "river": "huanghe", "entry_mode": "管道"}
+    city.ledger.add({**record, "found_at": "2024-02-20"}, admin)
+    return code
+
+
+def trace_compliant(city: City, code: str) -> None:
+    (case,) = [c for c in city.ledger.get(code).cases if c.workflow == "responsibility"]
+    payload = {"responsible_party": "东阿县城区污水处理厂", "needs_rectification": False}
+    city.engine.fire(case.id, "identify", Actor("county_eeb", "county_eeb", "donge"), payload)
+
+
 def rows(report: reports.Report) -> list[dict[str, Any]]:
     return list(report.to_json()["rows"])
 
@@ -166,9 +184,14 @@ def test_liaocheng_from_screening_to_delisting(city: City, admin: Actor) -> None
     assert ledger.count() == 33
     tracing = engine.list_cases(workflow="responsibility", state="tracing", limit=1000)
     assert len(tracing) == 33
+    compliant = compliant_outfall(city, admin)
+    untraced = rows(reports.progress(ledger, date(2024, 3, 5)))[-1]
+    assert (untraced["tracing"], untraced["due"]) == (34, 34)  # not traced: not done, not out
     assert {ledger.get(c).record["basin"] for c in city.codes.values()} == {"yellow_river", "haihe"}
     city.at("2024-03-10")
     city.trace_and_plan()
+    trace_compliant(city, compliant)
+    assert ledger.get(compliant).record["rectification_status"] == "not_needed"
     assert engine.list_cases(workflow="responsibility", is_open=True, limit=1000) == []
     rectifying = engine.list_cases(workflow="rectification", limit=1000)
     assert len(rectifying) == 33
@@ -208,9 +231,12 @@ def test_liaocheng_from_screening_to_delisting(city: City, admin: Actor) -> None
         "合计": (6, 4, 0, 2),
     }
     assert scope(at_yellow, "全市")["合计"] == (33, 4, 0, 29)
+    yellow = {r["county"]: r for r in rows(at_yellow) if r["scope"] == "黄河流域"}
+    assert (yellow["东阿县"]["not_needed"], yellow["东阿县"]["done_rate"]) == (1, "100.0%")
+    assert (yellow["合计"]["outfalls"], yellow["合计"]["done_rate"]) == (7, "66.7%")
     progress = rows(reports.progress(ledger, date(2024, 6, 30)))[-1]
-    assert (progress["total"], progress["rectifying"], progress["done"]) == (33, 29, 4)
-    assert progress["done_rate"] == "12.1%"
+    assert (progress["total"], progress["rectifying"], progress["done"]) == (34, 29, 4)
+    assert (progress["not_needed"], progress["due"], progress["done_rate"]) == (1, 33, "12.1%")
     assert reports.overdue(ledger, date(2024, 6, 30)).rows == []
     july = rows(reports.overdue(ledger, date(2024, 7, 20)))
     assert [(r["outfall"], r["days_overdue"], r["escalation_rung"]) for r in july] == [
@@ -268,11 +294,12 @@ def test_liaocheng_from_screening_to_delisting(city: City, admin: Actor) -> None
     assert all(citywide[n][1] == 3 for n in citywide if n not in ("冠县", "阳谷县", "合计"))
     final = rows(reports.progress(ledger, date(2025, 12, 31)))[-1]
     assert (final["total"], final["rectifying"], final["done"], final["done_rate"]) == (
-        33,
+        34,
         3,
         30,
-        "90.9%",
+        "90.9%",  # 30 of the 33 to be rectified; the compliant one is 无需整治
     )
+    assert (final["not_needed"], final["untraced"], final["pending"]) == (1, 0, 0)
     late = rows(reports.overdue(ledger, date(2025, 12, 31)))
     assert [(r["outfall"], r["days_overdue"], r["escalation_rung"]) for r in late] == [
         (city.codes["yanggu-3"], 549, "约谈（已提出，待批准）")
@@ -295,7 +322,7 @@ def test_liaocheng_from_screening_to_delisting(city: City, admin: Actor) -> None
     # 5. every case replays to its stored state and the audit chain is sound
     with engine.store.read() as tx:
         case_ids = list(tx.case_ids())
-    assert len(case_ids) == 33 + 33 + 2 + 1
+    assert len(case_ids) == 33 + 33 + 2 + 1 + 1  # the compliant outfall's tracing
     for case_id in case_ids:
         row, replayed = engine.replay(case_id)
         assert replayed.matches(row), (case_id, replayed.problems)
