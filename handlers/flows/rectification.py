@@ -84,10 +84,11 @@ def apply_rectification_plan(ctx: Context) -> None:
     if ctx.data.get("deadline_basis") in ("period", "plan"):
         ctx.data["deadline"], ctx.data["deadline_basis"] = planned, "plan"
     elif planned > str(ctx.data.get("deadline", planned)):
+        which = "campaign" if ctx.data.get("deadline_basis") == "campaign" else "given"
         raise InputRefused.at(
             "payload",
             "$.planned_completion",
-            f"{planned} is after the campaign deadline {ctx.data['deadline']}; "
+            f"{planned} is after the {which} deadline {ctx.data['deadline']}; "
             "ask for an extension (request_extension) instead",
         )
 

@@ -255,6 +255,12 @@ def test_report_command(
         report_command, ["overdue", "--as-of", "2024-07-15", "--format", "json"]
     )
     assert json.loads(as_json.output)["count"] == 2
+    progress = runner.invoke(
+        report_command, ["progress", "--as-of", "2024-06-30", "--format", "json"]
+    )
+    total = json.loads(progress.output)["rows"][-1]
+    assert (total["not_needed"], total["retained"], total["due"]) == (1, 0, 5)
+    assert "无需整治" in runner.invoke(report_command, ["deadlines"]).output
     out = tmp_path / "progress.xlsx"
     written = runner.invoke(
         report_command, ["progress", "--as-of", "2024-06-30", "--out", str(out)]
