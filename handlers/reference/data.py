@@ -21,6 +21,8 @@ __all__ = [
     "division_code",
     "jurisdiction",
     "jurisdiction_name",
+    "national_superior",
+    "neighbour_of",
     "river",
     "rectification_deadline",
     "sub_type",
@@ -103,6 +105,28 @@ def common_superior(reference: Mapping[str, Any], first: str, second: str) -> st
     """The nearest jurisdiction above both (city for two counties, province for two cities)."""
     above_second = set(ancestors(reference, second))
     return next((a for a in ancestors(reference, first) if a in above_second), None)
+
+
+# -- neighbouring provinces (neighbours.yaml) --------------------------------------------------
+
+
+def neighbour_of(reference: Mapping[str, Any], counterpart: str) -> dict[str, Any] | None:
+    """The neighbouring province a counterpart belongs to: named by the province's code or
+    name, one of its units' codes or names, or free text beginning with the province's name."""
+    for province in _list(reference, "neighbours", "neighbours"):
+        units = [u for u in province.get("units") or [] if isinstance(u, dict)]
+        names = {province.get("code"), province.get("name")}
+        names |= {u.get("code") for u in units} | {u.get("name") for u in units}
+        if counterpart in names or counterpart.startswith(str(province.get("name") or "\0")):
+            return province
+    return None
+
+
+def national_superior(reference: Mapping[str, Any], code: str) -> dict[str, Any] | None:
+    """A common superior above the province (neighbours.yaml ``superiors``: 国务院)."""
+    return next(
+        (s for s in _list(reference, "neighbours", "superiors") if s.get("code") == code), None
+    )
 
 
 # -- departments and outfall types ------------------------------------------------------------
