@@ -10,7 +10,7 @@ from engine.catalog import Catalog
 from engine.domain import load_domain
 from engine.errors import ConfigError
 from engine.settings import load_settings
-from handlers.reference.check import check_reference
+from handlers.reference.check import check_reference, located
 from handlers.reference.data import role_codes
 
 __all__ = ["config_group"]
@@ -46,9 +46,9 @@ def config_group() -> None:
     help="also check the roles these workflow files name (default: the configured folder)",
 )
 def check(workflows: str | None) -> None:
-    """One line per problem (file: key: message); exit status 9 when there is any."""
+    """One line per problem (path:line:col: key: message); exit status 9 when there is any."""
     settings = load_settings()
-    problems = check_reference(settings.reference)
+    problems = located(check_reference(settings.reference), settings.config_dir / "reference")
     if not problems:
         folder = Path(workflows or settings.workflows)
         problems = workflow_role_problems(folder, set(role_codes(settings.reference)))

@@ -27,6 +27,8 @@ __all__ = [
     "rectification_deadline",
     "sub_type",
     "sub_types",
+    "violation",
+    "violation_authority",
 ]
 
 COUNTY_LEVELS = ("county", "zone")  # development zones act like counties in every flow
@@ -172,6 +174,22 @@ def departments_for(reference: Mapping[str, Any], code: str) -> list[str]:
 def approval_required(reference: Mapping[str, Any], code: str) -> bool:
     found = sub_type(reference, code)
     return bool(found and found.get("approval_required"))
+
+
+# -- violations (violations.yaml) --------------------------------------------------------------
+
+
+def violation(reference: Mapping[str, Any], code: str) -> dict[str, Any] | None:
+    listing = _list(reference, "violations", "violations")
+    return next((v for v in listing if v.get("code") == code), None)
+
+
+def violation_authority(reference: Mapping[str, Any], code: str) -> dict[str, Any] | None:
+    """The authority that enforces violation type ``code`` (its ``roles`` act for it)."""
+    found = violation(reference, code)
+    listing = _list(reference, "violations", "authorities")
+    wanted = (found or {}).get("authority")
+    return next((a for a in listing if wanted and a.get("code") == wanted), None)
 
 
 # -- rivers, deadlines, sampling --------------------------------------------------------------
