@@ -178,3 +178,6 @@ def test_the_violation_types_of_the_workflow_are_those_of_the_table(law: Engine)
     _, definition = law.definition("enforcement")
     enum = definition.data_schema["properties"]["violation_type"]["enum"]
     assert enum == table
+    _, reports = law.definition("public_report")
+    (refer,) = [t for t in reports.transitions if t.trigger == "refer_violation"]
+    assert refer.payload_schema["properties"]["violation_type"]["enum"] == table
