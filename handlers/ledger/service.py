@@ -161,6 +161,8 @@ class Ledger:
 
     def _own_sector(self, actor: Actor, sub_type: str) -> None:
         """A sector department (四(二)) records and changes the outfalls of its own sector."""
+        if actor.role not in WRITER_ROLES | sectors.sector_roles(self.reference):
+            raise Forbidden(f"role {actor.role!r} may not change the ledger", role=actor.role)
         if sectors.role_may_act(self.reference, actor.role, sub_type):
             return
         own = "、".join(
