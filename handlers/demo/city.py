@@ -23,6 +23,7 @@ from engine.settings import Settings, build_engine, load_settings
 from engine.time.sweep import sweep
 from handlers.ledger import Ledger
 from handlers.reference import data as ref
+from handlers.reference import sectors
 
 __all__ = ["DemoResult", "END", "START", "generate", "load_demo"]
 
@@ -226,12 +227,19 @@ def _plan_rectification(
     pre = done + timedelta(days=rng.randint(5, 20))
     story.at(pre, f"{code} pre-close", lambda: story.fire("rectification", code, "pre_close", gov))
     delist = pre + timedelta(days=rng.randint(7, 30))
-    story.at(
-        delist,
-        f"{code} de-listed",
-        lambda: story.fire("rectification", code, "approve_delisting", story.city),
-    )
+    story.at(delist, f"{code} de-listed", lambda: _delist(story, item))
     return mode
+
+
+def _delist(story: _Story, item: Planned) -> None:
+    """The sector department co-signs first where the sub-type has one (四(二)), then 销号."""
+    code, reference = item.record["code"], story.engine.reference
+    departments = sectors.cosign_departments(reference, item.record["sub_type"])
+    if departments:
+        found = ref.department(reference, departments[0]) or {}
+        signer = Actor(str(found.get("name")), str((found.get("roles") or [""])[0]), "liaocheng")
+        story.fire("rectification", code, "sector_cosign", signer, opinion="同意销号")
+    story.fire("rectification", code, "approve_delisting", story.city)
 
 
 def _plan_setup(story: _Story, item: Planned, applied: datetime, eeb: Actor) -> None:

@@ -20,6 +20,7 @@ from engine.handlers import Context, Registry
 from handlers.dates import add_days, local_day
 from handlers.flows._case import open_escalation
 from handlers.reference import data as ref
+from handlers.reference import sectors
 from handlers.sampling.commit import commitment, new_secret
 from handlers.sampling.draw import DRAW_METHOD, DRAW_VERSION, draw_sample, spot_check_weights
 
@@ -278,3 +279,30 @@ def assign_findings(ctx: Context) -> None:
     for finding in ctx.data.get("findings") or []:
         if finding.get("rectification_case_id") is None:
             _assign(ctx, finding)
+
+
+@registry.action("record_sector_opinion")
+def record_sector_opinion(ctx: Context) -> None:
+    """A sector department (三(三) lead unit) gives its opinion on an outfall of its own sector
+    (四(二)) in the case's county; the levels' results stay the checking levels' own."""
+    code = str(ctx.payload["outfall_code"])
+    record = ctx.ops.get_subject("outfall", code)
+    county = str(ctx.data.get("county", ""))
+    if record is None or ctx.ops.owner_of("outfall", code) != county:
+        raise InputRefused.at(
+            "payload", "$.outfall_code", f"outfall {code} is not in the ledger of {county}"
+        )
+    sub_type = str(record.get("sub_type", ""))
+    if not sectors.role_may_act(ctx.reference, ctx.actor.role, sub_type):
+        raise Refused(f"outfall {code} ({sub_type}) is not of {ctx.actor.name}'s sector (四(二))")
+    opinion: dict[str, Any] = {
+        "outfall_code": code,
+        "department": sectors.department_of_role(ctx.reference, ctx.actor.role),
+        "by": ctx.actor.name,
+        "at": ctx.now.isoformat(),
+        "stage": ctx.source,
+        "opinion": str(ctx.payload["opinion"]),
+    }
+    if "passed" in ctx.payload:
+        opinion["passed"] = bool(ctx.payload["passed"])
+    ctx.data["sector_opinions"] = [*ctx.data.get("sector_opinions", []), opinion]

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import InputRefused
+from engine.definition.model import ADMIN, SYSTEM
+from engine.errors import InputRefused, Refused
 from engine.handlers import Context, Registry
+from handlers.reference import data as ref
 
 __all__ = ["registry"]
 
@@ -19,6 +21,38 @@ registry = Registry()
 
 OUTFALL = "outfall"
 SNAPSHOT = ("name", "sub_type", "county", "river", "basin", "responsible_party", "status")
+
+
+@registry.action("assign_enforcing_authority")
+def assign_enforcing_authority(ctx: Context) -> None:
+    """The violation type names the enforcing authority and the legal basis
+    (config/reference/violations.yaml; 三(四)3: the EEB's unified enforcement power)."""
+    code = str(ctx.data["violation_type"])
+    found = ref.violation(ctx.reference, code)
+    authority = ref.violation_authority(ctx.reference, code)
+    if found is None or authority is None:
+        raise InputRefused.at(
+            "data", "$.violation_type", f"{code} is not in config/reference/violations.yaml"
+        )
+    ctx.data["enforcing_authority"] = str(authority["code"])
+    ctx.data["enforcing_authority_name"] = str(authority.get("name") or authority["code"])
+    ctx.data["legal_basis"] = str(found.get("basis") or "")
+
+
+@registry.guard("actor_enforces_violation")
+def actor_enforces_violation(ctx: Context) -> bool:
+    """Only the authority of the case's violation type decides, orders, dismisses, verifies."""
+    if ctx.actor.role in (ADMIN, SYSTEM):
+        return True
+    code = str(ctx.data["violation_type"])
+    authority = ref.violation_authority(ctx.reference, code) or {}
+    if ctx.actor.role in (authority.get("roles") or []):
+        return True
+    name = (ref.violation(ctx.reference, code) or {}).get("name", code)
+    raise Refused(
+        f"{name} is enforced by {authority.get('name', '?')} under "
+        f"{ctx.data.get('legal_basis', '?')}: {ctx.actor.name} may not {ctx.trigger}"
+    )
 
 
 @registry.action("link_outfall")

@@ -5,7 +5,7 @@ own plan or a period (新增排污口动态清零), and an overdue case escalate
 
 from __future__ import annotations
 
-from engine.errors import FieldError, InputRefused
+from engine.errors import FieldError, InputRefused, Refused
 from engine.handlers import Context, Registry
 from handlers.dates import local_day
 from handlers.flows._case import (
@@ -17,6 +17,7 @@ from handlers.flows._case import (
     update_outfall,
 )
 from handlers.reference import data as ref
+from handlers.reference import sectors
 
 registry = Registry()
 
@@ -260,3 +261,41 @@ def grant_rectification_extension(ctx: Context) -> None:
 @registry.action("refuse_rectification_extension")
 def refuse_rectification_extension(ctx: Context) -> None:
     _decide(ctx, "refused", refusal_reason=str(ctx.payload["reason"]))
+
+
+# -- 行业主管部门会签 before 销号 (三(二)/三(三), 四(二); handlers.reference.sectors) ------------
+
+
+@registry.guard("actor_may_cosign")
+def actor_may_cosign(ctx: Context) -> bool:
+    """A sector department of the outfall's sub-type (not the EEB) co-signs."""
+    department = sectors.department_of_role(ctx.reference, ctx.actor.role)
+    return department in sectors.cosign_departments(ctx.reference, str(ctx.data["sub_type"]))
+
+
+@registry.action("record_sector_cosign")
+def record_sector_cosign(ctx: Context) -> None:
+    department = str(sectors.department_of_role(ctx.reference, ctx.actor.role))
+    ctx.data["sector_cosign"] = {
+        "department": department,
+        "department_name": str((ref.department(ctx.reference, department) or {}).get("name")),
+        "by": ctx.actor.name,
+        "at": ctx.now.isoformat(),
+        "opinion": str(ctx.payload["opinion"]),
+    }
+
+
+@registry.guard("sector_cosigned")
+def sector_cosigned(ctx: Context) -> bool:
+    """销号 waits for the co-signature where the sub-type has a sector department."""
+    needed = sectors.cosign_departments(ctx.reference, str(ctx.data["sub_type"]))
+    if not needed or ctx.data.get("sector_cosign"):
+        return True
+    names = "或".join(str((ref.department(ctx.reference, d) or {}).get("name", d)) for d in needed)
+    raise Refused(f"{names} must co-sign (sector_cosign) before the outfall is de-listed")
+
+
+@registry.action("void_sector_cosign")
+def void_sector_cosign(ctx: Context) -> None:
+    """Sent back: the works change, so the department signs again."""
+    ctx.data.pop("sector_cosign", None)

@@ -36,6 +36,8 @@ from handlers.ledger.record import (
     complete,
     responsibility_data,
 )
+from handlers.reference import data as ref
+from handlers.reference import sectors
 
 __all__ = ["Ledger", "OutfallView", "change_json", "ledger_actor"]
 
@@ -122,6 +124,7 @@ class Ledger:
         stored = tx.get_subject(KIND, code)
         if stored is None or not self.engine.scope.covers(actor, stored.get("county")):
             raise OutfallNotFound(code)
+        self._own_sector(actor, str(stored.get("sub_type", "")))
         if "code" in changes and changes["code"] != code:
             raise InvalidOutfall([FieldError("$.code", "the code cannot change")])
         unknown = [
@@ -146,17 +149,34 @@ class Ledger:
         return True
 
     def _checked(self, record: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
-        if actor.role not in WRITER_ROLES:
+        if actor.role not in WRITER_ROLES | sectors.sector_roles(self.reference):
             raise Forbidden(f"role {actor.role!r} may not change the ledger", role=actor.role)
         full = complete(self.reference, record)
         errors = check_outfall(self.reference, full)
         if errors:
             raise InvalidOutfall(errors)
+        self._own_sector(actor, str(full["sub_type"]))
         if not self.engine.scope.covers(actor, full["county"]):
             raise Forbidden(
                 f"{actor.name} may not change outfalls in {full['county']}", role=actor.role
             )
         return full
+
+    def _own_sector(self, actor: Actor, sub_type: str) -> None:
+        """A sector department (四(二)) records and changes the outfalls of its own sector."""
+        if actor.role not in WRITER_ROLES | sectors.sector_roles(self.reference):
+            raise Forbidden(f"role {actor.role!r} may not change the ledger", role=actor.role)
+        if sectors.role_may_act(self.reference, actor.role, sub_type):
+            return
+        own = "、".join(
+            str((ref.sub_type(self.reference, s) or {}).get("name", s))
+            for s in sectors.sectors_of_role(self.reference, actor.role)
+        )
+        kind = (ref.sub_type(self.reference, sub_type) or {}).get("name", sub_type)
+        raise Forbidden(
+            f"{actor.name} supervises {own or 'no outfall type'} (四(二)), not {kind}",
+            role=actor.role,
+        )
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 """Validation of ``config/reference/*.yaml``: each problem names the file and the key path,
-e.g. ``outfall_types.yaml: classes[0].sub_types[2].departments[0]: unknown department 'x'``."""
+e.g. ``outfall_types.yaml: classes[0].sub_types[2].departments[0]: unknown department 'x'``;
+``located`` turns them into ``path:line:col: key: message`` for the files on disk (what
+``qingliu config check`` prints)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ REQUIRED_FILES = (
     "rivers",
     "deadlines",
     "sampling",
+    "violations",
+    "neighbours",
 )
 LEVELS = ("province", "city", "county", "zone")
 DEPARTMENT_LEVELS = ("national", "province", "city", "county")
@@ -48,6 +52,8 @@ class Checker:
         self._rivers(basins)
         self._deadlines(basins)
         self._sampling()
+        self._violations(roles)
+        self._neighbours(departments)
         return list(dict.fromkeys(self.problems))  # a list read twice is reported once
 
     # -- helpers ------------------------------------------------------------------------------
@@ -256,6 +262,46 @@ class Checker:
         for index, code in enumerate(spot.get("focus_sub_types") or []):
             if code not in known:
                 self._say("sampling", f"spot_check.focus_sub_types[{index}]", f"unknown {code!r}")
+
+    def _violations(self, roles: set[str]) -> None:
+        """violation type → enforcing authority (三(四)3, 三(四)5), each with its legal basis."""
+        file = "violations"
+        authorities = self._codes(file, "authorities", ("code", "name"), None)
+        for where, item in self._items(file, "authorities"):
+            held = item.get("roles")
+            if not isinstance(held, list) or not held:
+                self._say(file, f"{where}.roles", "must be a non-empty list of role codes")
+                continue
+            for index, role in enumerate(held):
+                if role not in roles:
+                    self._say(file, f"{where}.roles[{index}]", f"unknown role {role!r}")
+        self._codes(file, "violations", ("code", "name", "authority", "basis"), None)
+        for where, item in self._items(file, "violations"):
+            authority = item.get("authority")
+            if authority not in (None, "") and authority not in authorities:
+                self._say(file, f"{where}.authority", f"unknown authority {authority!r}")
+
+    def _neighbours(self, departments: set[str]) -> None:
+        """Neighbouring provinces and their common superior with Shandong (三(二))."""
+        file = "neighbours"
+        superiors = self._codes(file, "superiors", ("code", "name", "level", "role"), None)
+        roles = {str(r.get("code")) for _, r in self._items("roles", "roles")}
+        for where, item in self._items(file, "superiors"):
+            if item.get("role") not in (None, "") and item.get("role") not in roles:
+                self._say(file, f"{where}.role", f"unknown role {item.get('role')!r}")
+            if item.get("level") != "national":
+                self._say(file, f"{where}.level", "must be national (above the province)")
+        places = {str(j.get("code")) for _, j in self._items("jurisdictions", "jurisdictions")}
+        self._codes(file, "neighbours", ("code", "name", "common_superior"), None)
+        for where, item in self._items(file, "neighbours"):
+            superior = item.get("common_superior")
+            if superior not in (None, "") and superior not in superiors:
+                self._say(file, f"{where}.common_superior", f"unknown superior {superior!r}")
+            if item.get("code") in places:
+                self._say(file, f"{where}.code", "is a jurisdiction of jurisdictions.yaml")
+            for index, unit in enumerate(item.get("units") or []):
+                if not isinstance(unit, dict) or not unit.get("code") or not unit.get("name"):
+                    self._say(file, f"{where}.units[{index}]", "needs a code and a name")
 
 
 def _within(code: str, above: str) -> bool:

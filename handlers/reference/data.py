@@ -27,10 +27,14 @@ __all__ = [
     "jurisdiction_name",
     "new_outfall_deadline",
     "new_outfall_period",
+    "national_superior",
+    "neighbour_of",
     "river",
     "rectification_deadline",
     "sub_type",
     "sub_types",
+    "violation",
+    "violation_authority",
 ]
 
 COUNTY_LEVELS = ("county", "zone")  # development zones act like counties in every flow
@@ -111,6 +115,28 @@ def common_superior(reference: Mapping[str, Any], first: str, second: str) -> st
     return next((a for a in ancestors(reference, first) if a in above_second), None)
 
 
+# -- neighbouring provinces (neighbours.yaml) --------------------------------------------------
+
+
+def neighbour_of(reference: Mapping[str, Any], counterpart: str) -> dict[str, Any] | None:
+    """The neighbouring province a counterpart belongs to: named by the province's code or
+    name, one of its units' codes or names, or free text beginning with the province's name."""
+    for province in _list(reference, "neighbours", "neighbours"):
+        units = [u for u in province.get("units") or [] if isinstance(u, dict)]
+        names = {province.get("code"), province.get("name")}
+        names |= {u.get("code") for u in units} | {u.get("name") for u in units}
+        if counterpart in names or counterpart.startswith(str(province.get("name") or "\0")):
+            return province
+    return None
+
+
+def national_superior(reference: Mapping[str, Any], code: str) -> dict[str, Any] | None:
+    """A common superior above the province (neighbours.yaml ``superiors``: 国务院)."""
+    return next(
+        (s for s in _list(reference, "neighbours", "superiors") if s.get("code") == code), None
+    )
+
+
 # -- departments and outfall types ------------------------------------------------------------
 
 
@@ -154,6 +180,22 @@ def departments_for(reference: Mapping[str, Any], code: str) -> list[str]:
 def approval_required(reference: Mapping[str, Any], code: str) -> bool:
     found = sub_type(reference, code)
     return bool(found and found.get("approval_required"))
+
+
+# -- violations (violations.yaml) --------------------------------------------------------------
+
+
+def violation(reference: Mapping[str, Any], code: str) -> dict[str, Any] | None:
+    listing = _list(reference, "violations", "violations")
+    return next((v for v in listing if v.get("code") == code), None)
+
+
+def violation_authority(reference: Mapping[str, Any], code: str) -> dict[str, Any] | None:
+    """The authority that enforces violation type ``code`` (its ``roles`` act for it)."""
+    found = violation(reference, code)
+    listing = _list(reference, "violations", "authorities")
+    wanted = (found or {}).get("authority")
+    return next((a for a in listing if wanted and a.get("code") == wanted), None)
 
 
 # -- rivers, deadlines, sampling --------------------------------------------------------------

@@ -32,6 +32,7 @@ from handlers.dates import CST
 from handlers.demo.city import COUNTIES
 from handlers.ledger import Ledger
 from handlers.reference import data as ref
+from handlers.reference import sectors
 from handlers.sampling.commit import pool_digest, verify_draw
 from handlers.sampling.draw import sample_size
 from tests.conftest import ROOT
@@ -129,7 +130,18 @@ class City:
                             "qr_code": True,
                         },
                     }
+                if trigger == "approve_delisting":
+                    self.cosign(key)
                 self.fire(key, "rectification", trigger, actor, **payload)
+
+    def cosign(self, key: str) -> None:
+        """四(二): the sector department of the outfall's sub-type co-signs before 销号."""
+        record = self.ledger.get(self.codes[key]).record
+        departments = sectors.cosign_departments(self.engine.reference, record["sub_type"])
+        if departments:  # one of them signs: an urban WWTP is 城管's or 住建's
+            role = (ref.department(self.engine.reference, departments[0]) or {})["roles"][0]
+            signer = Actor(departments[0], role, "liaocheng")
+            self.fire(key, "rectification", "sector_cosign", signer, opinion="同意销号")
 
     def confirm(self, county: str) -> None:
         """视情: the city EEB confirms the rung the schedule proposed for the county."""

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from engine.clock import FakeClock
-from engine.errors import FieldError, InputRefused, InvalidInput
+from engine.errors import FieldError, InputRefused, InvalidInput, Refused
 from engine.handlers import Actor
 from engine.runtime import Engine
 from tests.conftest import ROOT
@@ -134,3 +134,50 @@ def test_a_violation_without_an_outfall_can_be_dismissed(law: Engine) -> None:
     view = law.fire(view.id, "dismiss", COUNTY, {"dismiss_reason": "经开挖核实为废弃管道"})
     assert view.state == "dismissed"
     assert view.data["outcome"] == "dismissed"
+
+
+# -- issue 15 item 4: the violation decides the enforcing authority (violations.yaml) --------
+
+WATER = Actor("聊城市水利局", "water_city", "liaocheng")
+URBAN = Actor("聊城市城管局", "urban_mgmt_city", "liaocheng")
+
+
+def _traced(engine: Engine, violation_type: str, actor: Actor = COUNTY) -> int:
+    data = {"source": "patrol", "county": "donge", "violation_type": violation_type}
+    case_id = engine.create_case("enforcement", data, actor).id
+    engine.fire(case_id, "start_tracing", actor)
+    engine.fire(case_id, "record_units", actor, {"units": [{"name": "东阿县某公司"}]})
+    return case_id
+
+
+@pytest.mark.parametrize("violation", ["over_limit", "secret_discharge", "unapproved_setup"])
+def test_only_the_eeb_decides_a_water_pollution_law_penalty(law: Engine, violation: str) -> None:
+    case_id = _traced(law, violation, WATER)  # 水利 cooperates in tracing (三(四)3)
+    for actor in (WATER, URBAN):
+        with pytest.raises(Refused, match="生态环境主管部门") as refused:
+            law.fire(case_id, "decide_penalty", actor, {"penalty_decision": "聊水罚〔2024〕1号"})
+        assert "水污染防治法" in str(refused.value)
+        with pytest.raises(Refused):
+            law.fire(case_id, "order_rectification", actor, {"order_deadline": "2024-04-30"})
+    view = law.fire(case_id, "decide_penalty", COUNTY, {"penalty_decision": "东环罚〔2024〕8号"})
+    assert view.state == "penalty_decided"
+    assert view.data["enforcing_authority"] == "eeb"
+    assert view.data["legal_basis"].startswith("《中华人民共和国水污染防治法》")
+
+
+def test_the_drainage_authority_decides_an_urban_drainage_regulation_penalty(law: Engine) -> None:
+    case_id = _traced(law, "unpermitted_drainage", URBAN)
+    with pytest.raises(Refused, match="城镇排水主管部门"):
+        law.fire(case_id, "decide_penalty", COUNTY, {"penalty_decision": "东环罚〔2024〕9号"})
+    view = law.fire(case_id, "decide_penalty", URBAN, {"penalty_decision": "聊城管罚〔2024〕1号"})
+    assert view.data["legal_basis"].startswith("《城镇排水与污水处理条例》")
+
+
+def test_the_violation_types_of_the_workflow_are_those_of_the_table(law: Engine) -> None:
+    table = [v["code"] for v in law.reference["violations"]["violations"]]
+    _, definition = law.definition("enforcement")
+    enum = definition.data_schema["properties"]["violation_type"]["enum"]
+    assert enum == table
+    _, reports = law.definition("public_report")
+    (refer,) = [t for t in reports.transitions if t.trigger == "refer_violation"]
+    assert refer.payload_schema["properties"]["violation_type"]["enum"] == table

@@ -167,3 +167,42 @@ def test_the_cli_answers_a_refused_field_with_exit_code_7(run: Run) -> None:
     assert "$.data.deadline" in out or "$.deadline" in out, out
     long = json.dumps(data_for("responsibility", outfall_code=LONG_CODE), ensure_ascii=False)
     assert "outfall_code" in run("case", "create", "responsibility", "--data", long, code=7)
+
+
+def _token(engine: Engine, name: str, role: str, jurisdiction: str | None) -> Headers:
+    _, secret = create_token(engine, name, role, jurisdiction)
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_a_water_bureau_penalty_for_over_limit_discharge_is_a_409(
+    engine: Engine, client: TestClient, admin: Headers
+) -> None:
+    """三(四)3 (issue 15 item 4): the violation table decides who enforces; a refusal, not a 500."""
+    data = {"source": "patrol", "county": "donge", "violation_type": "over_limit"}
+    opened = open_case(client, admin, "enforcement", data)
+    assert opened.status_code == 201, opened.text
+    case_id = opened.json()["id"]
+    for trigger, payload in (("start_tracing", {}), ("record_units", {"units": [{"name": "甲"}]})):
+        assert fire(client, admin, case_id, trigger, **payload).status_code == 200
+    water = _token(engine, "聊城市水利局", "water_city", "liaocheng")
+    answer = fire(client, water, case_id, "decide_penalty", penalty_decision="聊水罚〔2024〕1号")
+    body = refused_at(answer, 409, "")
+    assert "生态环境主管部门" in body["detail"]
+
+
+def test_a_sector_department_adding_another_sectors_outfall_is_a_403(
+    engine: Engine, client: TestClient
+) -> None:
+    water = _token(engine, "聊城市水利局", "water_city", "liaocheng")
+    record = {
+        "code": "371524-0301",
+        "name": "东阿县某化工公司排污口",
+        "sub_type": "industrial_enterprise",
+        "county": "donge",
+        "river": "tuhaihe",
+    }
+    answer = client.post("/api/v1/outfalls", json=record, headers=water)
+    problem(answer, 403, "forbidden")
+    irrigation = {**record, "code": "371524-0302", "sub_type": "irrigation_district"}
+    irrigation["name"] = "东阿县某灌区退水口"
+    assert client.post("/api/v1/outfalls", json=irrigation, headers=water).status_code == 201

@@ -182,3 +182,62 @@ def test_another_county_cannot_see_the_case(flows: Engine) -> None:
     case_id = _open(flows, "371524-0008")
     with pytest.raises(CaseNotFound):
         flows.fire(case_id, "untraceable", YANGGU_GOV, {})
+
+
+# -- item 10: disputes across the provincial border, and deciders the superior designates ----
+
+STATE_COUNCIL = Actor("国务院", "state_council", None)
+HAIHE_BUREAU = Actor("海河流域北海海域生态环境监督管理局", "basin_bureau", None)
+CITY_EEB = Actor("聊城市生态环境局", "eeb_city", "liaocheng")
+
+
+@pytest.mark.parametrize(
+    "counterpart", ["hebei_linxi", "hebei", "河北省邢台市临西县某村", "henan_fanxian"]
+)
+def test_a_dispute_with_a_unit_of_a_neighbouring_province_goes_to_the_state_council(
+    flows: Engine, counterpart: str
+) -> None:
+    case_id = _open(flows, "371581-0001", county="linqing", river="weiyunhe")
+    view = flows.fire(case_id, "refer_dispute", _gov("linqing"), {"counterpart": counterpart})
+    assert view.data["referred_to"] == "state_council"  # not 山东省
+    assert view.data["referred_to_name"] == "国务院"
+    assert view.data["counterpart_province"] in ("hebei", "henan")
+    with pytest.raises(GuardFailed, match="actor_is_common_superior"):
+        flows.fire(case_id, "decide", PROVINCE_GOV, {"responsible_party": "临清市人民政府"})
+    view = flows.fire(case_id, "decide", STATE_COUNCIL, {"responsible_party": "临西县某公司"})
+    assert view.data["decided_by"] == "state_council"
+
+
+def test_the_state_council_designates_the_basin_bureau_to_decide(flows: Engine) -> None:
+    case_id = _open(flows, "371581-0002", county="linqing", river="weiyunhe")
+    flows.fire(case_id, "refer_dispute", _gov("linqing"), {"counterpart": "hebei_linxi"})
+    with pytest.raises(GuardFailed, match="actor_is_common_superior"):  # not designated yet
+        flows.fire(case_id, "decide", HAIHE_BUREAU, {"responsible_party": "临西县某公司"})
+    with pytest.raises(GuardFailed, match="actor_is_superior_government"):
+        flows.fire(case_id, "designate_decider", PROVINCE_GOV, {"department": "eeb_province"})
+    with pytest.raises(InputRefused) as refused:  # a city bureau is not the state's to name
+        flows.fire(case_id, "designate_decider", STATE_COUNCIL, {"department": "eeb_city"})
+    assert refused.value.errors[0].json_path == "$.department"
+    view = flows.fire(
+        case_id, "designate_decider", STATE_COUNCIL, {"department": "basin_bureau_haihe"}
+    )
+    assert view.state == "disputed"
+    assert view.data["designated_decider"] == "basin_bureau_haihe"
+    view = flows.fire(case_id, "decide", HAIHE_BUREAU, {"responsible_party": "临西县某公司"})
+    assert view.state == "identified"
+    assert view.data["decided_by"] == "state_council"
+    assert view.data["decided_by_department"] == "basin_bureau_haihe"
+
+
+def test_the_city_government_may_designate_the_city_eeb_to_decide(flows: Engine) -> None:
+    case_id = _open(flows, "371524-0009")
+    flows.fire(case_id, "refer_dispute", DONGE_GOV, {"counterpart": "yanggu"})
+    with pytest.raises(GuardFailed, match="actor_is_common_superior"):
+        flows.fire(case_id, "decide", CITY_EEB, {"responsible_party": "阳谷县人民政府"})
+    flows.fire(case_id, "designate_decider", CITY_GOV, {"department": "eeb_city"})
+    view = flows.fire(case_id, "decide", CITY_EEB, {"responsible_party": "阳谷县人民政府"})
+    assert view.data["decided_by_department"] == "eeb_city"
+
+
+def _gov(county: str) -> Actor:
+    return Actor(f"{county}人民政府", "county_gov", county)

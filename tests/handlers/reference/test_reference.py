@@ -154,6 +154,8 @@ def test_a_missing_file_is_named() -> None:
             "rivers",
             "deadlines",
             "sampling",
+            "violations",
+            "neighbours",
         )
     ]
 
@@ -240,3 +242,43 @@ def test_config_check_points_at_the_line_and_column(tmp_path: Path) -> None:
     assert done.stdout.splitlines() == [
         f"{deadlines}:{line}:{column}: new_outfall_period.months: must be a positive whole number"
     ]
+
+
+def test_violations_and_neighbours_are_checked_at_their_line_and_column(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    violations = config / "reference" / "violations.yaml"
+    text = violations.read_text(encoding="utf-8")
+    violations.write_text(text.replace("authority: drainage", "authority: water"), "utf-8")
+    neighbours = config / "reference" / "neighbours.yaml"
+    text = neighbours.read_text(encoding="utf-8")
+    neighbours.write_text(text.replace("common_superior: state_council", "common_superior: x", 1))
+    done = _config_check(config)
+    assert done.returncode == 9
+    lines = done.stdout.splitlines()
+    bad_authority = next(
+        n for n, line in enumerate(violations.read_text("utf-8").splitlines(), 1) if "water" in line
+    )
+    bad_superior = next(
+        n for n, line in enumerate(neighbours.read_text("utf-8").splitlines(), 1) if ": x" in line
+    )
+    assert lines == [
+        f"{violations}:{bad_authority}:5: violations[5].authority: unknown authority 'water'",
+        f"{violations}:{bad_authority + 5}:5: violations[6].authority: unknown authority 'water'",
+        f"{neighbours}:{bad_superior}:5: neighbours[0].common_superior: unknown superior 'x'",
+    ]
+
+
+def test_the_violation_table_gives_the_eeb_the_water_pollution_law(
+    shipped: dict[str, Any],
+) -> None:
+    """三(四)3: the EEB enforces; 三(四)5: 城管 the urban drainage regulation."""
+    table = {v["code"]: v for v in shipped["violations"]["violations"]}
+    for code in ("over_limit", "secret_discharge", "private_outfall", "unapproved_setup"):
+        assert table[code]["authority"] == "eeb"
+        assert table[code]["basis"].startswith("《中华人民共和国水污染防治法》")
+    assert table["unpermitted_drainage"]["authority"] == "drainage"
+    assert table["unpermitted_drainage"]["basis"].startswith("《城镇排水与污水处理条例》")
+    assert ref.violation_authority(shipped, "over_limit")["roles"][0] == "eeb_city"  # type: ignore[index]
+    assert ref.neighbour_of(shipped, "河北省邯郸市馆陶县某镇")["code"] == "hebei"  # type: ignore[index]
+    assert ref.neighbour_of(shipped, "德州市齐河县") is None
