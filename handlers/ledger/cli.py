@@ -100,15 +100,17 @@ def ledger_show(code: str, actor: Actor) -> None:
 @actor_options
 def ledger_history(code: str, as_json: bool, actor: Actor) -> None:
     """Every change to one outfall's record: who, when and what, oldest first."""
-    changes = open_ledger().history(code, actor)
+    ledger = open_ledger()
+    changes = ledger.history(code, actor)
     if as_json:
         _echo_json([change_json(c) for c in changes])
         return
+    roles = ledger.engine.roles  # people read the role's title (roles.yaml), not its code
     for c in changes:
         fields = sorted([*c.patch.get("set", {}), *c.patch.get("unset", [])])
         click.echo(
             f"{c.seq:>3} {c.at.isoformat(timespec='seconds')} {c.change:<8} "
-            f"{c.actor} ({c.role}): {', '.join(fields)}"
+            f"{c.actor}（{roles.title(c.role)}）: {', '.join(fields)}"
         )
 
 
