@@ -4,6 +4,10 @@ A seeded generator (the same city every time) screens outfalls across all 11 cou
 units from May 2023, traces their responsible parties, rectifies them at each county's own pace
 and lets the timers run (deadlines, escalation ladders) on a simulated clock up to ``END``. Some
 counties are late for the Yellow River deadline (2024-06-30), so their escalations climb.
+Names come from ``handlers.demo.names`` (as a county writes them, with the rectification modes
+that fit each type); the other workflows (retained lists, checks, enforcement, citizens'
+reports) from ``handlers.demo.supervision``. At the end the installation's logical clock is
+left at ``END`` (``engine.time.logical``), so reports and the server read the city as of then.
 Running it again changes nothing: the city is loaded once.
 """
 

@@ -14,8 +14,9 @@ __all__ = ["demo_command"]
 
 @click.command("demo")
 def demo_command() -> None:
-    """Load a realistic Liaocheng (dozens of outfalls in all 11 county-level units, cases in
-    every stage, late counties under escalation) into the configured database. Idempotent."""
+    """Load a realistic Liaocheng (dozens of outfalls in all 11 county-level units, cases of
+    all eight workflows in every stage, late counties under escalation) into the configured
+    database and leave the installation's clock at the simulated date. Idempotent."""
     result = load_demo()
     if not result.created:
         click.echo(f"示范城市已载入（排污口 {result.outfalls} 个），未作改动")
