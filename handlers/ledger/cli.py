@@ -16,6 +16,7 @@ from handlers.ledger.idcard import write_card
 from handlers.ledger.record import LIST_FILTERS
 from handlers.ledger.service import Ledger, change_json
 from handlers.ledger.tabular import format_table, table_format
+from handlers.titles import Titles
 
 __all__ = ["commands", "ledger_group", "open_ledger", "outfall_group"]
 
@@ -89,9 +90,21 @@ def ledger_list(as_json: bool, limit: int | None, actor: Actor, **filters: str |
 @click.argument("code")
 @actor_options
 def ledger_show(code: str, actor: Actor) -> None:
-    """One outfall as JSON, with links to every case about it."""
+    """One outfall as JSON, with links to every case about it, and under ``names`` the
+    Chinese names of its coded fields (county, sub-type, river, status ...)."""
     ledger = open_ledger()
-    _echo_json(ledger.get(code, actor).to_json(ledger.state_titles()))
+    view = ledger.get(code, actor)
+    shown = view.to_json(ledger.state_titles())
+    labels = ledger_io.CellWriter(ledger.reference).names
+    shown["names"] = {
+        name: labels[name].get(value, value)
+        for name, value in view.record.items()
+        if name in labels and isinstance(value, str)
+    }
+    titles = Titles(ledger.engine)
+    for case in shown.get("cases", []):
+        case["workflow_title"] = titles.workflow(str(case["workflow"]))
+    _echo_json(shown)
 
 
 @ledger_group.command("history")

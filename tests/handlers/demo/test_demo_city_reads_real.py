@@ -4,6 +4,7 @@ installation's clock left at the simulated date so reports are dated then, not t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -152,3 +153,23 @@ def test_people_read_chinese_names_in_the_demo_and_the_ledger(run: Run) -> None:
     assert "县级生态环境分局" in history
     assert "(county_eeb)" not in history
     assert "2025-03-31 09:00" in run("time")
+
+
+def test_ledger_show_gives_the_names_people_read(run: Run) -> None:
+    run("demo")
+    listing = run("ledger", "list", "--county", "yanggu")
+    code = listing.splitlines()[2].split()[0]
+    shown = json.loads(run("ledger", "show", code))
+    names = shown["names"]
+    assert names["county"] == "阳谷县"
+    assert names["sub_type"] == ref_name(shown["sub_type"])
+    assert names["status"] in ("在用", "已取缔", "已合并", "已注销")
+    assert names["river"] in ("黄河（干流）", "金堤河")
+    titles = {c["workflow"]: c["workflow_title"] for c in shown["cases"]}
+    assert titles["responsibility"] == "排污口溯源与责任主体确定"
+
+
+def ref_name(sub_type: str) -> str:
+    spec = ref.sub_type(load_settings(ROOT / "config").reference, sub_type)
+    assert spec is not None
+    return str(spec["name"])
