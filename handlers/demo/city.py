@@ -27,7 +27,7 @@ from engine.settings import Settings, build_engine, load_settings
 from engine.time.logical import set_logical_time
 from engine.time.sweep import sweep
 from handlers.demo import supervision
-from handlers.demo.names import MODES, Named, name_outfall
+from handlers.demo.names import MODES, Named, county_eeb_name, name_outfall
 from handlers.ledger import Ledger
 from handlers.reference import data as ref
 
@@ -92,7 +92,8 @@ def _actors(reference: Any, county: str) -> tuple[Actor, Actor]:
     name = ref.jurisdiction_name(reference, county)
     unit = ref.jurisdiction(reference, county)
     gov = f"{name}管理委员会" if unit and unit.get("level") == "zone" else f"{name}人民政府"
-    return Actor(f"{name}生态环境分局", "county_eeb", county), Actor(gov, "county_gov", county)
+    eeb = Actor(county_eeb_name(name), "county_eeb", county)
+    return eeb, Actor(gov, "county_gov", county)
 
 
 def city_department(reference: Any, code: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-__all__ = ["MODES", "Named", "name_outfall"]
+__all__ = ["MODES", "Named", "county_eeb_name", "name_outfall"]
 
 # county code -> towns and streets (乡镇、街道) of that unit
 TOWNS: dict[str, tuple[str, ...]] = {
@@ -72,6 +72,11 @@ MODES: dict[str, tuple[int, int, int]] = {
     "rural_facility": (1, 0, 0),
     "rural_scattered": (2, 4, 4),
 }
+
+
+def county_eeb_name(county_name: str) -> str:
+    """The county-level branch of the city bureau, as its seal reads: 聊城市生态环境局阳谷县分局."""
+    return f"聊城市生态环境局{county_name.removeprefix('聊城')}分局"
 
 
 @dataclass(frozen=True)

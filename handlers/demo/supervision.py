@@ -6,17 +6,40 @@ the officials would."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from engine.handlers import Actor
+from engine.runtime import Engine
+from handlers.demo.names import Named, county_eeb_name
+from handlers.ledger import Ledger
 from handlers.reference import data as ref
 
-if TYPE_CHECKING:
-    from handlers.demo.city import Planned, _Story
-
 __all__ = ["plan"]
+
+
+class Planned(Protocol):
+    """An outfall of the demo (``handlers.demo.city.Planned``)."""
+
+    @property
+    def record(self) -> dict[str, Any]: ...
+    @property
+    def found(self) -> datetime: ...
+    @property
+    def named(self) -> Named: ...
+
+
+class _Story(Protocol):
+    """What these drivers use of the story (``handlers.demo.city._Story``)."""
+
+    engine: Engine
+    ledger: Ledger
+    city: Actor
+    modes: dict[str, str]
+
+    def at(self, when: datetime, what: str, step: Callable[[], None]) -> None: ...
+
 
 LATE_FILER = "guanxian"  # files its retained list after the plan's date: escalated
 SPOT_CHECKED = ("dongchangfu", "donge", "gaotang", "linqing")
@@ -29,7 +52,7 @@ def _at(year: int, month: int, day: int) -> datetime:
     return datetime(year, month, day, 1, 0, tzinfo=UTC)  # 09:00 in Liaocheng
 
 
-def plan(story: _Story, planned: list[Planned]) -> None:
+def plan(story: _Story, planned: Sequence[Planned]) -> None:
     by_county: dict[str, list[Planned]] = {}
     for item in planned:
         by_county.setdefault(item.record["county"], []).append(item)
@@ -42,9 +65,8 @@ def plan(story: _Story, planned: list[Planned]) -> None:
 
 
 def _county_eeb(story: _Story, county: str) -> Actor:
-    return Actor(
-        f"{ref.jurisdiction_name(story.engine.reference, county)}生态环境分局", "county_eeb", county
-    )
+    name = ref.jurisdiction_name(story.engine.reference, county)
+    return Actor(county_eeb_name(name), "county_eeb", county)
 
 
 def _open(story: _Story, when: datetime, what: str, ids: dict[str, int], create: Any) -> None:
@@ -73,7 +95,7 @@ def _then(
 def retained_list(story: _Story, county: str, items: list[Planned]) -> None:
     """The county branch compiles the outfalls to keep and files them by 2023-05-15; one county
     is late and its filing goes to 督办."""
-    eeb, ids = _county_eeb(story, county), {}
+    eeb, ids = _county_eeb(story, county), dict[str, int]()
     late = county == LATE_FILER
     submitted = _at(2023, 5, 22) if late else _at(2023, 5, 12)
     kept = [
@@ -97,7 +119,7 @@ def retained_list(story: _Story, county: str, items: list[Planned]) -> None:
 def effectiveness_check(story: _Story, county: str) -> None:
     """The 2024 round: the county's plan and self-check, then for some counties the city's
     双随机 spot-check and the province's verification."""
-    eeb, ids = _county_eeb(story, county), {}
+    eeb, ids = _county_eeb(story, county), dict[str, int]()
     data = {"county": county, "year": 2024, "self_check_due": "2024-12-31"}
     _open(
         story,
@@ -167,7 +189,7 @@ def enforcement(story: _Story, industrial: list[Planned]) -> None:
         zip(industrial, (_at(2024, 4, 8), _at(2025, 3, 10)), strict=False)
     ):
         code, county = item.record["code"], item.record["county"]
-        eeb, ids, party = _county_eeb(story, county), {}, item.named.party
+        eeb, ids, party = _county_eeb(story, county), dict[str, int](), item.named.party
         data = {
             "source": "exceedance",
             "county": county,
@@ -212,7 +234,7 @@ def enforcement(story: _Story, industrial: list[Planned]) -> None:
             )
 
 
-def public_report(story: _Story, planned: list[Planned]) -> None:
+def public_report(story: _Story, planned: Sequence[Planned]) -> None:
     """A 随手拍 report that proved unfounded, and a rewarded tip-off of a secret discharge that
     went on to enforcement."""
     urban = story.engine.reference
@@ -259,7 +281,7 @@ def public_report(story: _Story, planned: list[Planned]) -> None:
 
     target = [p for p in planned if p.record["sub_type"] == "industrial_enterprise"][-1]
     county, code = target.record["county"], target.record["code"]
-    eeb, tip = _county_eeb(story, county), {}
+    eeb, tip = _county_eeb(story, county), dict[str, int]()
     data = {
         **photo,
         "channel": "tip_off",
