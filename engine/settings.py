@@ -35,6 +35,7 @@ from engine.scope import Scope
 from engine.store import migrate
 from engine.store.repository import Store
 from engine.time.calendar import WorkingCalendar
+from engine.time.logical import InstallationClock
 
 __all__ = ["Settings", "build_engine", "load_settings"]
 
@@ -158,7 +159,8 @@ def _open_store(url: str) -> Store:
 
 def build_engine(settings: Settings | None = None, clock: Clock | None = None) -> Engine:
     """An engine on the configured database. A new embedded SQLite database is created on
-    first use; any other database must be at the schema head (`qingliu db upgrade`)."""
+    first use; any other database must be at the schema head (`qingliu db upgrade`). Without
+    an injected ``clock`` it keeps the installation's (the logical time, when set)."""
     settings = settings or load_settings()
     domain = load_domain(settings.handlers)
     check_reference(settings, domain)
@@ -168,6 +170,9 @@ def build_engine(settings: Settings | None = None, clock: Clock | None = None) -
     except BaseException:
         store.dispose()
         raise
+    if clock is None:  # the installation's logical clock when one is set (engine.time.logical)
+        clock = InstallationClock(store)
+        clock.refresh()
     return Engine(
         store,
         domain.registry,

@@ -5,6 +5,7 @@ errors become exit codes in one place (``base.QingliuGroup``: each error class o
     base.py     the group, --as/--actor/--jurisdiction, JSON in and out, the engine
     cases.py    validate, load, workflows, case create|fire|show|list|history, replay, audit
     timers.py   tick, scheduler, calendar check|recompute, case timers
+    clock.py    time [set DATE|clear]: the installation's logical clock
     db.py       db upgrade|current|history|revision
     serve.py    token create|list|revoke, serve
 
@@ -18,7 +19,7 @@ import sys
 
 import click
 
-from engine.cli import cases, db, serve, timers
+from engine.cli import cases, clock, db, serve, timers
 from engine.cli.base import CommandFailed, QingliuGroup, actor_options
 from engine.domain import load_domain
 from engine.errors import QingliuError
@@ -43,6 +44,7 @@ for _command in (
     timers.tick,
     timers.scheduler,
     timers.calendar_group,
+    clock.time_group,
     db.db,
     serve.token,
     serve.serve,

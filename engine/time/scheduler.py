@@ -10,7 +10,8 @@
 * ``misfire_grace_time`` = the interval: a run delayed by less than one interval still runs, a
   later one is dropped in favour of the next, which sweeps the same timers.
 
-The scheduler keeps wall-clock time; the sweep asks the engine's clock what "now" is. A failing
+The scheduler keeps wall-clock time; the sweep asks the engine's clock what "now" is (the
+installation's logical time when one is set, re-read before each sweep). A failing
 sweep is logged and the job keeps its schedule.
 """
 
@@ -25,6 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from engine.time.logical import InstallationClock
 from engine.time.sweep import SweepResult, sweep
 
 if TYPE_CHECKING:
@@ -55,8 +57,11 @@ def job_options(interval_seconds: int) -> dict[str, Any]:
 
 
 def run_sweep(engine: Engine, on_result: OnResult | None = None) -> SweepResult | None:
-    """One scheduled sweep; errors are logged, never raised into the scheduler."""
+    """One scheduled sweep; errors are logged, never raised into the scheduler. The
+    installation's logical clock is read again first (``qingliu time set`` in another process)."""
     try:
+        if isinstance(engine.clock, InstallationClock):
+            engine.clock.refresh()
         result = sweep(engine, limit=SWEEP_LIMIT)
     except Exception:
         log.exception("scheduled sweep failed")

@@ -4,6 +4,10 @@ A seeded generator (the same city every time) screens outfalls across all 11 cou
 units from May 2023, traces their responsible parties, rectifies them at each county's own pace
 and lets the timers run (deadlines, escalation ladders) on a simulated clock up to ``END``. Some
 counties are late for the Yellow River deadline (2024-06-30), so their escalations climb.
+Names come from ``handlers.demo.names`` (as a county writes them, with the rectification modes
+that fit each type); the other workflows (retained lists, checks, enforcement, citizens'
+reports) from ``handlers.demo.supervision``. At the end the installation's logical clock is
+left at ``END`` (``engine.time.logical``), so reports and the server read the city as of then.
 Running it again changes nothing: the city is loaded once.
 """
 
@@ -20,7 +24,10 @@ from engine.errors import QingliuError
 from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.settings import Settings, build_engine, load_settings
+from engine.time.logical import set_logical_time
 from engine.time.sweep import sweep
+from handlers.demo import supervision
+from handlers.demo.names import MODES, Named, county_eeb_name, name_outfall
 from handlers.ledger import Ledger
 from handlers.reference import data as ref
 from handlers.reference import sectors
@@ -62,7 +69,6 @@ SUB_TYPES = (
     ("rural_scattered", 3),
 )
 ENTRY_MODES = ("明渠", "管道", "管道", "涵闸", "箱涵", "泵站")
-UNITS = ("化工", "纸业", "食品", "纺织", "农牧", "水务", "热电", "建材")
 
 
 @dataclass
@@ -80,13 +86,21 @@ class Planned:
     record: dict[str, Any]
     found: datetime
     pace: str
+    named: Named
 
 
 def _actors(reference: Any, county: str) -> tuple[Actor, Actor]:
     name = ref.jurisdiction_name(reference, county)
     unit = ref.jurisdiction(reference, county)
     gov = f"{name}管理委员会" if unit and unit.get("level") == "zone" else f"{name}人民政府"
-    return Actor(f"{name}生态环境分局", "county_eeb", county), Actor(gov, "county_gov", county)
+    eeb = Actor(county_eeb_name(name), "county_eeb", county)
+    return eeb, Actor(gov, "county_gov", county)
+
+
+def city_department(reference: Any, code: str) -> str:
+    """A city department's name as people read it: 聊城 + its name in departments.yaml."""
+    department = ref.department(reference, code)
+    return f"聊城{department['name']}" if department else code
 
 
 def generate(reference: Any, rng: random.Random) -> list[Planned]:
@@ -95,28 +109,43 @@ def generate(reference: Any, rng: random.Random) -> list[Planned]:
     a given seed."""
     kinds = [code for code, weight in SUB_TYPES for _ in range(weight)]
     planned: list[Planned] = []
+    names: set[str] = set()
     for county in COUNTIES:
         count = rng.choice((5, 6))
         for seq in range(1, count + 1):
-            found = START + timedelta(days=rng.randint(0, 120))
-            planned.append(_outfall(reference, rng, county, seq, rng.choice(kinds), found))
+            # the first two were on the county's books already: on its list filed in May 2023
+            days = rng.randint(0, 6) if seq <= 2 else rng.randint(7, 120)
+            found = START + timedelta(days=days)
+            item = _outfall(reference, rng, county, seq, rng.choice(kinds), found, names)
+            planned.append(item)
         if rng.random() < 0.4:
             found = LATE_WAVE + timedelta(days=rng.randint(0, 75))
-            planned.append(_outfall(reference, rng, county, count + 1, rng.choice(kinds), found))
+            item = _outfall(reference, rng, county, count + 1, rng.choice(kinds), found, names)
+            planned.append(item)
     return planned
 
 
 def _outfall(
-    reference: Any, rng: random.Random, county: str, seq: int, sub: str, found: datetime
+    reference: Any,
+    rng: random.Random,
+    county: str,
+    seq: int,
+    sub: str,
+    found: datetime,
+    names: set[str],
 ) -> Planned:
     lon, lat, rivers, pace = COUNTIES[county]
     prefix = ref.division_code(reference, county) or ""
     name = ref.jurisdiction_name(reference, county)
     spec = ref.sub_type(reference, sub)
+    named = name_outfall(rng, county, name, sub)
+    while named.name in names:  # two outfalls of a county never share a name
+        named = name_outfall(rng, county, name, sub)
+    names.add(named.name)
     record = {
         "code": f"{prefix}-{spec['no'] if spec else 15:02d}-{seq:03d}",
         "local_code": f"LC{prefix[-3:]}{seq:03d}",
-        "name": f"{name}{rng.choice(UNITS)}{seq}号{spec['name'] if spec else '排污口'}",
+        "name": named.name,
         "sub_type": sub,
         "county": county,
         "address": f"聊城市{name}{rng.choice('东西南北')}{rng.randint(1, 30)}号",
@@ -127,7 +156,7 @@ def _outfall(
         "setup_basis": "legacy",
         "found_at": found.date().isoformat(),
     }
-    return Planned(record, found, pace)
+    return Planned(record, found, pace, named)
 
 
 class _Story:
@@ -137,10 +166,11 @@ class _Story:
     def __init__(self, engine: Engine, clock: FakeClock, rng: random.Random) -> None:
         self.engine, self.clock, self.rng = engine, clock, rng
         self.ledger = Ledger(engine)
-        self.city = Actor("聊城市生态环境局", "eeb_city", "liaocheng")
+        self.city = Actor(city_department(engine.reference, "eeb_city"), "eeb_city", "liaocheng")
         self.steps: list[tuple[datetime, int, Callable[[], None], str]] = []
         self.result = DemoResult(created=True, outfalls=0)
         self.active: dict[str, list[str]] = {}  # county -> outfalls merged targets may use
+        self.modes: dict[str, str] = {}  # outfall code -> the rectification mode it will get
 
     def at(self, when: datetime, what: str, step: Callable[[], None]) -> None:
         if when <= END:
@@ -188,7 +218,7 @@ def _plan_outfall(story: _Story, item: Planned) -> None:
     if roll < 0.2:
         story.at(traced, f"{code} untraceable", lambda: _untraceable(story, code, gov))
     else:
-        party = record["name"].replace("排污口", "").rstrip("0123456789号") + "有限公司"
+        party = item.named.party
         story.at(traced, f"{code} traced", lambda: _identify(story, code, eeb, party))
     mode = _plan_rectification(story, item, traced, eeb, gov)
     if mode != "ban":
@@ -215,7 +245,9 @@ def _plan_rectification(
     story: _Story, item: Planned, traced: datetime, eeb: Actor, gov: Actor
 ) -> str:
     rng, code = story.rng, item.record["code"]
-    mode = rng.choices(("regularise", "ban", "merge"), weights=(6, 3, 2))[0]
+    weights = MODES.get(item.record["sub_type"], (6, 3, 2))
+    mode = rng.choices(("regularise", "ban", "merge"), weights=weights)[0]
+    story.modes[code] = mode
     chosen = traced + timedelta(days=rng.randint(10, 40))
     story.at(chosen, f"{code} mode", lambda: _choose(story, item, mode, eeb))
     low, high = PACE_DAYS[item.pace]
@@ -257,7 +289,7 @@ def _plan_setup(story: _Story, item: Planned, applied: datetime, eeb: Actor) -> 
         "kind": "retroactive",
         "eia_level": "city",
     }
-    applicant = Actor(record["name"].replace("排污口", "") + "运营单位", "applicant", county)
+    applicant = Actor(item.named.applicant, "applicant", county)
     story.at(
         applied,
         f"{code} applies",
@@ -267,7 +299,9 @@ def _plan_setup(story: _Story, item: Planned, applied: datetime, eeb: Actor) -> 
         registered = applied + timedelta(days=rng.randint(3, 10))
         story.at(registered, f"{code} registered", lambda: _setup(story, code, "register", eeb))
         return
-    bureau = Actor("聊城市行政审批服务局", "approval_bureau", "liaocheng")
+    bureau = Actor(
+        city_department(story.engine.reference, "approval_city"), "approval_bureau", "liaocheng"
+    )
     accepted = applied + timedelta(days=rng.randint(2, 5))
     story.at(accepted, f"{code} accepted", lambda: _setup(story, code, "accept", bureau))
     number = f"聊审批排污〔{applied.year}〕{code[-3:]}号"
@@ -288,7 +322,8 @@ def _choose(story: _Story, item: Planned, mode: str, eeb: Actor) -> None:
     payload: dict[str, Any] = {"mode": mode}
     if mode == "merge":
         targets = [c for c in story.active.get(county, []) if c != code]
-        target = next((c for c in targets if _in_service(story, c)), None)
+        kept = [c for c in targets if story.modes.get(c) == "regularise"]  # into a kept one
+        target = next((c for c in kept + targets if _in_service(story, c)), None)
         payload = {"mode": "merge", "merged_into": target} if target else {"mode": "regularise"}
     story.fire("rectification", code, "choose_mode", eeb, **payload)
 
@@ -337,7 +372,10 @@ def load_demo(settings: Settings | None = None, seed: int = SEED) -> DemoResult:
         story = _Story(engine, clock, rng)
         for item in planned:
             _plan_outfall(story, item)
+        supervision.plan(story, planned)
         story.play()
+        # the installation's clock stays at the simulated date (qingliu time clear resets it)
+        set_logical_time(engine, END, Actor("qingliu demo", "system"))
         with engine.store.read() as tx:
             counts = tx.count_cases(("workflow", "state"))
         story.result.cases = [(str(w), str(s), n) for (w, s), n in counts]

@@ -4,25 +4,37 @@ from __future__ import annotations
 
 import click
 
+from engine.settings import build_engine, load_settings
 from handlers.demo.city import END, START, load_demo
+from handlers.ledger.tabular import format_table
+from handlers.titles import Titles
 
 __all__ = ["demo_command"]
 
 
 @click.command("demo")
 def demo_command() -> None:
-    """Load a realistic Liaocheng (dozens of outfalls in all 11 county-level units, cases in
-    every stage, late counties under escalation) into the configured database. Idempotent."""
+    """Load a realistic Liaocheng (dozens of outfalls in all 11 county-level units, cases of
+    all eight workflows in every stage, late counties under escalation) into the configured
+    database and leave the installation's clock at the simulated date. Idempotent."""
     result = load_demo()
     if not result.created:
-        click.echo(f"demo city already loaded ({result.outfalls} outfalls); nothing changed")
+        click.echo(f"示范城市已载入（排污口 {result.outfalls} 个），未作改动")
         return
     click.echo(
-        f"demo city loaded: {result.outfalls} outfalls, {result.steps} steps, "
-        f"{result.timers_fired} timer firings, simulated from {START.date()} to {END.date()}"
+        f"示范城市已载入：排污口 {result.outfalls} 个，{result.steps} 步操作，定时器触发 "
+        f"{result.timers_fired} 次，模拟 {START.date()} 至 {END.date()}"
     )
-    for workflow, state, count in result.cases:
-        click.echo(f"  {workflow:<16} {state:<20} {count:>4}")
+    engine = build_engine(load_settings())
+    try:
+        titles = Titles(engine)
+        rows = [[titles.workflow(w), titles.state(w, s), n] for w, s, n in result.cases]
+        click.echo(format_table(["流程", "当前环节", "案件数"], rows))
+    finally:
+        engine.store.dispose()
     for line in result.refused:
         click.echo(f"  refused: {line}", err=True)
+    click.echo(
+        f"本系统时钟停在模拟日期 {END.date()}（qingliu time 查看，qingliu time clear 恢复系统时钟）"
+    )
     click.echo("try: qingliu ledger list | qingliu report progress | qingliu report overdue")

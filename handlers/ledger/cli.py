@@ -16,6 +16,7 @@ from handlers.ledger.idcard import write_card
 from handlers.ledger.record import LIST_FILTERS
 from handlers.ledger.service import Ledger, change_json
 from handlers.ledger.tabular import format_table, table_format
+from handlers.titles import Titles
 
 __all__ = ["commands", "ledger_group", "open_ledger", "outfall_group"]
 
@@ -89,9 +90,21 @@ def ledger_list(as_json: bool, limit: int | None, actor: Actor, **filters: str |
 @click.argument("code")
 @actor_options
 def ledger_show(code: str, actor: Actor) -> None:
-    """One outfall as JSON, with links to every case about it."""
+    """One outfall as JSON, with links to every case about it, and under ``names`` the
+    Chinese names of its coded fields (county, sub-type, river, status ...)."""
     ledger = open_ledger()
-    _echo_json(ledger.get(code, actor).to_json(ledger.state_titles()))
+    view = ledger.get(code, actor)
+    shown = view.to_json(ledger.state_titles())
+    labels = ledger_io.CellWriter(ledger.reference).names
+    shown["names"] = {
+        name: labels[name].get(value, value)
+        for name, value in view.record.items()
+        if name in labels and isinstance(value, str)
+    }
+    titles = Titles(ledger.engine)
+    for case in shown.get("cases", []):
+        case["workflow_title"] = titles.workflow(str(case["workflow"]))
+    _echo_json(shown)
 
 
 @ledger_group.command("history")
@@ -100,15 +113,17 @@ def ledger_show(code: str, actor: Actor) -> None:
 @actor_options
 def ledger_history(code: str, as_json: bool, actor: Actor) -> None:
     """Every change to one outfall's record: who, when and what, oldest first."""
-    changes = open_ledger().history(code, actor)
+    ledger = open_ledger()
+    changes = ledger.history(code, actor)
     if as_json:
         _echo_json([change_json(c) for c in changes])
         return
+    roles = ledger.engine.roles  # people read the role's title (roles.yaml), not its code
     for c in changes:
         fields = sorted([*c.patch.get("set", {}), *c.patch.get("unset", [])])
         click.echo(
             f"{c.seq:>3} {c.at.isoformat(timespec='seconds')} {c.change:<8} "
-            f"{c.actor} ({c.role}): {', '.join(fields)}"
+            f"{c.actor}（{roles.title(c.role)}）: {', '.join(fields)}"
         )
 
 

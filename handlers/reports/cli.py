@@ -20,7 +20,12 @@ __all__ = ["report_command"]
 
 @click.command("report")
 @click.argument("which", metavar="NAME", type=click.Choice(sorted(reports.REPORTS)))
-@click.option("--as-of", "as_of", default=None, help="YYYY-MM-DD (default: today, UTC+8)")
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    help="YYYY-MM-DD (default: the day of the installation clock, UTC+8: qingliu time)",
+)
 @click.option(
     "--format",
     "fmt",
