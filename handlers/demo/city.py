@@ -248,6 +248,7 @@ def _plan_setup(story: _Story, item: Planned, applied: datetime, eeb: Actor) -> 
         "sub_type": sub,
         "kind": "retroactive",
         "eia_level": "city",
+        "river": record["river"],
     }
     applicant = Actor(record["name"].replace("排污口", "") + "运营单位", "applicant", county)
     story.at(
@@ -257,22 +258,41 @@ def _plan_setup(story: _Story, item: Planned, applied: datetime, eeb: Actor) -> 
     )
     if not needs_approval:
         registered = applied + timedelta(days=rng.randint(3, 10))
-        story.at(registered, f"{code} registered", lambda: _setup(story, code, "register", eeb))
+        filed = f"{ref.jurisdiction_name(story.engine.reference, county)[0]}环登〔{applied.year}〕"
+        number = f"{filed}{int(code[-3:])}号"
+        story.at(
+            registered,
+            f"{code} registered",
+            lambda: _setup(story, code, "register", eeb, decision_number=number),
+        )
         return
     bureau = Actor("聊城市行政审批服务局", "approval_bureau", "liaocheng")
     accepted = applied + timedelta(days=rng.randint(2, 5))
     story.at(accepted, f"{code} accepted", lambda: _setup(story, code, "accept", bureau))
-    number = f"聊审批排污〔{applied.year}〕{code[-3:]}号"
+    number = f"聊审批排污〔{applied.year}〕{int(code[-3:])}号"
     decided = accepted + timedelta(days=rng.randint(10, 25))
     story.at(
         decided,
         f"{code} approved",
-        lambda: _setup(story, code, "approve", bureau, decision_number=number),
+        lambda: _setup(
+            story, code, "approve", _decider(story, code, bureau), decision_number=number
+        ),
     )
 
 
 def _setup(story: _Story, code: str, trigger: str, actor: Actor, **payload: Any) -> None:
     story.fire("setup_approval", code, trigger, actor, **payload)
+
+
+def _decider(story: _Story, code: str, bureau: Actor) -> Actor:
+    """The authority acceptance routed the application to: the basin bureau of a river in its
+    scope (rivers.yaml), else the city approval bureau."""
+    case_id = story.case_of("setup_approval", code)
+    data = story.engine.get_case(case_id).data if case_id is not None else {}
+    department = ref.department(story.engine.reference, str(data.get("authority_department")))
+    if data.get("authority") == "basin_bureau" and department is not None:
+        return Actor(str(department["name"]), "basin_bureau", None)
+    return bureau
 
 
 def _choose(story: _Story, item: Planned, mode: str, eeb: Actor) -> None:
