@@ -142,7 +142,26 @@ def actor_is_authority(ctx: Context) -> bool:
     authority = str(ctx.data.get("authority"))
     if ctx.actor.role != AUTHORITY_ROLE.get(authority):
         return False
-    return authority == "basin_bureau" or _at_level(ctx, authority)
+    if authority == "basin_bureau":
+        return not _another_basin_bureau(ctx)
+    return _at_level(ctx, authority)
+
+
+def _another_basin_bureau(ctx: Context) -> bool:
+    """The basin bureaus share a role: an actor named as one of them (departments.yaml, with
+    or without the 生态环境部 prefix) that is not the routed one does not decide."""
+    routed = str(ctx.data.get("authority_department") or "")
+    for code in {ref.bureau_of_basin(ctx.reference, b) for b in _basin_codes(ctx)} - {routed}:
+        found = ref.department(ctx.reference, str(code)) if code else None
+        name = str(found["name"]) if found else ""
+        if name and ctx.actor.name in (name, name.removeprefix("生态环境部")):
+            return True
+    return False
+
+
+def _basin_codes(ctx: Context) -> list[str]:
+    basins = (ctx.reference.get("rivers") or {}).get("basins") or []
+    return [str(b.get("code")) for b in basins if isinstance(b, dict)]
 
 
 @registry.guard("actor_heads_the_authority")

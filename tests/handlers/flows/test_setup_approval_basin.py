@@ -79,8 +79,10 @@ def test_an_unknown_river_is_refused_at_its_field(flows: Engine) -> None:
 def test_the_basin_bureau_decides_what_the_river_routes_to_it(flows: Engine) -> None:
     case_id = _apply(flows, river="weiyunhe")
     flows.fire(case_id, "accept", COUNTY_APPROVAL)
-    with pytest.raises(GuardFailed, match="actor_is_authority"):
-        flows.fire(case_id, "approve", CITY_APPROVAL, {"decision_number": "聊审批排〔2024〕1号"})
+    yellow_river = Actor("生态环境部黄河流域生态环境监督管理局", "basin_bureau", None)
+    for other in (CITY_APPROVAL, yellow_river):
+        with pytest.raises(GuardFailed, match="actor_is_authority"):
+            flows.fire(case_id, "approve", other, {"decision_number": "聊审批排〔2024〕1号"})
     view = flows.fire(case_id, "approve", HAIHE, {"decision_number": "海河北海环审〔2024〕3号"})
     assert view.state == "approved"
     assert view.data["publication"]["authority"] == "生态环境部海河流域北海海域生态环境监督管理局"
