@@ -102,6 +102,7 @@ def record_receipt(ctx: Context) -> None:
 def record_acceptance(ctx: Context) -> None:
     ctx.data["acceptance"] = {"deemed": False, "accepted_on": _today(ctx)}
     ctx.data["limit_counted_from"] = "acceptance"
+    ctx.data["review_extended"] = False
 
 
 @registry.action("record_deemed_acceptance")
@@ -113,6 +114,7 @@ def record_deemed_acceptance(ctx: Context) -> None:
     on = _today(ctx) if noticed else str(ctx.data.get("received_on") or _today(ctx))
     ctx.data["acceptance"] = {"deemed": True, "accepted_on": on}
     ctx.data["limit_counted_from"] = "acceptance" if noticed else "receipt"
+    ctx.data["review_extended"] = False
 
 
 @registry.action("record_completeness_notice")
@@ -227,8 +229,15 @@ def water_function_zone_allows(ctx: Context) -> bool:
 # -- the clock: extension, excluded periods, overdue ------------------------------------------
 
 
+@registry.guard("limit_not_passed")
+def limit_not_passed(ctx: Context) -> bool:
+    """An extension is approved before the 20 working days have run out (art. 42)."""
+    return ctx.data.get("overdue") is not True
+
+
 @registry.action("record_review_extension")
 def record_review_extension(ctx: Context) -> None:
+    ctx.data["review_extended"] = True
     ctx.data["review_extension"] = {
         "by": ctx.actor.name,
         "on": _today(ctx),
