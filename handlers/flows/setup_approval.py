@@ -303,9 +303,10 @@ def _authority_name(ctx: Context) -> str:
     found = ref.department(ctx.reference, str(department)) if department else None
     if found is not None:
         return str(found["name"])
-    if ctx.dest == "registered" or ctx.data.get("authority") == "county":
-        return f"{ref.jurisdiction_name(ctx.reference, str(ctx.data.get('county')))}审批部门"
-    return str(ctx.data.get("authority") or "")
+    county = ref.jurisdiction_name(ctx.reference, str(ctx.data.get("county")))
+    if ctx.dest == "registered":
+        return f"{county}入河排污口登记部门"  # an office, never the official's own name
+    return f"{county}行政审批部门"
 
 
 @registry.action("publish_decision")

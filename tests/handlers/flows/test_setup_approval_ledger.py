@@ -76,7 +76,11 @@ def test_an_approved_new_outfall_enters_the_ledger(flows: Engine) -> None:
 
 def test_a_registered_new_outfall_enters_the_ledger(flows: Engine) -> None:
     case_id = _apply(flows, sub_type="aquaculture_large", name="东阿县某水产养殖场排口")
-    flows.fire(case_id, "register", DONGE_EEB, {"decision_number": "东环登〔2024〕3号"})
+    view = flows.fire(case_id, "register", DONGE_EEB, {"decision_number": "东环登〔2024〕3号"})
+    assert (view.data["publication"]["result"], view.data["publication"]["authority"]) == (
+        "登记",
+        "东阿县入河排污口登记部门",
+    )
     record = Ledger(flows).get(CODE).record
     assert record["setup_basis"] == "registration"
     assert record["setup_decision"] == "东环登〔2024〕3号"
