@@ -354,6 +354,7 @@ def enter_ledger(ctx: Context) -> None:
             county=ctx.data["county"],
             river=ctx.data["river"],
             responsible_party=ctx.data.get("discharging_unit"),
+            rectification_status="not_needed",  # set up as approved: nothing to rectify
         )
     elif ctx.data.get("kind") == "change":
         changes["river"] = ctx.data["river"]

@@ -61,6 +61,7 @@ def test_an_approved_new_outfall_enters_the_ledger(flows: Engine) -> None:
     }
     assert record["name"] == "东阿县某化工公司废水排污口"
     assert record["responsible_party"] == "东阿县某化工公司"
+    assert record["rectification_status"] == "not_needed"  # reports: 无需整治, not 待整治
     assert record["setup_basis"] == "approval"
     assert record["setup_decision"] == "聊审批排〔2024〕12号"
     assert record["setup"] == {
