@@ -282,13 +282,8 @@ def _plan_setup(story: _Story, item: Planned, applied: datetime, eeb: Actor) -> 
     needs_approval = ref.approval_required(story.engine.reference, sub)
     if rng.random() > (0.7 if needs_approval else 0.3):
         return
-    data = {
-        "outfall_code": code,
-        "county": county,
-        "sub_type": sub,
-        "kind": "retroactive",
-        "eia_level": "city",
-    }
+    data = {"outfall_code": code, "county": county, "sub_type": sub, "kind": "retroactive"}
+    data |= {"eia_level": "city", "river": record["river"]}
     applicant = Actor(item.named.applicant, "applicant", county)
     story.at(
         applied,
@@ -297,20 +292,28 @@ def _plan_setup(story: _Story, item: Planned, applied: datetime, eeb: Actor) -> 
     )
     if not needs_approval:
         registered = applied + timedelta(days=rng.randint(3, 10))
-        story.at(registered, f"{code} registered", lambda: _setup(story, code, "register", eeb))
+        filed = f"{ref.jurisdiction_name(story.engine.reference, county)[0]}环登〔{applied.year}〕"
+        number = f"{filed}{int(code[-3:])}号"
+        story.at(
+            registered,
+            f"{code} registered",
+            lambda: _setup(story, code, "register", eeb, decision_number=number),
+        )
         return
     bureau = Actor(
         city_department(story.engine.reference, "approval_city"), "approval_bureau", "liaocheng"
     )
     accepted = applied + timedelta(days=rng.randint(2, 5))
     story.at(accepted, f"{code} accepted", lambda: _setup(story, code, "accept", bureau))
-    number = f"聊审批排污〔{applied.year}〕{code[-3:]}号"
+    number = f"聊审批排污〔{applied.year}〕{int(code[-3:])}号"
     decided = accepted + timedelta(days=rng.randint(10, 25))
-    story.at(
-        decided,
-        f"{code} approved",
-        lambda: _setup(story, code, "approve", bureau, decision_number=number),
-    )
+
+    def approve() -> None:  # by the authority acceptance routed it to
+        case_id = story.case_of("setup_approval", code)
+        decider = supervision.setup_decider(story.engine, case_id, bureau)
+        _setup(story, code, "approve", decider, decision_number=number)
+
+    story.at(decided, f"{code} approved", approve)
 
 
 def _setup(story: _Story, code: str, trigger: str, actor: Actor, **payload: Any) -> None:

@@ -16,7 +16,7 @@ from handlers.demo.names import Named, county_eeb_name
 from handlers.ledger import Ledger
 from handlers.reference import data as ref
 
-__all__ = ["plan"]
+__all__ = ["plan", "setup_decider"]
 
 
 class Planned(Protocol):
@@ -319,3 +319,13 @@ def public_report(story: _Story, planned: Sequence[Planned]) -> None:
     _then(
         story, _at(2025, 3, 24), "网格员报告 investigated", late, "start_investigation", story.city
     )
+
+
+def setup_decider(engine: Engine, case_id: int | None, bureau: Actor) -> Actor:
+    """The authority acceptance routed a setup application to: the basin bureau of a river in
+    its scope (rivers.yaml), else the city approval bureau ``bureau``."""
+    data = engine.get_case(case_id).data if case_id is not None else {}
+    department = ref.department(engine.reference, str(data.get("authority_department")))
+    if data.get("authority") == "basin_bureau" and department is not None:
+        return Actor(str(department["name"]), "basin_bureau", None)
+    return bureau

@@ -39,7 +39,7 @@ from handlers.ledger.record import (
 from handlers.reference import data as ref
 from handlers.reference import sectors
 
-__all__ = ["Ledger", "OutfallView", "change_json", "ledger_actor"]
+__all__ = ["Ledger", "OutfallView", "change_json", "ledger_actor", "record_setup_in"]
 
 RESPONSIBILITY = "responsibility"
 
@@ -289,3 +289,36 @@ def _open_responsibility(ops: CaseOps, record: Mapping[str, Any]) -> int:
         raise ConfigError(
             "the responsibility workflow is not published; run `qingliu load` first"
         ) from exc
+
+
+def record_setup_in(
+    ops: CaseOps,
+    reference: Mapping[str, Any],
+    code: str,
+    changes: Mapping[str, Any],
+    *,
+    new: bool,
+) -> dict[str, Any]:
+    """Write what an approval (审批) or registration (登记) set up, inside the deciding case's
+    transaction: a ``new`` outfall enters the ledger with ``changes`` as its record; a change,
+    enlargement or retroactive permit updates the outfall's entry. The record is checked as
+    the ledger checks every record (InvalidOutfall with JSON paths into it); the write is a row
+    of the outfall's history, by the deciding official. OutfallExists / OutfallNotFound when
+    the ledger does not (or no longer) match the kind of the application."""
+    stored = ops.get_subject(KIND, code)
+    if new and stored is not None:
+        raise OutfallExists(code)
+    if not new and stored is None:
+        raise OutfallNotFound(code)
+    merged = {**(stored or {}), **changes, "code": code}
+    if stored is not None and "river" in changes and "basin" not in changes:
+        merged.pop("basin", None)  # follows the new river
+    fields = {k: v for k, v in merged.items() if k in FIELDS}
+    extras = {k: v for k, v in merged.items() if k not in FIELDS}
+    full = complete(reference, fields)
+    errors = check_outfall(reference, full)
+    if errors:
+        raise InvalidOutfall(errors)
+    record = {**full, **extras}
+    ops.put_subject(KIND, code, record, jurisdiction=full["county"])
+    return record

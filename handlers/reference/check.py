@@ -49,6 +49,7 @@ class Checker:
         departments = self._departments(roles)
         self._outfall_types(departments)
         basins = self._codes("rivers", "basins", ("code", "name"), None)
+        self._basin_bureaus()
         self._rivers(basins)
         self._deadlines(basins)
         self._sampling()
@@ -194,13 +195,42 @@ class Checker:
         if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
             self._say(file, f"{where}.spot_check_weight", "must be a positive number")
 
+    def _basin_bureaus(self) -> None:
+        """A basin's ``bureau`` is a department holding the basin_bureau role."""
+        held = {
+            str(d.get("code")): d.get("roles") or []
+            for _, d in self._items("departments", "departments")
+        }
+        for where, item in self._items("rivers", "basins"):
+            bureau = item.get("bureau")
+            if bureau is None:
+                continue
+            if bureau not in held:
+                self._say("rivers", f"{where}.bureau", f"unknown department {bureau!r}")
+            elif "basin_bureau" not in held[bureau]:
+                self._say(
+                    "rivers",
+                    f"{where}.bureau",
+                    f"department {bureau!r} does not hold the basin_bureau role",
+                )
+
     def _rivers(self, basins: set[str]) -> None:
         self._codes("rivers", "rivers", ("code", "name", "basin"), None)
+        bureaus = {b.get("code"): b.get("bureau") for _, b in self._items("rivers", "basins")}
         for where, item in self._items("rivers", "rivers"):
             if item.get("basin") not in basins:
                 self._say("rivers", f"{where}.basin", f"unknown basin {item.get('basin')!r}")
             if not isinstance(item.get("key", False), bool):
                 self._say("rivers", f"{where}.key", "must be true or false")
+            scope = item.get("basin_scope", False)
+            if not isinstance(scope, bool):
+                self._say("rivers", f"{where}.basin_scope", "must be true or false")
+            elif scope and item.get("basin") in basins and not bureaus.get(item.get("basin")):
+                self._say(
+                    "rivers",
+                    f"{where}.basin_scope",
+                    f"basin {item.get('basin')!r} names no bureau to approve it",
+                )
 
     def _date(self, key: str, value: Any) -> None:
         try:

@@ -17,6 +17,8 @@ __all__ = [
     "COUNTY_LEVELS",
     "Jurisdiction",
     "SubType",
+    "basin_bureau_for",
+    "bureau_of_basin",
     "common_superior",
     "county_codes",
     "department",
@@ -208,6 +210,21 @@ def river(reference: Mapping[str, Any], code: str) -> dict[str, Any] | None:
 def basin_of(reference: Mapping[str, Any], river_code: str) -> str | None:
     found = river(reference, river_code)
     return str(found["basin"]) if found and found.get("basin") else None
+
+
+def bureau_of_basin(reference: Mapping[str, Any], basin: str | None) -> str | None:
+    """The department code of the basin's 流域(海域)生态环境监督管理局 (``basins[].bureau``)."""
+    found = next((b for b in _list(reference, "rivers", "basins") if b.get("code") == basin), None)
+    return str(found["bureau"]) if found and found.get("bureau") else None
+
+
+def basin_bureau_for(reference: Mapping[str, Any], river_code: str) -> str | None:
+    """The basin bureau that approves outfalls into ``river_code`` when the river lies in its
+    approval scope (``basin_scope: true``); None otherwise or for an unknown river."""
+    found = river(reference, river_code)
+    if not found or found.get("basin_scope") is not True:
+        return None
+    return bureau_of_basin(reference, found.get("basin"))
 
 
 def deadline(reference: Mapping[str, Any], name: str) -> str:

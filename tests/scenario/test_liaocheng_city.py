@@ -339,3 +339,62 @@ def test_liaocheng_from_screening_to_delisting(city: City, admin: Actor) -> None
         row, replayed = engine.replay(case_id)
         assert replayed.matches(row), (case_id, replayed.problems)
     assert engine.verify_audit() == []
+
+
+def test_new_outfalls_are_approved_into_the_ledger_and_published(city: City) -> None:
+    """Issue 15 items 5-7 across 2025: two 临清市 enterprises apply for new outfalls, one into
+    徒骇河 (the city decides), one into 卫运河 (the 海河 basin bureau decides); the first is
+    left unanswered and is accepted by law on receipt. Both enter the ledger, and what the
+    public column will show is recorded."""
+    engine, ledger = city.engine, city.ledger
+    city.at("2025-03-03")  # Monday
+    applications = {
+        "371581-IW-0001": ("tuhaihe", "临清市某纺织公司", "聊审批排〔2025〕21号"),
+        "371581-IW-0002": ("weiyunhe", "临清市某造纸公司", "海河北海环审〔2025〕4号"),
+    }
+    cases = {}
+    for code, (river, unit, _) in applications.items():
+        data = {
+            "outfall_code": code,
+            "county": "linqing",
+            "sub_type": "industrial_enterprise",
+            "kind": "new",
+            "eia_level": "city",
+            "river": river,
+            "name": f"{unit}废水排污口",
+            "discharging_unit": unit,
+        }
+        applicant = Actor(unit, "applicant", "linqing")
+        cases[code] = engine.create_case("setup_approval", data, applicant, subject=code).id
+    bureau = Actor("聊城市行政审批服务局", "approval_bureau", "liaocheng")
+    haihe = Actor("生态环境部海河流域北海海域生态环境监督管理局", "basin_bureau", None)
+    city.at("2025-03-05")
+    engine.fire(cases["371581-IW-0002"], "accept", bureau)
+    city.at("2025-03-11")  # 5 working days after receipt: the silence is acceptance
+    deemed = engine.get_case(cases["371581-IW-0001"])
+    assert (deemed.state, deemed.data["acceptance"]) == (
+        "reviewing",
+        {"deemed": True, "accepted_on": "2025-03-03"},
+    )
+    city.at("2025-03-20")
+    for code, (_, _, number) in applications.items():
+        decider = haihe if code.endswith("2") else bureau
+        engine.fire(cases[code], "approve", decider, {"decision_number": number})
+    listed = {o.code: o.record for o in ledger.list(county="linqing")}
+    assert set(applications) <= set(listed)
+    for code, (river, unit, number) in applications.items():
+        record = listed[code]
+        assert (record["river"], record["responsible_party"]) == (river, unit)
+        assert (record["setup_basis"], record["setup_decision"]) == ("approval", number)
+        assert record["setup"]["decided_on"] == "2025-03-20"
+        published = engine.get_case(cases[code]).data["publication"]
+        assert (published["decision_number"], published["outfall_code"]) == (number, code)
+        assert published["result"] == "批准"
+    assert engine.get_case(cases["371581-IW-0002"]).data["publication"]["authority"] == (
+        "生态环境部海河流域北海海域生态环境监督管理局"
+    )
+    with engine.store.read() as tx:
+        case_ids = list(tx.case_ids())
+    for case_id in case_ids:
+        row, replayed = engine.replay(case_id)
+        assert replayed.matches(row), (case_id, replayed.problems)

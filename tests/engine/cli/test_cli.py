@@ -18,7 +18,8 @@ def test_walk_through_create_fire_to_final_and_history(run: Run) -> None:
     assert "setup_approval v1 (new version)" in out
     data = (
         '{"outfall_code":"371502A0001","eia_level":"county","kind":"new",'
-        '"county":"dongchangfu","sub_type":"industrial_enterprise"}'
+        '"county":"dongchangfu","sub_type":"industrial_enterprise","river":"tuhaihe",'
+        '"name":"某化工公司废水排污口","discharging_unit":"某化工公司"}'
     )
     created = json.loads(
         run(
@@ -49,6 +50,8 @@ def test_walk_through_create_fire_to_final_and_history(run: Run) -> None:
         )
     )
     assert (final["state"], final["final"], final["version"]) == ("approved", True, 3)
+    shown = json.loads(run("ledger", "show", "371502A0001"))  # 台账: issue 15 item 5
+    assert (shown["setup_basis"], shown["setup_decision"]) == ("approval", "聊审〔2026〕8号")
     history = run("case", "history", case_id).splitlines()
     assert [line.split()[3] for line in history[1:]] == ["accept", "approve"]
     assert "审批科 (approval_bureau)" in history[1]
@@ -65,7 +68,7 @@ def test_errors_map_to_exit_codes_without_tracebacks(run: Run) -> None:
     assert "case 42 not found" in run("case", "show", "42", code=3)
     data = (
         '{"outfall_code":"371502A0002","eia_level":"county","kind":"new",'
-        '"county":"chiping","sub_type":"urban_wwtp"}'
+        '"county":"chiping","sub_type":"urban_wwtp","river":"tuhaihe"}'
     )
     created = json.loads(run("case", "create", "setup_approval", "--data", data))
     case_id = str(created["id"])

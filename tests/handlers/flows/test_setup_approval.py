@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from engine.clock import FakeClock
-from engine.errors import GuardFailed
+from engine.errors import GuardFailed, Refused
 from engine.handlers import Actor
 from engine.runtime import Engine
 from tests.conftest import ROOT
@@ -22,6 +22,7 @@ CITY_APPROVAL = Actor("聊城市行政审批服务局", "approval_bureau", "liao
 PROVINCE = Actor("山东省生态环境厅", "eeb_province", "shandong")
 BASIN = Actor("黄河流域生态环境监督管理局", "basin_bureau", None)
 DONGE_EEB = Actor("东阿县生态环境分局", "county_eeb", "donge")
+NUMBER = {"decision_number": "聊审批排〔2024〕9号"}
 
 
 @pytest.fixture
@@ -37,6 +38,9 @@ def _apply(engine: Engine, code: str = "371524-0100", **data: Any) -> int:
         "sub_type": "industrial_enterprise",
         "kind": "new",
         "eia_level": "city",
+        "river": "xiaoyunhe",  # 海河流域, outside the basin bureau's approval scope
+        "name": "东阿县某化工公司废水排污口",
+        "discharging_unit": "东阿县某化工公司",
     }
     body.update(data)
     return engine.create_case("setup_approval", body, APPLICANT, subject=code).id
@@ -46,16 +50,16 @@ def _apply(engine: Engine, code: str = "371524-0100", **data: Any) -> int:
     ("data", "authority"),
     [
         ({"eia_level": "national"}, "basin_bureau"),
-        ({"eia_level": "city", "basin_scope": True}, "basin_bureau"),
+        ({"eia_level": "city", "river": "weiyunhe"}, "basin_bureau"),
         ({"eia_level": "provincial"}, "province"),
         ({"eia_level": "city", "dispute": True}, "province"),
         ({"eia_level": "city"}, "city"),
         ({"eia_level": "county"}, "county"),
-        ({"eia_level": "none"}, "county"),
+        ({"eia_level": "none"}, "city"),  # the 县级以上 department that accepts it
     ],
     ids=[
         "national-eia",
-        "basin-scope",
+        "basin-scope-river",
         "provincial-eia",
         "inter-city-dispute",
         "city",
@@ -76,7 +80,7 @@ def test_only_the_routed_authority_decides(flows: Engine) -> None:
     flows.fire(case_id, "accept", CITY_APPROVAL)
     for actor in (CITY_APPROVAL, BASIN):
         with pytest.raises(GuardFailed, match="actor_is_authority"):
-            flows.fire(case_id, "approve", actor, {"decision_number": "x"})
+            flows.fire(case_id, "approve", actor, {"decision_number": "聊环审〔2024〕5号"})
     view = flows.fire(case_id, "approve", PROVINCE, {"decision_number": "鲁环审〔2024〕5号"})
     assert view.state == "approved"
     assert view.data["decision_number"] == "鲁环审〔2024〕5号"
@@ -88,44 +92,46 @@ def test_city_and_county_bureaus_decide_their_own_level(flows: Engine) -> None:
     city_level = _apply(flows, eia_level="city")
     flows.fire(city_level, "accept", county_bureau)  # any window may accept
     with pytest.raises(GuardFailed, match="actor_is_authority"):
-        flows.fire(city_level, "approve", county_bureau, {})
-    assert flows.fire(city_level, "approve", CITY_APPROVAL, {}).state == "approved"
+        flows.fire(city_level, "approve", county_bureau, NUMBER)
+    assert flows.fire(city_level, "approve", CITY_APPROVAL, NUMBER).state == "approved"
     county_level = _apply(flows, "371524-0104", eia_level="county")
     flows.fire(county_level, "accept", county_bureau)
     with pytest.raises(GuardFailed, match="actor_is_authority"):
-        flows.fire(county_level, "reject", CITY_APPROVAL, {"reason": "x"})
-    assert flows.fire(county_level, "approve", county_bureau, {}).state == "approved"
+        flows.fire(county_level, "reject", CITY_APPROVAL, {"reason": "x", **NUMBER})
+    assert flows.fire(county_level, "approve", county_bureau, NUMBER).state == "approved"
 
 
 def test_where_the_zone_misses_its_target_only_urban_wwtp_outfalls_pass(flows: Engine) -> None:
     factory = _apply(flows, zone_meets_target=False)
     flows.fire(factory, "accept", CITY_APPROVAL)
     with pytest.raises(GuardFailed, match="water_function_zone_allows"):
-        flows.fire(factory, "approve", CITY_APPROVAL, {})
-    view = flows.fire(factory, "reject", CITY_APPROVAL, {"reason": "水功能区未达标，严格控制"})
+        flows.fire(factory, "approve", CITY_APPROVAL, NUMBER)
+    view = flows.fire(
+        factory, "reject", CITY_APPROVAL, {"reason": "水功能区未达标，严格控制", **NUMBER}
+    )
     assert view.state == "rejected"
     assert view.data["published_at"]
     plant = _apply(flows, "371524-0101", sub_type="urban_wwtp", zone_meets_target=False)
     flows.fire(plant, "accept", CITY_APPROVAL)
-    assert flows.fire(plant, "approve", CITY_APPROVAL, {}).state == "approved"
+    assert flows.fire(plant, "approve", CITY_APPROVAL, NUMBER).state == "approved"
 
 
 def test_sub_types_without_approval_are_registered_instead(flows: Engine) -> None:
-    farm = _apply(flows, sub_type="aquaculture_large")
+    farm = _apply(flows, sub_type="aquaculture_large", kind="change")
     with pytest.raises(GuardFailed, match="needs_approval"):
         flows.fire(farm, "accept", CITY_APPROVAL)
     seed_ledger(flows, outfall("371524-0100", sub_type="aquaculture_large"))
-    view = flows.fire(farm, "register", DONGE_EEB)
+    view = flows.fire(farm, "register", DONGE_EEB, {"decision_number": "东环登〔2024〕3号"})
     assert view.state == "registered"
     assert (ledger_record(flows, "371524-0100") or {})["setup_basis"] == "registration"
     factory = _apply(flows, "371524-0102")
     with pytest.raises(GuardFailed, match="registration_suffices"):
-        flows.fire(factory, "register", DONGE_EEB)
+        flows.fire(factory, "register", DONGE_EEB, {"decision_number": "东环登〔2024〕4号"})
 
 
 def test_a_retroactive_permit_is_for_an_outfall_in_the_ledger(flows: Engine) -> None:
     case_id = _apply(flows, "371524-0103", kind="retroactive")
-    with pytest.raises(GuardFailed, match="retroactive_outfall_exists"):
+    with pytest.raises(Refused, match="371524-0103 is not in the ledger"):
         flows.fire(case_id, "accept", CITY_APPROVAL)
     seed_ledger(flows, outfall("371524-0103"))
     flows.fire(case_id, "accept", CITY_APPROVAL)

@@ -282,3 +282,33 @@ def test_the_violation_table_gives_the_eeb_the_water_pollution_law(
     assert ref.violation_authority(shipped, "over_limit")["roles"][0] == "eeb_city"  # type: ignore[index]
     assert ref.neighbour_of(shipped, "河北省邯郸市馆陶县某镇")["code"] == "hebei"  # type: ignore[index]
     assert ref.neighbour_of(shipped, "德州市齐河县") is None
+
+
+def test_the_basin_bureaus_scope_lies_on_the_rivers(shipped: dict[str, Any]) -> None:
+    """Issue 15 item 7: which basin bureau approves an outfall follows its receiving river."""
+    assert ref.basin_bureau_for(shipped, "huanghe") == "basin_bureau"
+    assert ref.basin_bureau_for(shipped, "weiyunhe") == "basin_bureau_haihe"
+    assert ref.basin_bureau_for(shipped, "tuhaihe") is None  # 海河流域, but within Shandong
+    assert ref.basin_bureau_for(shipped, "majiahe") is None
+    assert ref.basin_bureau_for(shipped, "nowhere") is None
+    assert ref.bureau_of_basin(shipped, "haihe") == "basin_bureau_haihe"
+    assert {ref.basin_of(shipped, r) for r in ("tuhaihe", "majiahe", "weiyunhe")} == {"haihe"}
+
+
+def test_the_basin_scope_is_checked(shipped: dict[str, Any]) -> None:
+    bad = copy.deepcopy(shipped)
+    bad["rivers"]["basins"][0]["bureau"] = "approval_city"  # holds no basin_bureau role
+    bad["rivers"]["basins"][1]["bureau"] = "haihe_office"
+    bad["rivers"]["rivers"][1]["basin_scope"] = "yes"
+    assert check_reference(bad) == [
+        "rivers.yaml: basins[0].bureau: department 'approval_city' does not hold the "
+        "basin_bureau role",
+        "rivers.yaml: basins[1].bureau: unknown department 'haihe_office'",
+        "rivers.yaml: rivers[1].basin_scope: must be true or false",
+    ]
+    del bad["rivers"]["basins"][1]["bureau"]
+    bad["rivers"]["rivers"][1]["basin_scope"] = False
+    bad["rivers"]["basins"][0]["bureau"] = "basin_bureau"
+    assert check_reference(bad) == [
+        "rivers.yaml: rivers[3].basin_scope: basin 'haihe' names no bureau to approve it"
+    ]
