@@ -69,6 +69,9 @@ SUB_TYPES = (
     ("rural_scattered", 3),
 )
 ENTRY_MODES = ("明渠", "管道", "管道", "涵闸", "箱涵", "泵站")
+# the share of each type found to meet the standard already: traced as not needing rectification
+# (无需整治), and kept (保留) when on its county's retained list of May 2023 (三(三))
+COMPLIANT = {"urban_wwtp": 0.5, "park_wwtp": 0.6, "industrial_enterprise": 0.15}
 
 
 @dataclass
@@ -215,12 +218,16 @@ def _plan_outfall(story: _Story, item: Planned) -> None:
     roll = rng.random()
     if roll < 0.08:
         return  # still being traced
-    if roll < 0.2:
+    sub = record["sub_type"]
+    lost = 0.08 if sub in ("urban_wwtp", "park_wwtp") else 0.2  # a plant's operator is known
+    if roll < lost:
         story.at(traced, f"{code} untraceable", lambda: _untraceable(story, code, gov))
     else:
-        party = item.named.party
-        story.at(traced, f"{code} traced", lambda: _identify(story, code, eeb, party))
-    mode = _plan_rectification(story, item, traced, eeb, gov)
+        party, needs = item.named.party, (roll - lost) / (1 - lost) >= COMPLIANT.get(sub, 0)
+        story.at(traced, f"{code} traced", lambda: _identify(story, code, eeb, party, needs))
+        if not needs:  # meets the standard: no rectification case, only its setup basis
+            story.modes[code] = "compliant"
+    mode = story.modes.get(code) or _plan_rectification(story, item, traced, eeb, gov)
     if mode != "ban":
         _plan_setup(story, item, traced + timedelta(days=rng.randint(20, 90)), eeb)
 
@@ -231,9 +238,9 @@ def _add(story: _Story, record: dict[str, Any], actor: Actor) -> None:
     story.active.setdefault(record["county"], []).append(record["code"])
 
 
-def _identify(story: _Story, code: str, eeb: Actor, party: str) -> None:
+def _identify(story: _Story, code: str, eeb: Actor, party: str, needs: bool = True) -> None:
     story.fire(
-        "responsibility", code, "identify", eeb, responsible_party=party, needs_rectification=True
+        "responsibility", code, "identify", eeb, responsible_party=party, needs_rectification=needs
     )
 
 

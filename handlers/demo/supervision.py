@@ -59,7 +59,12 @@ def plan(story: _Story, planned: Sequence[Planned]) -> None:
     for county, items in by_county.items():
         retained_list(story, county, items)
         effectiveness_check(story, county)
-    industrial = [p for p in planned if p.record["sub_type"] == "industrial_enterprise"]
+    industrial = [
+        p
+        for p in planned
+        if p.record["sub_type"] == "industrial_enterprise"
+        and story.modes.get(p.record["code"]) != "compliant"  # an exceedance: not compliant
+    ]
     enforcement(story, [p for p in industrial if p.found < _at(2023, 10, 1)])
     public_report(story, planned)
 
@@ -101,7 +106,7 @@ def retained_list(story: _Story, county: str, items: list[Planned]) -> None:
     kept = [
         p.record["code"]
         for p in items
-        if p.found < submitted and story.modes.get(p.record["code"]) == "regularise"
+        if p.found < submitted and story.modes.get(p.record["code"]) in ("regularise", "compliant")
     ]
     data = {"county": county, "year": 2023}
     _open(

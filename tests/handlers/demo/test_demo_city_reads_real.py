@@ -173,3 +173,47 @@ def ref_name(sub_type: str) -> str:
     spec = ref.sub_type(load_settings(ROOT / "config").reference, sub_type)
     assert spec is not None
     return str(spec["name"])
+
+
+def test_some_outfalls_are_compliant_and_kept(
+    city: tuple[Settings, DemoResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15 item 12: as in a real city, some plants already meet the standard: traced as not
+    needing rectification (no rectification case), several kept on their county's filed list
+    (保留, 三(三)) and others 无需整治; the 完成率 counts only the outfalls to be rectified."""
+    from handlers.reports.cli import report_command
+
+    settings, result = city
+    assert result.refused == []
+    for ledger in _ledger(settings):
+        rectified = {
+            str(c.case.subject)
+            for c in ledger.engine.list_cases(workflow="rectification", limit=10_000)
+        }
+        compliant = [
+            o for o in ledger.list() if o.record.get("rectification_status") == "not_needed"
+        ]
+        assert 6 <= len(compliant) <= 10
+        assert len({o.record["county"] for o in compliant}) >= 4
+        assert not {o.code for o in compliant} & rectified
+        plants = ("urban_wwtp", "park_wwtp", "industrial_enterprise")
+        assert all(o.record["sub_type"] in plants for o in compliant)
+        assert any(o.record.get("retained") for o in compliant)
+    monkeypatch.setenv("QINGLIU_DATABASE_URL", settings.database_url)
+    monkeypatch.chdir(ROOT)
+    runner = CliRunner()
+    shown = runner.invoke(report_command, ["progress", "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    total = json.loads(shown.output)["rows"][-1]
+    assert total["not_needed"] > 0
+    assert total["retained"] > 0
+    assert total["due"] == total["total"] - total["not_needed"] - total["retained"]
+    assert total["done_rate"] == f"{100 * total['done'] / total['due']:.1f}%"
+    assert total["done"] < total["due"]
+    text = runner.invoke(report_command, ["progress"]).output.splitlines()
+    header, last = text[1].split(), text[-1].split()
+    assert last[header.index("无需整治") - 1] != "0"  # 合计 has no 排污口类型 cell
+    assert last[header.index("保留") - 1] != "0"
+    deadlines = runner.invoke(report_command, ["deadlines", "--format", "json"])
+    city_total = [r for r in json.loads(deadlines.output)["rows"] if r["county"] == "合计"][-1]
+    assert city_total["not_needed"] + city_total["retained"] > 0
