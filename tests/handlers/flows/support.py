@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.clock import FakeClock
+from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.time.sweep import SweepResult, sweep
 from engine.views import CaseView
@@ -50,3 +51,22 @@ def pass_time(engine: Engine, clock: FakeClock, moment: datetime) -> SweepResult
 def due_times(view: CaseView) -> dict[str, datetime]:
     """Pending timers of a case by trigger."""
     return {t.trigger: t.due_at for t in view.timers}
+
+
+def setup_application(
+    engine: Engine, code: str, applicant: Actor, county: str = "donge", **data: Any
+) -> int:
+    """A ``setup_approval`` case: ``applicant`` applies for a new enterprise outfall into 徒骇河
+    (city-level EIA) in ``county``; ``data`` overrides any field."""
+    body = {
+        "outfall_code": code,
+        "county": county,
+        "sub_type": "industrial_enterprise",
+        "kind": "new",
+        "eia_level": "city",
+        "river": "tuhaihe",
+        "name": f"{applicant.name}废水排污口",
+        "discharging_unit": applicant.name,
+    }
+    body.update(data)
+    return engine.create_case("setup_approval", body, applicant, subject=code).id

@@ -15,7 +15,14 @@ from engine.errors import GuardFailed, Refused
 from engine.handlers import Actor
 from engine.runtime import Engine
 from tests.conftest import ROOT
-from tests.handlers.flows.support import due_times, ledger_record, outfall, pass_time, seed_ledger
+from tests.handlers.flows.support import (
+    due_times,
+    ledger_record,
+    outfall,
+    pass_time,
+    seed_ledger,
+    setup_application,
+)
 
 APPLICANT = Actor("东阿县某化工公司", "applicant", "donge")
 CITY_APPROVAL = Actor("聊城市行政审批服务局", "approval_bureau", "liaocheng")
@@ -32,18 +39,8 @@ def flows(engine: Engine) -> Engine:
 
 
 def _apply(engine: Engine, code: str = "371524-0100", **data: Any) -> int:
-    body = {
-        "outfall_code": code,
-        "county": "donge",
-        "sub_type": "industrial_enterprise",
-        "kind": "new",
-        "eia_level": "city",
-        "river": "xiaoyunhe",  # 海河流域, outside the basin bureau's approval scope
-        "name": "东阿县某化工公司废水排污口",
-        "discharging_unit": "东阿县某化工公司",
-    }
-    body.update(data)
-    return engine.create_case("setup_approval", body, APPLICANT, subject=code).id
+    data = {"river": "xiaoyunhe", **data}  # 海河流域, outside the basin bureau's approval scope
+    return setup_application(engine, code, APPLICANT, **data)
 
 
 @pytest.mark.parametrize(

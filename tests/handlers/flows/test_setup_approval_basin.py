@@ -12,6 +12,7 @@ from engine.errors import GuardFailed, InputRefused, InvalidInput
 from engine.handlers import Actor
 from engine.runtime import Engine
 from tests.conftest import ROOT
+from tests.handlers.flows.support import setup_application
 
 APPLICANT = Actor("临清市某纺织公司", "applicant", "linqing")
 CITY_APPROVAL = Actor("聊城市行政审批服务局", "approval_bureau", "liaocheng")
@@ -27,18 +28,7 @@ def flows(engine: Engine) -> Engine:
 
 
 def _apply(engine: Engine, code: str = "371581-0100", **data: Any) -> int:
-    body = {
-        "outfall_code": code,
-        "county": "linqing",
-        "sub_type": "industrial_enterprise",
-        "kind": "new",
-        "eia_level": "city",
-        "river": "tuhaihe",
-        "name": "临清市某纺织公司废水排污口",
-        "discharging_unit": "临清市某纺织公司",
-    }
-    body.update(data)
-    return engine.create_case("setup_approval", body, APPLICANT, subject=code).id
+    return setup_application(engine, code, APPLICANT, county="linqing", **data)
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from engine.errors import Forbidden, GuardFailed
 from engine.handlers import Actor
 from engine.runtime import Engine
 from tests.conftest import ROOT
-from tests.handlers.flows.support import due_times, pass_time
+from tests.handlers.flows.support import due_times, pass_time, setup_application
 
 APPLICANT = Actor("东阿县某化工公司", "applicant", "donge")
 CITY_APPROVAL = Actor("聊城市行政审批服务局", "approval_bureau", "liaocheng")
@@ -30,18 +30,7 @@ def flows(engine: Engine) -> Engine:
 
 
 def _apply(engine: Engine, code: str = "371524-0300", **data: Any) -> int:
-    body = {
-        "outfall_code": code,
-        "county": "donge",
-        "sub_type": "industrial_enterprise",
-        "kind": "new",
-        "eia_level": "city",
-        "river": "tuhaihe",
-        "name": "东阿县某化工公司废水排污口",
-        "discharging_unit": "东阿县某化工公司",
-    }
-    body.update(data)
-    return engine.create_case("setup_approval", body, APPLICANT, subject=code).id
+    return setup_application(engine, code, APPLICANT, **data)
 
 
 def _end_of_day(month: int, day: int) -> datetime:

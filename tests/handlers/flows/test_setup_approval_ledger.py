@@ -13,7 +13,7 @@ from engine.handlers import Actor
 from engine.runtime import Engine
 from handlers.ledger import Ledger
 from tests.conftest import ROOT
-from tests.handlers.flows.support import outfall, seed_ledger
+from tests.handlers.flows.support import outfall, seed_ledger, setup_application
 
 APPLICANT = Actor("东阿县某化工公司", "applicant", "donge")
 CITY_APPROVAL = Actor("聊城市行政审批服务局", "approval_bureau", "liaocheng")
@@ -28,18 +28,7 @@ def flows(engine: Engine) -> Engine:
 
 
 def _apply(engine: Engine, code: str = CODE, **data: Any) -> int:
-    body = {
-        "outfall_code": code,
-        "county": "donge",
-        "sub_type": "industrial_enterprise",
-        "kind": "new",
-        "eia_level": "city",
-        "river": "tuhaihe",
-        "name": "东阿县某化工公司废水排污口",
-        "discharging_unit": "东阿县某化工公司",
-    }
-    body.update(data)
-    return engine.create_case("setup_approval", body, APPLICANT, subject=code).id
+    return setup_application(engine, code, APPLICANT, **data)
 
 
 def _approve(engine: Engine, case_id: int, number: str = "聊审批排〔2024〕12号") -> Any:
