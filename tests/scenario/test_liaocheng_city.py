@@ -14,6 +14,9 @@ screened on 2024-03-01 and traced on 2024-03-10. The 6 Yellow River basin outfal
 - 东昌府区's 2025 spot-check draws 2 of its 3 outfalls and re-draws identically.
 - A 34th outfall, 东阿县's urban WWTP outfall, is found compliant when traced (无需整治): counted
   in 应整治 while untraced, out of it afterwards, so 完成率 stays 已完成 / the 33 to be rectified.
+- A new 阳谷县 outfall found on 2024-09-02, after the Yellow River deadline, gets its own
+  deadline (the period, then its plan) instead of being overdue at once (新增排污口动态清零).
+- Two new 临清市 outfalls are approved in 2025 and enter the ledger, published (三(四)2).
 """
 
 from __future__ import annotations
@@ -398,3 +401,46 @@ def test_new_outfalls_are_approved_into_the_ledger_and_published(city: City) -> 
     for case_id in case_ids:
         row, replayed = engine.replay(case_id)
         assert replayed.matches(row), (case_id, replayed.problems)
+
+
+def test_an_outfall_found_after_the_yellow_river_deadline_gets_its_own(
+    city: City, admin: Actor
+) -> None:
+    """Issue 15 item 2 (新增排污口动态清零, 三(一)): 阳谷县 finds a new outfall on the 黄河 on
+    2024-09-02, after the basin's 2024-06-30. It is not overdue the day it is found: its deadline
+    is the 6-month period, then the county's own plan (一口一策); missing that, it escalates on
+    its own date. The deadline report shows it as 新增, outside the campaign's 应整治."""
+    engine, ledger = city.engine, city.ledger
+    city.at("2024-09-02")
+    code = f"{ref.division_code(engine.reference, 'yanggu')}-0021"
+    record = {"code": code, "name": "阳谷县某食品公司废水排污口", "county": "yanggu"}
+    record |= {"sub_type": "industrial_enterprise", "river": "huanghe", "entry_mode": "管道"}
+    ledger.add({**record, "found_at": "2024-09-02"}, admin)
+    eeb = Actor("阳谷县生态环境分局", "county_eeb", "yanggu")
+    (tracing,) = [c for c in ledger.get(code).cases if c.workflow == "responsibility"]
+    payload = {"responsible_party": "阳谷县某食品公司", "needs_rectification": True}
+    engine.fire(tracing.id, "identify", eeb, payload)
+    (case,) = [c for c in ledger.get(code).cases if c.workflow == "rectification"]
+    view = engine.get_case(case.id)
+    assert (view.data["deadline"], view.data["deadline_basis"]) == ("2025-03-02", "period")
+    city.at("2024-09-03")
+    assert engine.list_cases(workflow="escalation", subject="yanggu:rectification") == []
+    plan = {"mode": "regularise", "planned_completion": "2024-12-31"}
+    view = engine.fire(case.id, "choose_mode", eeb, plan)
+    assert (view.data["deadline"], view.data["deadline_basis"]) == ("2024-12-31", "plan")
+    city.at("2024-12-31")
+    assert not engine.get_case(case.id).data.get("overdue")
+    city.at("2025-01-02")
+    assert engine.get_case(case.id).data["overdue"] is True
+    assert len(engine.list_cases(workflow="escalation", subject="yanggu:rectification")) == 1
+    (yellow,) = [
+        r
+        for r in rows(reports.deadlines(ledger, date(2025, 1, 2)))
+        if r["scope"] == "黄河流域" and r["county"] == "阳谷县"
+    ]
+    assert (yellow["outfalls"], yellow["total"], yellow["new"], yellow["new_cleared"]) == (
+        0,
+        0,
+        1,
+        0,
+    )
