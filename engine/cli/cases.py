@@ -24,14 +24,15 @@ __all__ = ["audit", "case", "list_workflows", "load", "replay", "validate"]
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 def validate(paths: Iterable[str]) -> None:
-    """Check definition files or folders; one `path:line:col: message` line per problem."""
+    """Check definition files or folders; one `path:line:col: message` line per problem, on
+    stderr (the ok line goes to stdout)."""
     catalog = Catalog(load_domain(load_settings().handlers).registry)
     definitions, problems = catalog.check_files(paths)
     for problem in problems:
-        click.echo(str(problem))
+        click.echo(str(problem), err=True)
     if problems:
         sys.exit(1)
-    click.echo(f"ok: {len(definitions)} definition(s)", err=True)
+    click.echo(f"ok: {len(definitions)} definition(s)")
 
 
 @click.command()

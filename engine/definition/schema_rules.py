@@ -22,19 +22,21 @@ from datetime import date, datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
 from engine.definition.loader import Document, Path
 from engine.definition.schemas import pattern_error
+from engine.definition.wording import worded
 from engine.errors import Problem
 
-__all__ = ["date_problems", "embedded_schemas", "schema_problems"]
+__all__ = ["date_problems", "embedded_schemas", "schema_problems", "subschemas"]
 
 _ONE = ("additionalProperties", "items", "contains", "propertyNames", "if", "then", "else")
 _ONE_MORE = ("not", "unevaluatedItems", "unevaluatedProperties", "additionalItems")
 _MANY = ("allOf", "anyOf", "oneOf", "prefixItems")
 _NAMED = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 DATE_FORMATS = ("date", "date-time")
+# Every error of an embedded schema against the draft 2020-12 meta-schema, not only the first.
+_META_SCHEMA = Draft202012Validator(Draft202012Validator.META_SCHEMA)
 
 
 def embedded_schemas(v: Mapping[str, Any]) -> list[tuple[Path, Any]]:
@@ -49,33 +51,34 @@ def embedded_schemas(v: Mapping[str, Any]) -> list[tuple[Path, Any]]:
     return found
 
 
-def _subschemas(schema: Any, path: Path) -> Iterator[tuple[Path, Mapping[str, Any]]]:
+def subschemas(schema: Any, path: Path) -> Iterator[tuple[Path, Mapping[str, Any]]]:
     """``schema`` and every schema inside it (not the values of enum, const, default ...)."""
     if not isinstance(schema, Mapping):
         return
     yield path, schema
     for key in (*_ONE, *_ONE_MORE):
         if key in schema:
-            yield from _subschemas(schema[key], (*path, key))
+            yield from subschemas(schema[key], (*path, key))
     for key in _MANY:
         if isinstance(schema.get(key), list):
             for i, sub in enumerate(schema[key]):
-                yield from _subschemas(sub, (*path, key, i))
+                yield from subschemas(sub, (*path, key, i))
     for key in _NAMED:
         if isinstance(schema.get(key), Mapping):
             for name, sub in schema[key].items():
-                yield from _subschemas(sub, (*path, key, name))
+                yield from subschemas(sub, (*path, key, name))
 
 
 def schema_problems(doc: Document, v: Mapping[str, Any]) -> Iterator[Problem]:
     """Every embedded schema is valid, self-contained, and has only patterns RE2 can run."""
     for path, schema in embedded_schemas(v):
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as exc:
-            yield doc.problem((*path, *exc.absolute_path), f"invalid JSON Schema: {exc.message}")
+        invalid = list(_META_SCHEMA.iter_errors(schema))
+        for error in invalid:
+            where = (*path, *error.absolute_path)
+            yield doc.problem(where, f"invalid JSON Schema: {worded(error, root='the schema')}")
+        if invalid:
             continue
-        parts = list(_subschemas(schema, path))
+        parts = list(subschemas(schema, path))
         for at, sub in parts:
             yield from _refs(doc, at, sub)
             yield from _patterns(doc, at, sub)

@@ -1,24 +1,29 @@
 """YAML text → checked, frozen ``Definition``, or every problem found.
 
-Structure is checked against the JSON Schema shipped in ``schema/workflow.schema.json``; then
-semantics: undefined states, unreachable states, dead ends, unknown roles, unresolved handler
-names, timers naming triggers that cannot fire where they are armed. A file with any problem
-never produces a ``Definition``.
+Structure is checked against the JSON Schema shipped in ``schema/workflow.schema.json``
+(``checks_shape``: every error in words, and the well-formed rest is checked further); then
+semantics: undefined states, unknown roles, unresolved handler names, transitions that can never
+be taken (``checks_routing``), the graph (``checks_graph``), timers and deadlines that cannot fire
+(``checks_timing``), the embedded schemas (``schema_rules``, ``checks_keywords``,
+``checks_satisfiable``) and what they say about the data (``checks_data``, ``access_checks``).
+A file with any problem never produces a ``Definition``. The list of checks, with a message
+each, is in docs/definition-language.md ("What validate checks").
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator, Mapping
-from functools import cache
-from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
-
 from engine.definition.access_checks import access_problems
+from engine.definition.checks_data import data_problems
+from engine.definition.checks_graph import ending_problems, graph_problems
+from engine.definition.checks_keywords import keyword_problems
+from engine.definition.checks_routing import unreachable_transitions
+from engine.definition.checks_satisfiable import unsatisfiable_problems
+from engine.definition.checks_shape import shape
+from engine.definition.checks_timing import timing_problems
 from engine.definition.fields import confidential_fields, read_only_fields, readers_of
 from engine.definition.loader import Document, Path, load_yaml
 from engine.definition.model import (
@@ -41,46 +46,14 @@ __all__ = ["parse_definition", "check_definition"]
 # Names `transitions` puts on a model, which a trigger must not shadow.
 _RESERVED_TRIGGERS = {"state", "trigger", "machine"}
 _RESERVED_PREFIXES = ("is_", "may_", "to_")
-
-
-@cache
-def _schema() -> dict[str, Any]:
-    text = resources.files("engine.definition").joinpath("schema/workflow.schema.json")
-    schema: dict[str, Any] = json.loads(text.read_text(encoding="utf-8"))
-    return schema
-
-
-def _pattern_meanings() -> dict[str, str]:
-    defs = _schema()["$defs"]
-    return {
-        defs["identifier"]["pattern"]: "is not a valid name (lower-case letters, digits, _)",
-        defs["duration"]["pattern"]: "is not a duration: write e.g. '20 working days', '3 days'",
-        defs["date_or_datetime"]["pattern"]: "is not a date (YYYY-MM-DD) or ISO datetime",
-    }
-
-
-_PATTERN_MEANING = _pattern_meanings()
-
-
-@cache
-def _schema_validator() -> Draft202012Validator:
-    return Draft202012Validator(_schema())
-
-
-def _schema_problems(doc: Document, error: ValidationError) -> list[Problem]:
-    deepest = best_match(error.context) if error.context else error
-    path = tuple(deepest.absolute_path)
-    if deepest.validator == "additionalProperties" and isinstance(deepest.instance, dict):
-        known = set(deepest.schema.get("properties", {}))
-        return [
-            doc.problem((*path, key), f"unknown key {key!r}", at_key=True)
-            for key in deepest.instance
-            if key not in known
-        ]
-    if deepest.validator == "pattern":
-        what = _PATTERN_MEANING.get(deepest.schema.get("pattern", ""), "does not have the form")
-        return [doc.problem(path, f"{deepest.instance!r} {what}")]
-    return [doc.problem(path, deepest.message)]
+# The rules that came after versions were published: not applied to a stored version.
+_LATER_RULES = (
+    date_problems,
+    data_problems,
+    keyword_problems,
+    unsatisfiable_problems,
+    timing_problems,
+)
 
 
 def check_definition(
@@ -96,14 +69,17 @@ def check_definition(
         return None, problems
     if not isinstance(doc.value, dict):
         return None, [doc.problem((), "a definition must be a mapping")]
-    for error in _schema_validator().iter_errors(doc.value):
-        problems.extend(_schema_problems(doc, error))
-    if problems:
-        return None, sorted(problems, key=lambda p: (p.line, p.column))
-    checker = _Semantics(doc, registry)
-    problems = checker.run()
-    if not stored:
-        problems.extend(date_problems(doc, doc.value))
+    found = shape(doc)  # every shape error, and the well-formed rest to check further
+    problems = list(found.problems)
+    if found.value is not None:
+        problems.extend(_Semantics(doc, found.value, registry).run())
+        if found.complete:
+            problems.extend(graph_problems(doc, found.value))
+            if not stored:
+                problems.extend(ending_problems(doc, found.value))
+        if not stored:
+            for rules in _LATER_RULES:
+                problems.extend(rules(doc, found.value))
     problems.sort(key=lambda p: (p.line, p.column))
     if problems:
         return None, problems
@@ -227,9 +203,9 @@ def _build(v: dict[str, Any], text: str) -> Definition:
 class _Semantics:
     """The checks a JSON Schema cannot express. Each method yields problems."""
 
-    def __init__(self, doc: Document, registry: Registry) -> None:
+    def __init__(self, doc: Document, v: dict[str, Any], registry: Registry) -> None:
         self.doc = doc
-        self.v: dict[str, Any] = doc.value
+        self.v = v
         self.registry = registry
         self.states: dict[str, Any] = self.v["states"]
         self.roles = set(self.v["roles"]) | {ADMIN, SYSTEM}
@@ -242,7 +218,6 @@ class _Semantics:
             self._transitions,
             self._timers,
             self._deadlines,
-            self._graph,
         ):
             problems.extend(check())
         problems.extend(schema_problems(self.doc, self.v))
@@ -278,24 +253,11 @@ class _Semantics:
                         )
 
     def _transitions(self) -> Iterator[Problem]:
-        unguarded: dict[tuple[str, str, str], int] = {}
         for i, t in enumerate(self.v["transitions"]):
             at: Path = ("transitions", i)
             yield from self._transition_shape(at, t)
             yield from self._transition_refs(at, t)
-            guarded = "when" in t or "guard" in t
-            # A payload_schema selects too: the first transition whose schema the payload fits.
-            fits = json.dumps(t.get("payload_schema"), sort_keys=True)
-            for source in _sources(t, self.states):
-                key = (t["trigger"], source, fits)
-                if key in unguarded:
-                    yield self._p(
-                        (*at, "trigger"),
-                        f"trigger {t['trigger']!r} from {source!r} can never be taken: "
-                        f"transitions[{unguarded[key]}] has no guard and comes first",
-                    )
-                elif not guarded:
-                    unguarded[key] = i
+        yield from unreachable_transitions(self.doc, self.v["transitions"], self.states)
 
     def _transition_refs(self, at: Path, t: dict[str, Any]) -> Iterator[Problem]:
         if t["source"] != "*":
@@ -356,37 +318,3 @@ class _Semantics:
                 yield self._p(at, "a deadline needs exactly one of after, at")
             if not any(t["trigger"] == d["fires"] for t in self.v["transitions"]):
                 yield self._p((*at, "fires"), f"deadline fires {d['fires']!r}: no such trigger")
-
-    def _edges(self) -> dict[str, set[str]]:
-        edges: dict[str, set[str]] = {name: set() for name in self.states}
-        for t in self.v["transitions"]:
-            dest = t.get("dest")
-            if t.get("internal", False) or dest not in self.states:
-                continue
-            for source in _sources(t, self.states):
-                if source in edges:
-                    edges[source].add(dest)
-        return edges
-
-    def _graph(self) -> Iterator[Problem]:
-        if self.v["initial"] not in self.states:
-            return
-        edges = self._edges()
-        seen = {self.v["initial"]}
-        stack = [self.v["initial"]]
-        while stack:
-            for nxt in edges[stack.pop()] - seen:
-                seen.add(nxt)
-                stack.append(nxt)
-        for name, state in self.states.items():
-            final = state.get("final", False)
-            if name not in seen:
-                yield self._p(
-                    ("states", name), f"state {name!r} cannot be reached from initial", True
-                )
-            if not final and not (edges[name] - {name}):
-                yield self._p(
-                    ("states", name), f"state {name!r} is not final and has no transition out", True
-                )
-            if final and edges[name]:
-                yield self._p(("states", name), f"final state {name!r} has transitions out", True)

@@ -26,8 +26,8 @@ bad_semantics.yaml:31:14: timer fires 'ghost', which no transition allows from s
 bad_semantics.yaml:33:3: timer state 'limbo' is not a state
 bad_structure.yaml:1:7: 'Bad-Name' is not a valid name (lower-case letters, digits, _)
 bad_structure.yaml:5:1: unknown key 'colour'
-bad_structure.yaml:7:24: 'maybe' is not of type 'boolean'
-bad_structure.yaml:12:12: 'clerk' is not of type 'array'
+bad_structure.yaml:7:24: final must be true or false, not the string 'maybe'
+bad_structure.yaml:12:12: roles must be a list, not the string 'clerk'
 bad_yaml.yaml:5:1: YAML syntax: while parsing a flow mapping (from line 4:6): expected ',' or '}', \
 but got '<stream end>'
 dup_name.yaml:1:7: duplicate definition 'bad_semantics' (first in bad_semantics.yaml)
@@ -86,14 +86,16 @@ def test_shadowed_transition_is_reported() -> None:
     text = MINIMAL + "  - trigger: go\n    source: a\n    dest: a\n    roles: [clerk]\n"
     assert _problems(text) == [
         "13:14: trigger 'go' from 'a' can never be taken: "
-        "transitions[0] has no guard and comes first"
+        "transitions[0] comes first, has no guard, no when and no stricter payload_schema, "
+        "and admits every role it admits"
     ]
 
 
 def test_invalid_embedded_json_schema_is_reported_at_its_node() -> None:
     text = MINIMAL + "    payload_schema: {type: objekt}\n"
     assert _problems(text) == [
-        "13:28: invalid JSON Schema: 'objekt' is not valid under any of the given schemas"
+        "13:28: invalid JSON Schema: type 'objekt' is not a JSON type "
+        "(array, boolean, integer, null, number, object, string)"
     ]
 
 
