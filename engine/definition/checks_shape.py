@@ -22,6 +22,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from engine.definition.checks_data import nearest
 from engine.definition.loader import Document, Path
 from engine.definition.wording import deepest, worded
 from engine.errors import Problem
@@ -69,7 +70,8 @@ def _worded(doc: Document, error: ValidationError) -> Iterator[tuple[Path, Probl
         known = set(inner.schema.get("properties", {}))
         for key in inner.instance:
             if key not in known:
-                yield (*path, key), doc.problem((*path, key), f"unknown key {key!r}", at_key=True)
+                message = f"unknown key {key!r}{nearest(str(key), known)}"
+                yield (*path, key), doc.problem((*path, key), message, at_key=True)
         return
     if inner.validator == "pattern":
         what = _pattern_meaning().get(inner.schema.get("pattern", ""), "does not have the form")

@@ -28,7 +28,7 @@ from engine.definition.schemas import pattern_error
 from engine.definition.wording import worded
 from engine.errors import Problem
 
-__all__ = ["date_problems", "embedded_schemas", "schema_problems", "subschemas"]
+__all__ = ["date_problems", "embedded_schemas", "schema_problems", "subschemas", "valid_schema"]
 
 _ONE = ("additionalProperties", "items", "contains", "propertyNames", "if", "then", "else")
 _ONE_MORE = ("not", "unevaluatedItems", "unevaluatedProperties", "additionalItems")
@@ -49,6 +49,11 @@ def embedded_schemas(v: Mapping[str, Any]) -> list[tuple[Path, Any]]:
             if key in t:
                 found.append((("transitions", i, key), t[key]))
     return found
+
+
+def valid_schema(schema: Any) -> bool:
+    """Whether ``schema`` is valid against the draft 2020-12 meta-schema."""
+    return bool(_META_SCHEMA.is_valid(schema))
 
 
 def subschemas(schema: Any, path: Path) -> Iterator[tuple[Path, Mapping[str, Any]]]:

@@ -37,7 +37,7 @@ from engine.definition.model import (
     TimerSpec,
     TransitionSpec,
 )
-from engine.definition.schema_rules import date_problems, schema_problems
+from engine.definition.schema_rules import date_problems, schema_problems, valid_schema
 from engine.errors import DefinitionError, Problem
 from engine.handlers import Registry
 
@@ -73,17 +73,31 @@ def check_definition(
     problems = list(found.problems)
     if found.value is not None:
         problems.extend(_Semantics(doc, found.value, registry).run())
+        sound = _sound_schemas(found.value)
         if found.complete:
             problems.extend(graph_problems(doc, found.value))
             if not stored:
-                problems.extend(ending_problems(doc, found.value))
+                problems.extend(ending_problems(doc, sound))
         if not stored:
             for rules in _LATER_RULES:
-                problems.extend(rules(doc, found.value))
+                problems.extend(rules(doc, sound))
     problems.sort(key=lambda p: (p.line, p.column))
     if problems:
         return None, problems
     return _build(doc.value, text), []
+
+
+def _sound_schemas(v: dict[str, Any]) -> dict[str, Any]:
+    """``v`` without the embedded schemas that are not valid JSON Schema (``schema_problems``
+    names them): the checks of what a schema means judge only schemas that mean something."""
+    out = dict(v)
+    if "data_schema" in out and not valid_schema(out["data_schema"]):
+        del out["data_schema"]
+    out["transitions"] = [
+        {k: x for k, x in t.items() if k not in ("when", "payload_schema") or valid_schema(x)}
+        for t in v["transitions"]
+    ]
+    return out
 
 
 def parse_definition(

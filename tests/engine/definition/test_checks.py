@@ -272,3 +272,20 @@ def test_a_shape_error_does_not_hide_the_other_problems() -> None:
 def test_a_missing_key_is_named() -> None:
     text = BASE.replace("  a: {title: A}", "  a: {final: false}")
     assert _problems(text) == [f"{_line(text, '  a: {final')}:6: states.a needs a 'title' key"]
+
+
+def test_an_unknown_key_names_the_nearest_one() -> None:
+    text = BASE.replace("  a: {title: A}", "  a: {title: A, fianl: true}")
+    assert _problems(text) == [
+        f"{_line(text, 'fianl')}:17: unknown key 'fianl' (did you mean 'final'?)"
+    ]
+
+
+def test_an_invalid_schema_is_reported_once_not_judged_further() -> None:
+    text = BASE + "    when: {required: yes, properties: {amount: {type: objekt, const: 1}}}\n"
+    line = _line(text, "objekt")
+    assert _problems(text) == [
+        f"{line}:22: invalid JSON Schema: required must be a list, not the string 'yes'",
+        f"{line}:55: invalid JSON Schema: type 'objekt' is not a JSON type "
+        "(array, boolean, integer, null, number, object, string)",
+    ]
