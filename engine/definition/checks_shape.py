@@ -22,9 +22,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from engine.definition.checks_data import nearest
+from engine.definition.checks_data import json_type, meets, nearest, types_of
 from engine.definition.loader import Document, Path
-from engine.definition.wording import deepest, worded
+from engine.definition.wording import a_value, key_of, type_words, worded
 from engine.errors import Problem
 
 __all__ = ["Shape", "shape"]
@@ -62,10 +62,81 @@ class Shape:
     complete: bool  # nothing dropped from states or transitions
 
 
+def _resolved(schema: Any) -> Any:
+    while isinstance(schema, dict) and "$ref" in schema:
+        schema = _schema()["$defs"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def _kinds(schema: Any) -> set[str] | None:
+    """The JSON types a (resolved) schema of the language allows; None: any."""
+    schema = _resolved(schema)
+    if not isinstance(schema, dict):
+        return None
+    if "type" in schema:
+        return types_of(schema)
+    if "const" in schema:
+        return {json_type(schema["const"])}
+    if "oneOf" in schema:
+        found: set[str] = set()
+        for branch in schema["oneOf"]:
+            kinds = _kinds(branch)
+            if kinds is None:
+                return None
+            found |= kinds
+        return found
+    return None
+
+
+def _described(schema: Any) -> str:
+    schema = _resolved(schema)
+    names = {id(d): name for name, d in _schema()["$defs"].items()}
+    words = _DESCRIBED.get(names.get(id(schema), ""))
+    if words is not None:
+        return words
+    if "const" in schema:
+        return repr(schema["const"])
+    if isinstance(schema.get("properties"), dict) and schema.get("type") == "object":
+        return "{" + ", ".join(f"{key}: ..." for key in schema["properties"]) + "}"
+    return type_words(sorted(types_of(schema) or {"object"}))
+
+
+_DESCRIBED = {
+    "identifier": "a name (lower-case letters, digits, _)",
+    "identifiers": "a name or a list of names",
+    "date_or_datetime": "a date (YYYY-MM-DD) or ISO datetime",
+    "duration": "a duration such as '20 working days'",
+}
+
+
+def _branch_errors(error: ValidationError) -> list[ValidationError]:
+    """For a oneOf of the language, the errors of the branch that fits the value's type (a list
+    of names, not a name, when a list is written); the oneOf itself when none fits."""
+    if error.validator != "oneOf" or not error.context:
+        return [error]
+    value = json_type(error.instance)
+    for i, branch in enumerate(error.validator_value):
+        kinds = _kinds(branch)
+        if kinds is None or meets({value}, kinds):
+            inner = [e for e in error.context if e.relative_schema_path[0] == i]
+            return [found for e in inner for found in _branch_errors(e)]
+    return [error]
+
+
 def _worded(doc: Document, error: ValidationError) -> Iterator[tuple[Path, Problem]]:
     """Each problem with the path of the part it makes malformed."""
-    inner = deepest(error)
+    for inner in _branch_errors(error):
+        yield from _one(doc, inner)
+
+
+def _one(doc: Document, inner: ValidationError) -> Iterator[tuple[Path, Problem]]:
     path = tuple(inner.absolute_path)
+    if inner.validator == "oneOf":
+        ways = [_described(branch) for branch in inner.validator_value]
+        listed = ", ".join(ways[:-1]) + f" or {ways[-1]}" if len(ways) > 1 else ways[0]
+        message = f"{key_of(path)} must be {listed}, not {a_value(inner.instance)}"
+        yield path, doc.problem(path, message)
+        return
     if inner.validator == "additionalProperties" and isinstance(inner.instance, dict):
         known = set(inner.schema.get("properties", {}))
         for key in inner.instance:
@@ -77,7 +148,7 @@ def _worded(doc: Document, error: ValidationError) -> Iterator[tuple[Path, Probl
         what = _pattern_meaning().get(inner.schema.get("pattern", ""), "does not have the form")
         yield path, doc.problem(path, f"{inner.instance!r} {what}")
         return
-    yield path, doc.problem(path, worded(error))
+    yield path, doc.problem(path, worded(inner))
 
 
 def shape(doc: Document) -> Shape:
@@ -93,8 +164,9 @@ def shape(doc: Document) -> Shape:
 
 
 def _prune(value: dict[str, Any], broken: list[Path]) -> tuple[dict[str, Any] | None, bool]:
-    if any(len(p) < 2 and (not p or p[0] in _NEEDED) for p in broken):
-        return None, False
+    for path in broken:
+        if not path or path[0] in _NEEDED and (path[0] not in _ITEMS or len(path) < 2):
+            return None, False
     out = dict(value)
     complete = True
     for path in broken:

@@ -46,14 +46,10 @@ __all__ = ["parse_definition", "check_definition"]
 # Names `transitions` puts on a model, which a trigger must not shadow.
 _RESERVED_TRIGGERS = {"state", "trigger", "machine"}
 _RESERVED_PREFIXES = ("is_", "may_", "to_")
-# The rules that came after versions were published: not applied to a stored version.
-_LATER_RULES = (
-    date_problems,
-    data_problems,
-    keyword_problems,
-    unsatisfiable_problems,
-    timing_problems,
-)
+# The rules that came after versions were published: not applied to a stored version. The
+# first read any schema; the others judge what valid embedded schemas mean.
+_LATER_RULES = (date_problems, keyword_problems)
+_LATER_MEANING_RULES = (data_problems, unsatisfiable_problems, timing_problems)
 
 
 def check_definition(
@@ -80,6 +76,8 @@ def check_definition(
                 problems.extend(ending_problems(doc, sound))
         if not stored:
             for rules in _LATER_RULES:
+                problems.extend(rules(doc, found.value))
+            for rules in _LATER_MEANING_RULES:
                 problems.extend(rules(doc, sound))
     problems.sort(key=lambda p: (p.line, p.column))
     if problems:

@@ -289,3 +289,18 @@ def test_an_invalid_schema_is_reported_once_not_judged_further() -> None:
         f"{line}:55: invalid JSON Schema: type 'objekt' is not a JSON type "
         "(array, boolean, integer, null, number, object, string)",
     ]
+
+
+def test_a_choice_of_shapes_is_explained_by_the_shape_written() -> None:
+    text = BASE.replace("    source: a\n", "    source: 3\n") + (
+        "timers:\n  a:\n    - fires: go\n      at: {date: '2027-01-01'}\n"
+        "deadlines:\n  limit:\n    starts_in: []\n    runs_until: b\n    after: 3 days\n"
+        "    fires: go\n"
+    )
+    assert _problems(text) == [
+        f"{_line(text, 'source: 3')}:13: source must be '*' or a name or a list of names, "
+        "not the integer 3",
+        f"{_line(text, 'at: {date')}:11: timers.a[0].at needs a 'data' key",
+        f"{_line(text, 'at: {date')}:12: unknown key 'date' (did you mean 'data'?)",
+        f"{_line(text, 'starts_in')}:16: starts_in must have at least 1 item",
+    ]
