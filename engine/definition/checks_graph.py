@@ -87,12 +87,11 @@ def ending_problems(doc: Document, v: Mapping[str, Any]) -> Iterator[Problem]:
     dead_ends = {n for n in states if not states[n].get("final") and not edges[n] - {n}}
     reachable = ({initial} | _reached(edges, initial)) - dead_ends
     possible = _edges(v, possible_only=True)
-    for name in sorted(reachable, key=lambda n: doc.mark(("states", n), True)):
-        if states[name].get("final", False):
-            continue
+    can_end = _ending(possible, {n for n, s in states.items() if s.get("final", False)})
+    for name in sorted(reachable - can_end, key=lambda n: doc.mark(("states", n), True)):
         onward = _reached(possible, name)
-        if onward & dead_ends or any(states[s].get("final", False) for s in onward):
-            continue  # it can end, or leads to a dead end, which is named already
+        if onward & dead_ends:
+            continue  # it leads to a dead end, which is named already
         if onward - {name}:
             listed = ", ".join(repr(s) for s in sorted(onward))
             stuck = any(not possible[s] for s in onward)
@@ -103,3 +102,18 @@ def ending_problems(doc: Document, v: Mapping[str, Any]) -> Iterator[Problem]:
         yield doc.problem(
             ("states", name), f"no final state can be reached from state {name!r}: {why}", True
         )
+
+
+def _ending(edges: Mapping[str, set[str]], finals: set[str]) -> set[str]:
+    """The states from which a final state can be reached (in time linear in the graph)."""
+    into: dict[str, set[str]] = {name: set() for name in edges}
+    for source, dests in edges.items():
+        for dest in dests:
+            into[dest].add(source)
+    seen = set(finals)
+    stack = list(finals)
+    while stack:
+        for source in into[stack.pop()] - seen:
+            seen.add(source)
+            stack.append(source)
+    return seen
