@@ -58,8 +58,9 @@ def check_definition(
     """Parse and check one definition; a ``Definition`` only when there is no problem.
 
     ``stored``: the text of a version published before, compiled again for its running cases.
-    The date rules of ``schema_rules`` came later and are not applied to it (a version that
-    would break them keeps working as it did); every other rule is."""
+    The rules that came later (``_LATER_RULES``, ``_LATER_MEANING_RULES``, ``ending_problems``)
+    are not applied to it (a version that would break them keeps working as it did); every
+    other rule is."""
     doc, problems = load_yaml(text, source)
     if problems:
         return None, problems

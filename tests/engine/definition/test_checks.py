@@ -304,3 +304,11 @@ def test_a_choice_of_shapes_is_explained_by_the_shape_written() -> None:
         f"{_line(text, 'at: {date')}:12: unknown key 'date' (did you mean 'data'?)",
         f"{_line(text, 'starts_in')}:16: starts_in must have at least 1 item",
     ]
+
+
+def test_a_stored_version_is_compiled_without_the_later_rules() -> None:
+    text = BASE.replace("  type: object\n", "  type: object\n  requird: [amount]\n", 1)
+    assert _problems(text) != []
+    definition, problems = check_definition(text, "x.yaml", Registry(), stored=True)
+    assert problems == []
+    assert definition is not None
