@@ -182,6 +182,17 @@ def _when_problems(
                 yield doc.problem(where, message)
 
 
+def _merged_properties(schema: Any, at: Path) -> Iterator[tuple[Path, str, Any]]:
+    """The top-level properties a payload schema declares, itself and through ``allOf``."""
+    at = (*at, "payload_schema")
+    for name, sub in (_props(schema) or {}).items():
+        yield (*at, "properties", name), str(name), sub
+    parts = schema.get("allOf") if isinstance(schema, Mapping) else None
+    for k, part in enumerate(parts if isinstance(parts, list) else ()):
+        for name, sub in (_props(part) or {}).items():
+            yield (*at, "allOf", k, "properties", name), str(name), sub
+
+
 def _properties_first(found: tuple[Path, str, Any, bool]) -> bool:
     return found[0][-2] != "properties"
 
@@ -190,8 +201,7 @@ def _merge_problems(
     doc: Document, i: int, t: Mapping[str, Any], data_schema: Any, declared: Mapping[str, Any]
 ) -> Iterator[Problem]:
     closed = isinstance(data_schema, Mapping) and data_schema.get("additionalProperties") is False
-    for name, sub in (_props(t.get("payload_schema")) or {}).items():
-        at = ("transitions", i, "payload_schema", "properties", name)
+    for at, name, sub in _merged_properties(t.get("payload_schema"), ("transitions", i)):
         field = declared.get(name)
         if field is None:
             if closed:

@@ -312,3 +312,15 @@ def test_a_stored_version_is_compiled_without_the_later_rules() -> None:
     definition, problems = check_definition(text, "x.yaml", Registry(), stored=True)
     assert problems == []
     assert definition is not None
+
+
+def test_a_merged_payload_is_checked_through_all_of() -> None:
+    text = _with(
+        "  - trigger: amend\n    source: a\n    internal: true\n    roles: [clerk]\n"
+        "    merge_payload: true\n"
+        "    payload_schema: {allOf: [{required: [mode]}, {properties: {mode: {type: integer}}}]}\n"
+    )
+    assert _problems(text) == [
+        f"{_line(text, 'allOf')}:64: the merged payload's 'mode' is an integer, which "
+        "data_schema.properties.mode cannot hold (a string): every such payload would be refused"
+    ]
