@@ -7,8 +7,9 @@ such a workflow; the catalogue lists them so the two views agree).
 
 Generic: it knows a ``Registry`` and the shape of a definition (``states.*.on_enter`` /
 ``on_exit``, ``transitions[*].guard`` / ``actions``), nothing of the outfall domain. The CLI
-(``qingliu handlers``), ``docs/handlers.md`` (``qingliu handlers --markdown``) and
-``GET /api/v1/handlers`` are views of ``HandlerCatalog``.
+(``qingliu handlers``, uses in the workflow folder), ``docs/handlers.md`` (``qingliu handlers
+--markdown``) and ``GET /api/v1/handlers`` (uses in the latest published versions) are views of
+``HandlerCatalog``.
 """
 
 from __future__ import annotations
@@ -116,12 +117,22 @@ class HandlerCatalog:
         }
 
 
-def build_catalog(registry: Registry, workflow_paths: Iterable[str | Path]) -> HandlerCatalog:
-    """The catalogue of ``registry`` with the uses found in the workflow files or folders."""
+def build_catalog(
+    registry: Registry,
+    workflow_paths: Iterable[str | Path] = (),
+    texts: Iterable[tuple[str, str]] = (),
+) -> HandlerCatalog:
+    """The catalogue of ``registry`` with the uses found in the workflow files or folders, and
+    in ``texts``: (label, YAML text) pairs, such as published versions (``"rectification v3"``,
+    so a use is shown as ``rectification v3:109``)."""
     uses: list[Use] = []
     problems: list[Problem] = []
     for path in definition_files(workflow_paths):
         found, trouble = _uses_in(path)
+        uses.extend(found)
+        problems.extend(trouble)
+    for label, text in texts:
+        found, trouble = _uses_in_text(text, label, label)
         uses.extend(found)
         problems.extend(trouble)
     known = {("guard", n) for n in registry.guards} | {("action", n) for n in registry.actions}
@@ -158,13 +169,17 @@ def _uses_in(path: Path) -> tuple[list[Use], list[Problem]]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [], [Problem(str(path), 1, 1, f"cannot read: {exc}")]
-    doc, problems = load_yaml(text, str(path))
+    return _uses_in_text(text, str(path), path.stem)
+
+
+def _uses_in_text(text: str, source: str, fallback: str) -> tuple[list[Use], list[Problem]]:
+    doc, problems = load_yaml(text, source)
     if not isinstance(doc.value, dict):
         return [], problems
     name = doc.value.get("name")
-    workflow = name if isinstance(name, str) else path.stem
+    workflow = name if isinstance(name, str) else fallback
     uses = [
-        Use(kind, handler, workflow, str(path), doc.mark(at)[0], json_path(at))
+        Use(kind, handler, workflow, source, doc.mark(at)[0], json_path(at))
         for kind, handler, at in _names(doc.value)
     ]
     return uses, problems
