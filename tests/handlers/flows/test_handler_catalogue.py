@@ -1,12 +1,14 @@
 """The catalogue of the shipped guards and actions (``qingliu handlers``) is complete and
-honest: every handler says in words what it does, every field it touches is named, every
-workflow's names are registered, and ``docs/handlers.md`` is the catalogue as it is now."""
+honest: every handler says in words what it does, every field it touches is named and declared
+in the data schema of each workflow that names it, every workflow's names are registered, and
+``docs/handlers.md`` is the catalogue as it is now."""
 
 from __future__ import annotations
 
 import pytest
 
 from engine.cli.handlers import DOC_COMMAND, markdown
+from engine.definition.loader import load_yaml
 from engine.handler_catalog import HandlerCatalog, build_catalog
 from engine.handler_fields import COMPUTED, WHOLE
 from handlers import flows
@@ -33,6 +35,28 @@ def test_every_field_a_handler_touches_is_named(catalog: HandlerCatalog) -> None
         for e in catalog.entries
     }
     assert {name: found for name, found in vague.items() if found} == {}
+
+
+def test_every_field_a_handler_touches_is_declared_by_the_workflows_naming_it(
+    catalog: HandlerCatalog,
+) -> None:
+    # data_schema is the administrator's declaration of a case's fields; the code is checked
+    # against it, so a handler cannot read or write a field the workflow does not describe
+    # (a caller could preset an undeclared field, and no `when` could name it).
+    declared: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "workflows").glob("*.yaml")):
+        doc, _ = load_yaml(path.read_text(encoding="utf-8"), str(path))
+        schema = doc.value.get("data_schema") or {}
+        declared[doc.value["name"]] = set(schema.get("properties") or {})
+    undeclared = sorted(
+        f"{workflow}: {entry.name} {verb} {field}"
+        for entry in catalog.entries
+        for workflow in entry.workflows
+        for verb, fields in (("reads", entry.touches.reads), ("writes", entry.touches.writes))
+        for field in fields
+        if field not in declared[workflow]
+    )
+    assert undeclared == [], "declare these fields in the workflow's data_schema"
 
 
 def test_the_workflows_name_only_registered_handlers_and_read_cleanly(
