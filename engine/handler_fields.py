@@ -334,7 +334,11 @@ class _Body:
         return None
 
     def _escapes(self, node: ast.Call) -> None:
-        """``ctx.data`` handed whole to code the reading does not follow (``dict(ctx.data)``)."""
+        """``ctx.data`` handed whole to code the reading does not follow (``dict(ctx.data)``),
+        or the context itself (that code may read and write any field)."""
         for arg in [*node.args, *(kw.value for kw in node.keywords)]:
-            if self.value(arg) == _DATA:
+            found = self.value(arg)
+            if found in (_DATA, _CTX):
                 self.out.reads.add(WHOLE)
+            if found == _CTX:
+                self.out.writes.add(WHOLE)

@@ -190,7 +190,9 @@ def record_send_back(ctx: Context) -> None:
 
 @registry.action("delist_outfall")
 def delist_outfall(ctx: Context) -> None:
-    """销号: the ledger record shows the outcome of the mode."""
+    """销号 (de-listing): the case records when, and the outfall's ledger record shows the
+    outcome of the mode: banned → abolished, merged → merged (into ``merged_into``, whose record
+    then lists the units that joined it), regularised → still active (三(三))."""
     mode = str(ctx.data["mode"])
     ctx.data["delisted_at"] = ctx.now.isoformat()
     changes: dict[str, object] = {

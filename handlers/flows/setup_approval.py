@@ -180,13 +180,16 @@ def actor_heads_the_authority(ctx: Context) -> bool:
 
 @registry.guard("needs_approval")
 def needs_approval(ctx: Context) -> bool:
-    """Enterprise, park WWTP and urban WWTP outfalls are approved (MEE Order No. 35)."""
+    """The outfall's sub-type needs approval (审批): enterprise, park WWTP and urban WWTP
+    outfalls (MEE Order No. 35; ``approval_required`` in config/reference/outfall_types.yaml)."""
     return ref.approval_required(ctx.reference, str(ctx.data.get("sub_type", "")))
 
 
 @registry.guard("registration_suffices")
 def registration_suffices(ctx: Context) -> bool:
-    """Every other known sub-type is registered (登记) instead."""
+    """The outfall's sub-type is known and needs no approval: it is registered (登记) instead
+    (``approval_required: false`` in config/reference/outfall_types.yaml). An unknown
+    sub-type is neither approved nor registered."""
     code = str(ctx.data.get("sub_type", ""))
     return ref.sub_type(ctx.reference, code) is not None and not ref.approval_required(
         ctx.reference, code

@@ -69,6 +69,10 @@ def computed_keys(ctx: Context, name: str = "x") -> None:
     _ = ctx.payload.items()
 
 
+def hands_the_context_away(ctx: Context) -> None:
+    print(ctx)  # code outside the domain package: it may touch anything
+
+
 def recursive(ctx: Context) -> None:
     if ctx.data.get("again"):
         recursive(ctx)
@@ -112,6 +116,11 @@ def test_keys_known_only_at_run_time_are_shown_not_dropped() -> None:
     assert found.writes == {COMPUTED}
     assert found.reads == {COMPUTED, WHOLE}
     assert found.payload == {"which", WHOLE}
+
+
+def test_the_context_handed_to_code_not_read_may_touch_anything() -> None:
+    found = touches(hands_the_context_away)
+    assert found.reads == found.writes == {WHOLE}
 
 
 def test_a_recursive_helper_is_read_once() -> None:
