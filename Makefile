@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export QINGLIU_CONFIG ?= config
 
-.PHONY: install run test test-postgres lint typecheck pytest clean
+.PHONY: install run test test-postgres lint typecheck pytest docs clean
 
 # Tests marked `postgres` need a server: they run only when QINGLIU_TEST_DATABASE names one.
 PYTEST_MARK := $(if $(filter postgresql%,$(QINGLIU_TEST_DATABASE)),,-m "not postgres")
@@ -39,6 +39,10 @@ pytest:
 test-postgres: install
 	@url="$${QINGLIU_TEST_DATABASE:-$$(.ci/postgres.sh url)}" && \
 		QINGLIU_TEST_DATABASE="$$url" $(BIN)/pytest $(PYTEST_ARGS)
+
+# Generated documentation: the catalogue of guards and actions (a test keeps it current).
+docs: install
+	$(BIN)/qingliu handlers --markdown > docs/handlers.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -19,6 +19,7 @@ from engine.api.deps import reject_unknown_query
 from engine.api.headers import SecurityHeaders, docs_policy
 from engine.api.limits import BodyLimits
 from engine.api.models import TransitionRequest
+from engine.api.routes_handlers import router as handlers_router
 from engine.domain import Domain, load_domain
 from engine.runtime import Engine
 from engine.settings import DEFAULT_MAX_BODY_BYTES, build_engine, load_settings
@@ -72,6 +73,7 @@ def create_app(
     checked = [Depends(reject_unknown_query)]
     app.include_router(routes_workflows.router, dependencies=checked)
     app.include_router(routes_cases.router, dependencies=checked)
+    app.include_router(handlers_router, dependencies=checked)
     for router in domain.api_routers() if domain is not None else ():
         prefix = "" if router.prefix.startswith("/api/") else API_PREFIX
         app.include_router(router, prefix=prefix, dependencies=checked)

@@ -8,6 +8,7 @@ errors become exit codes in one place (``base.QingliuGroup``: each error class o
     clock.py    time [set DATE|clear]: the installation's logical clock
     db.py       db upgrade|current|history|revision
     serve.py    token create|list|revoke, serve
+    handlers.py handlers [NAME] [--json|--markdown]: the catalogue of guards and actions
 
 The domain's commands (``engine.domain.Domain.cli_commands``: ledger, reports, demo ...) are
 added by ``main`` under their own names; an engine command of the same name wins.
@@ -21,6 +22,7 @@ import click
 
 from engine.cli import cases, clock, db, serve, timers
 from engine.cli.base import CommandFailed, QingliuGroup, actor_options
+from engine.cli.handlers import handlers_command
 from engine.domain import load_domain
 from engine.errors import QingliuError
 from engine.settings import load_settings
@@ -48,6 +50,7 @@ for _command in (
     db.db,
     serve.token,
     serve.serve,
+    handlers_command,
 ):
     cli.add_command(_command)
 cases.case.add_command(timers.case_timers)

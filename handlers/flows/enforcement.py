@@ -105,11 +105,15 @@ def record_traced_units(ctx: Context) -> None:
 
 @registry.action("flag_order_overdue")
 def flag_order_overdue(ctx: Context) -> None:
+    """The order to correct ran past its limit without being verified: the case is marked
+    overdue (``order_overdue``), with the time (三(四)5)."""
     ctx.data["order_overdue"] = True
     ctx.data["order_overdue_at"] = ctx.now.isoformat()
 
 
 @registry.action("stamp_enforcement_closed")
 def stamp_enforcement_closed(ctx: Context) -> None:
+    """The enforcement case is over: when it closed and how (the final state: ``outcome``)
+    are recorded (三(四)5)."""
     ctx.data["closed_at"] = ctx.now.isoformat()
     ctx.data["outcome"] = ctx.dest

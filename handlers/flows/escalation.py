@@ -115,26 +115,36 @@ def _climb(ctx: Context, rung: str) -> None:
 
 @registry.action("rung_notice")
 def rung_notice(ctx: Context) -> None:
+    """The ladder starts at 通报 (public notice): the rung and the step (who, when, why) are
+    recorded in ``ladder`` (四(三))."""
     _climb(ctx, "notice")
 
 
 @registry.action("rung_warning")
 def rung_warning(ctx: Context) -> None:
+    """The ladder climbs to 预警 (warning): the rung and the step (who, when, why) are
+    recorded in ``ladder`` (四(三))."""
     _climb(ctx, "warning")
 
 
 @registry.action("rung_interview")
 def rung_interview(ctx: Context) -> None:
+    """The ladder climbs to 约谈 (interview of the unit's leaders): the rung and the step
+    (who, when, why) are recorded in ``ladder`` (四(三))."""
     _climb(ctx, "interview")
 
 
 @registry.action("rung_supervised_listing")
 def rung_supervised_listing(ctx: Context) -> None:
+    """The ladder climbs to 挂牌督办 (listed for supervision): the rung and the step (who, when,
+    why) are recorded in ``ladder`` (四(三))."""
     _climb(ctx, "supervised_listing")
 
 
 @registry.action("rung_closed")
 def rung_closed(ctx: Context) -> None:
+    """The ladder ends (摘牌/结案): the case's current rung becomes closed and the step is added
+    to ``ladder`` with who and when (四(三))."""
     _climb(ctx, "closed")
 
 
@@ -229,6 +239,8 @@ def set_listing_deadline(ctx: Context) -> None:
 
 @registry.action("record_extension_request")
 def record_extension_request(ctx: Context) -> None:
+    """The unit under 挂牌督办 asks for more time: the request (months, reason, who, when) is
+    added to ``extension_requests`` for the decider (四(三))."""
     ctx.data.setdefault("extension_requests", []).append(
         {
             "months": ctx.payload.get("months"),
@@ -262,11 +274,15 @@ def extend_listing(ctx: Context) -> None:
 
 @registry.action("flag_listing_overdue")
 def flag_listing_overdue(ctx: Context) -> None:
+    """The 挂牌督办 period ended and the listing is not lifted: the case is marked overdue
+    (``listing_overdue``), with the time (四(三))."""
     ctx.data["listing_overdue"] = True
     ctx.data["listing_overdue_at"] = ctx.now.isoformat()
 
 
 @registry.action("stamp_closed")
 def stamp_closed(ctx: Context) -> None:
+    """The escalation is over: when it closed and how (the final state: ``outcome``) are
+    recorded (四(三))."""
     ctx.data["closed_at"] = ctx.now.isoformat()
     ctx.data["outcome"] = ctx.dest

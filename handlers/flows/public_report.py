@@ -80,6 +80,8 @@ def actor_is_assigned(ctx: Context) -> bool:
 
 @registry.action("flag_investigation_overdue")
 def flag_investigation_overdue(ctx: Context) -> None:
+    """The investigation of the public report ran past its limit: the case is marked overdue
+    (``investigation_overdue``), with the time (四(四))."""
     ctx.data["investigation_overdue"] = True
     ctx.data["investigation_overdue_at"] = ctx.now.isoformat()
 
@@ -157,5 +159,6 @@ def followed_up(ctx: Context) -> bool:
 
 @registry.action("stamp_reply")
 def stamp_reply(ctx: Context) -> None:
+    """The reporter was answered: when and by whom (四(四))."""
     ctx.data["replied_at"] = ctx.now.isoformat()
     ctx.data["replied_by"] = ctx.actor.name

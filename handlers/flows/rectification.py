@@ -34,6 +34,8 @@ def basin_of_case(ctx: Context) -> str | None:
 
 @registry.action("rectified_outfall_of_this_county")
 def rectified_outfall_of_this_county(ctx: Context) -> None:
+    """A rectification case is about an outfall of its own county: an outfall code that the
+    ledger records for another county is refused (三(三))."""
     refuse_another_countys_outfall(ctx)
 
 
@@ -96,6 +98,8 @@ def apply_rectification_plan(ctx: Context) -> None:
 
 @registry.action("mark_rectification_started")
 def mark_rectification_started(ctx: Context) -> None:
+    """Rectification works started: the outfall's ledger record shows
+    ``rectification_status: in_progress`` (三(三))."""
     update_outfall(ctx, rectification_status="in_progress")
 
 
@@ -171,18 +175,24 @@ def _share_target(ctx: Context) -> None:
 
 @registry.action("record_pre_close")
 def record_pre_close(ctx: Context) -> None:
+    """The county checked the works and asks for de-listing (预销号): the time is recorded
+    (三(三))."""
     ctx.data["pre_closed_at"] = ctx.now.isoformat()
 
 
 @registry.action("record_send_back")
 def record_send_back(ctx: Context) -> None:
+    """The city sent the de-listing back to the county: the reason is recorded and the
+    send-backs are counted (三(三))."""
     ctx.data["send_back_reason"] = str(ctx.payload["reason"])
     ctx.data["send_backs"] = int(ctx.data.get("send_backs", 0)) + 1
 
 
 @registry.action("delist_outfall")
 def delist_outfall(ctx: Context) -> None:
-    """销号: the ledger record shows the outcome of the mode."""
+    """销号 (de-listing): the case records when, and the outfall's ledger record shows the
+    outcome of the mode: banned → abolished, merged → merged (into ``merged_into``, whose record
+    then lists the units that joined it), regularised → still active (三(三))."""
     mode = str(ctx.data["mode"])
     ctx.data["delisted_at"] = ctx.now.isoformat()
     changes: dict[str, object] = {
@@ -224,6 +234,9 @@ def rectification_extension_can_be_requested(ctx: Context) -> bool:
 
 @registry.action("record_rectification_extension_request")
 def record_rectification_extension_request(ctx: Context) -> None:
+    """The county government asks to extend the rectification deadline: the requested date,
+    the reason, who asked and when are kept until the city EEB grants or refuses it
+    (三(三))."""
     ctx.data["extension_request"] = {
         "until": str(ctx.payload["until"]),
         "reason": str(ctx.payload["reason"]),
@@ -260,6 +273,8 @@ def grant_rectification_extension(ctx: Context) -> None:
 
 @registry.action("refuse_rectification_extension")
 def refuse_rectification_extension(ctx: Context) -> None:
+    """The city EEB refused the extension: the request and the reason for refusing are added
+    to ``extensions``, and the deadline stays (三(三))."""
     _decide(ctx, "refused", refusal_reason=str(ctx.payload["reason"]))
 
 
@@ -275,6 +290,8 @@ def actor_may_cosign(ctx: Context) -> bool:
 
 @registry.action("record_sector_cosign")
 def record_sector_cosign(ctx: Context) -> None:
+    """The sector department co-signs the de-listing (会签): its department, who signed, when
+    and the opinion are recorded (三(三), 四(二))."""
     department = str(sectors.department_of_role(ctx.reference, ctx.actor.role))
     ctx.data["sector_cosign"] = {
         "department": department,

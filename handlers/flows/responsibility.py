@@ -47,11 +47,16 @@ def _note_department(ctx: Context) -> None:
 
 @registry.action("traced_outfall_of_this_county")
 def traced_outfall_of_this_county(ctx: Context) -> None:
+    """A tracing case is about an outfall of its own county: an outfall code that the ledger
+    records for another county is refused (三(二))."""
     refuse_another_countys_outfall(ctx)
 
 
 @registry.action("mark_discharger_responsible")
 def mark_discharger_responsible(ctx: Context) -> None:
+    """The tracing found one discharging unit: it is the responsible party
+    (``responsible_kind: discharger``), the department that identified it is noted, and
+    it is the only discharging unit (三(二))."""
     _note_department(ctx)
     ctx.data["responsible_kind"] = "discharger"
     ctx.data["responsible_fallback"] = False
@@ -66,6 +71,9 @@ def main_party_among_units(ctx: Context) -> bool:
 
 @registry.action("mark_shared_responsible")
 def mark_shared_responsible(ctx: Context) -> None:
+    """Several units discharge through the outfall: the main unit is the responsible party
+    (``responsible_kind: shared_main``) and the department that identified it is noted
+    (三(二), 三(四)4)."""
     _note_department(ctx)
     ctx.data["responsible_kind"] = "shared_main"
     ctx.data["responsible_fallback"] = False
@@ -86,6 +94,8 @@ def assign_county_fallback(ctx: Context) -> None:
 
 @registry.guard("counterpart_is_other_jurisdiction")
 def counterpart_is_other_jurisdiction(ctx: Context) -> bool:
+    """The dispute names another jurisdiction (``payload.counterpart``) than the case's own
+    county: a county cannot be in a cross-border dispute with itself (三(二))."""
     counterpart = ctx.payload.get("counterpart")
     return bool(counterpart) and counterpart != county_of(ctx)
 
@@ -187,6 +197,9 @@ def record_designated_decider(ctx: Context) -> None:
 
 @registry.action("mark_superior_decision")
 def mark_superior_decision(ctx: Context) -> None:
+    """The common superior government (or the department it designated) decided who is
+    responsible: the case records that the responsibility came from that decision and by
+    whom (三(二))."""
     ctx.data["responsible_kind"] = "superior_decision"
     ctx.data.setdefault("responsible_fallback", False)
     ctx.data["decided_by"] = str(ctx.data.get("referred_to", ""))

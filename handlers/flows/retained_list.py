@@ -27,6 +27,8 @@ LISTS = ("outfalls", "added", "removed")
 
 @registry.action("set_filing_due")
 def set_filing_due(ctx: Context) -> None:
+    """Unless the case was opened with a due date: the retained list is due on the filing
+    deadline of config/reference/deadlines.yaml (``retained_list_filing``) (三(三))."""
     if not ctx.data.get("due"):
         ctx.data["due"] = ref.deadline(ctx.reference, "retained_list_filing")
 
@@ -83,11 +85,13 @@ def compile_retained_list(ctx: Context) -> None:
 
 @registry.action("record_submission")
 def record_submission(ctx: Context) -> None:
+    """The county submitted its retained list for review: the time is recorded (三(三))."""
     ctx.data["submitted_at"] = ctx.now.isoformat()
 
 
 @registry.action("record_return")
 def record_return(ctx: Context) -> None:
+    """The retained list was sent back to the county: the reason given is recorded (三(三))."""
     ctx.data["return_reason"] = str(ctx.payload["reason"])
 
 
@@ -109,6 +113,7 @@ def apply_retained_list_to_ledger(ctx: Context) -> None:
 
 @registry.action("record_filing")
 def record_filing(ctx: Context) -> None:
+    """The retained list was filed with the higher authority (备案): when and by whom (三(三))."""
     ctx.data["filed_at"] = ctx.now.isoformat()
     ctx.data["filed_by"] = ctx.actor.name
 

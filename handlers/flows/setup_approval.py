@@ -100,6 +100,8 @@ def record_receipt(ctx: Context) -> None:
 
 @registry.action("record_acceptance")
 def record_acceptance(ctx: Context) -> None:
+    """The authority accepted the application (受理): the day is recorded, and the statutory
+    limit for deciding counts from it (行政许可法 art. 42; 三(四)2)."""
     ctx.data["acceptance"] = {"deemed": False, "accepted_on": _today(ctx)}
     ctx.data["limit_counted_from"] = "acceptance"
     ctx.data["review_extended"] = False
@@ -119,6 +121,8 @@ def record_deemed_acceptance(ctx: Context) -> None:
 
 @registry.action("record_completeness_notice")
 def record_completeness_notice(ctx: Context) -> None:
+    """The application is incomplete: the notice of what is missing (一次性告知, 行政许可法 art. 32)
+    is recorded with the list of missing items and the day (三(四)2)."""
     items = [str(i) for i in ctx.payload["missing_items"]]
     ctx.data["missing_items"] = items
     ctx.data["completeness_notice"] = {"missing_items": items, "on": _today(ctx)}
@@ -176,13 +180,16 @@ def actor_heads_the_authority(ctx: Context) -> bool:
 
 @registry.guard("needs_approval")
 def needs_approval(ctx: Context) -> bool:
-    """Enterprise, park WWTP and urban WWTP outfalls are approved (MEE Order No. 35)."""
+    """The outfall's sub-type needs approval (审批): enterprise, park WWTP and urban WWTP
+    outfalls (MEE Order No. 35; ``approval_required`` in config/reference/outfall_types.yaml)."""
     return ref.approval_required(ctx.reference, str(ctx.data.get("sub_type", "")))
 
 
 @registry.guard("registration_suffices")
 def registration_suffices(ctx: Context) -> bool:
-    """Every other known sub-type is registered (登记) instead."""
+    """The outfall's sub-type is known and needs no approval: it is registered (登记) instead
+    (``approval_required: false`` in config/reference/outfall_types.yaml). An unknown
+    sub-type is neither approved nor registered."""
     code = str(ctx.data.get("sub_type", ""))
     return ref.sub_type(ctx.reference, code) is not None and not ref.approval_required(
         ctx.reference, code
@@ -237,6 +244,8 @@ def limit_not_passed(ctx: Context) -> bool:
 
 @registry.action("record_review_extension")
 def record_review_extension(ctx: Context) -> None:
+    """The head of the authority extended the limit for deciding by the statutory ten
+    days (十日, 行政许可法 art. 42): who, when and why (三(四)2)."""
     ctx.data["review_extended"] = True
     ctx.data["review_extension"] = {
         "by": ctx.actor.name,
@@ -260,6 +269,8 @@ def record_excluded_period(ctx: Context) -> None:
 
 @registry.action("close_excluded_period")
 def close_excluded_period(ctx: Context) -> None:
+    """The expert review or the hearing is over: the last period excluded from the statutory
+    limit ends today, so the clock of the 行政许可法 (art. 45) runs again (三(四)2)."""
     periods = [dict(p) for p in ctx.data.get("excluded_periods", [])]
     if periods:
         periods[-1]["to"] = _today(ctx)
@@ -268,6 +279,8 @@ def close_excluded_period(ctx: Context) -> None:
 
 @registry.action("mark_overdue")
 def mark_overdue(ctx: Context) -> None:
+    """The statutory limit for deciding passed: the application is marked overdue, naming
+    the limit that passed (``payload.limit``), for the supervision reports (三(四)2)."""
     ctx.data["overdue"] = True
     if ctx.payload.get("limit"):
         ctx.data["overdue_limit"] = str(ctx.payload["limit"])
@@ -275,6 +288,8 @@ def mark_overdue(ctx: Context) -> None:
 
 @registry.action("count_reminder")
 def count_reminder(ctx: Context) -> None:
+    """Counts one more reminder sent to the applicant to complete the corrections
+    (``reminders_sent``)."""
     ctx.data["reminders_sent"] = int(ctx.data.get("reminders_sent", 0)) + 1
 
 
@@ -283,11 +298,15 @@ def count_reminder(ctx: Context) -> None:
 
 @registry.action("record_refusal")
 def record_refusal(ctx: Context) -> None:
+    """The application was not accepted (不予受理): the reason given is recorded for the
+    notice to the applicant (三(四)2)."""
     ctx.data["refusal_reason"] = str(ctx.payload["reason"])
 
 
 @registry.action("record_rejection")
 def record_rejection(ctx: Context) -> None:
+    """The application was refused after review (不予许可): the reason given is recorded for
+    the decision letter (三(四)2)."""
     ctx.data["rejection_reason"] = str(ctx.payload["reason"])
 
 
