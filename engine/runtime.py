@@ -77,13 +77,16 @@ class Engine(Reads):
 
     # -- definitions --------------------------------------------------------------------------
 
-    def load(self, paths: Iterable[str | Path]) -> list[Published]:
+    def load(self, paths: Iterable[str | Path], *, force: bool = False) -> list[Published]:
+        """Import definition files: the database holds the versions (``engine.catalog``)."""
         with self.store.write() as tx:
-            return self.catalog.publish_files(tx, paths, self.clock.now())
+            return self.catalog.publish_files(tx, paths, self.clock.now(), force=force)
 
-    def publish(self, text: str, source: str = "<api>") -> Published:
+    def publish(self, text: str, source: str = "<api>", by: Actor | None = None) -> Published:
+        """Publish text given through the API by admin ``by``."""
         with self.store.write() as tx:
-            return self.catalog.publish_text(tx, text, source, self.clock.now())
+            name = by.name if by is not None else None
+            return self.catalog.publish_text(tx, text, source, self.clock.now(), name)
 
     def definitions(self) -> list[DefinitionRow]:
         with self.store.read() as tx:

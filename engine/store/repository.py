@@ -198,9 +198,24 @@ class Tx(TimerQueries, RecordQueries, PartyQueries, HistoryQueries):
         )
         return [DefinitionRow(**r._mapping) for r in rows]
 
+    def definition_versions(self, name: str) -> list[DefinitionRow]:
+        """Every version of workflow ``name``, oldest first."""
+        rows = self.conn.execute(
+            select(definitions).where(definitions.c.name == name).order_by(definitions.c.version)
+        )
+        return [DefinitionRow(**r._mapping) for r in rows]
+
     def insert_definition(
-        self, name: str, version: int, title: str, source: str, content_hash: str, now: datetime
+        self,
+        name: str,
+        version: int,
+        title: str,
+        source: str,
+        content_hash: str,
+        now: datetime,
+        origin: tuple[str, str] | None = None,
     ) -> int:
+        """``origin``: ``("file", path)`` or ``("api", admin name)``."""
         result = self.conn.execute(
             insert(definitions).values(
                 name=name,
@@ -209,6 +224,8 @@ class Tx(TimerQueries, RecordQueries, PartyQueries, HistoryQueries):
                 source=source,
                 content_hash=content_hash,
                 created_at=now,
+                origin=origin[0] if origin else None,
+                origin_ref=origin[1][:400] if origin else None,
             )
         )
         return int(result.inserted_primary_key[0])  # type: ignore[index]
