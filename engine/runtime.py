@@ -37,7 +37,7 @@ from engine.history import (
     event_row,
 )
 from engine.keys import KeyRing
-from engine.reads import Reads
+from engine.migration import Migrations
 from engine.roles import RoleBook
 from engine.scope import Scope
 from engine.sealing import Sealer
@@ -51,7 +51,7 @@ from engine.views import CaseView
 __all__ = ["Engine"]
 
 
-class Engine(Reads):
+class Engine(Migrations):
     def __init__(
         self,
         store: Store,

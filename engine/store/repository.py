@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, make_url, select
+from sqlalchemy import Connection, bindparam, func, insert, make_url, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.store._chain import EVENT_COLUMNS, HistoryQueries, SubjectEventRow
@@ -277,6 +277,16 @@ class Tx(TimerQueries, RecordQueries, PartyQueries, HistoryQueries):
     def update_case(self, case_id: int, expected_version: int, values: Mapping[str, Any]) -> bool:
         """Compare-and-set on the version counter; False when another writer got there first."""
         return self._hot.update_case(self.conn, case_id, expected_version, values)
+
+    def rewrite_case(self, case_id: int, expected_version: int, values: Mapping[str, Any]) -> bool:
+        """Compare-and-set any columns of a case, its version and definition too (migrations
+        and admin corrections: rare, off the hot path); False when another writer was first."""
+        result = self.conn.execute(
+            update(cases)
+            .where(cases.c.id == case_id, cases.c.version == expected_version)
+            .values(**values)
+        )
+        return bool(result.rowcount == 1)
 
     def list_cases(
         self,
