@@ -49,6 +49,9 @@ NOTE_KINDS = frozenset(
 # A case moved to another version of its workflow (engine/migration.py): the payload names
 # ``from_version`` and ``to_version``; events after it are replayed on the new version.
 MIGRATED = "migrated"
+# The one administrative row that moves the state (the others, ``corrected``, ``cancelled``
+# and ``reassigned``, change data or the case row only).
+REOPENED = "reopened"
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
@@ -88,6 +91,14 @@ class Replay:
         )
 
 
+def _reopened(definition: Definition, row: EventRow) -> str | None:
+    """A problem sentence when ``row`` reopens the case in no state it may reopen in."""
+    state = row.to_state
+    if state is None or state not in definition.states or definition.is_final(state):
+        return f"event {row.seq}: reopened in {state!r}, not a state to reopen in"
+    return None
+
+
 def _step(definition: Definition, state: str | None, row: EventRow) -> str | None:
     """Check one event against the definition; a problem sentence, or None."""
     if row.kind == "created":
@@ -98,6 +109,8 @@ def _step(definition: Definition, state: str | None, row: EventRow) -> str | Non
         if row.to_state is not None or row.patch:
             return f"event {row.seq}: {row.kind} changed the state or the data"
         return None
+    if row.kind == REOPENED:  # an admin reopened the case (engine/admin_ops.py)
+        return _reopened(definition, row)
     if row.kind != "transition":
         return None if row.to_state is None else f"event {row.seq}: {row.kind} moved the state"
     index = row.transition if row.transition is not None else -1

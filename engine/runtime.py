@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.access import OPENED, Access
+from engine.admin_ops import CaseAdmin
 from engine.case_ops import TxOps
 from engine.catalog import Catalog, Published
 from engine.clock import Clock, SystemClock
@@ -51,7 +52,7 @@ from engine.views import CaseView
 __all__ = ["Engine"]
 
 
-class Engine(Migrations):
+class Engine(CaseAdmin, Migrations):
     def __init__(
         self,
         store: Store,
@@ -244,9 +245,10 @@ class Engine(Migrations):
             raise StaleVersion(case_id, expected_version, row.version)
         wf = self.catalog.compiled(tx, row.definition_id)
         if not row.is_open:
-            raise TriggerNotAllowed(
-                case_id, trigger, row.state, [], f"case is closed in final state {row.state!r}"
-            )
+            closed = f"case is closed in final state {row.state!r}"
+            if not wf.definition.is_final(row.state):
+                closed = f"case was cancelled in {row.state!r} (an admin may reopen it)"
+            raise TriggerNotAllowed(case_id, trigger, row.state, [], closed)
         now = self.clock.now()
         body = dict(payload or {})
         ctx = self._context(tx, row, trigger, row.state, None, body, actor, now)
