@@ -32,7 +32,7 @@ from engine.errors import (
 )
 from engine.handlers import Actor
 from engine.history import HISTORY_KEY, chain_hash, diff, event_row
-from engine.migration import require_admin
+from engine.migration_plan import require_admin
 from engine.reads import Reads
 from engine.store.repository import CaseRow, Tx
 from engine.views import CaseView

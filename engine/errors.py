@@ -30,7 +30,7 @@ fails when one does not declare all four itself.
         ├── Conflict                 409   conflict                6
         │   ├── StaleVersion         412   stale-version           6
         │   ├── DuplicateOpenCase    409   duplicate-open-case     6
-        │   ├── MigrationRefused     409   migration-refused       6   lists the unmappable cases
+        │   ├── MigrationRefused     409   migration-refused       6   in engine/migration_plan.py
         │   └── IdempotencyKeyReused 422   idempotency-key-reused  6
         ├── Refused                  409   refused                 5   a handler refused: the world
         │   └── InputRefused         422   invalid-input           7   ... or the input (JSON paths)
@@ -63,7 +63,6 @@ __all__ = [
     "InputRefused",
     "InvalidInput",
     "InvalidRequest",
-    "MigrationRefused",
     "NotFound",
     "PayloadTooLarge",
     "Problem",
@@ -348,25 +347,6 @@ class DuplicateOpenCase(Conflict):
 
     def extensions(self) -> dict[str, Any]:
         return {} if self.existing_id is None else {"existing_case_id": self.existing_id}
-
-
-class MigrationRefused(Conflict):
-    """Some cases asked to move to another version cannot be: none was moved. ``cases``: one
-    ``{"case_id", "state", "reasons"}`` per refused case (engine/migration.py)."""
-
-    status, kind, exit_code = 409, "migration-refused", 6
-    title = "Some cases cannot be migrated; none was"
-
-    def __init__(self, workflow: str, version: int, cases: Sequence[dict[str, Any]]) -> None:
-        self.cases = list(cases)
-        named = "; ".join(f"case {c['case_id']}: {', '.join(c['reasons'])}" for c in self.cases)
-        super().__init__(
-            f"{len(self.cases)} case(s) of {workflow!r} cannot move to v{version}, so none "
-            f"was moved: {named}"
-        )
-
-    def extensions(self) -> dict[str, Any]:
-        return {"cases": self.cases}
 
 
 class IdempotencyKeyReused(Conflict):

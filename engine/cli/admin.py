@@ -10,7 +10,7 @@ import click
 
 from engine.cli.base import actor_options, configured_engine, echo_json
 from engine.handlers import Actor
-from engine.migration import CasePlan, MigrationReport
+from engine.migration_plan import CasePlan, MigrationReport
 
 __all__ = ["case_cancel", "case_correct", "case_reassign", "case_reopen", "migrate"]
 

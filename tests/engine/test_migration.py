@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 
 from engine.clock import FakeClock
-from engine.errors import Forbidden, InvalidInput, MigrationRefused, WorkflowNotFound
+from engine.errors import Forbidden, InvalidInput, WorkflowNotFound
 from engine.handlers import Actor
+from engine.migration_plan import MigrationRefused
 from engine.runtime import Engine
 from engine.time.sweep import sweep
 from tests.conftest import ROOT, START
