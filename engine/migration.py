@@ -177,17 +177,16 @@ class Migrations(Reads):
                 for p in report.refused
             ]
             raise MigrationRefused(workflow, to_version, refused)
-        for plan in plans:
-            with self.store.write() as tx:
+        for index, plan in enumerate(plans):
+            with self.store.write() as tx:  # one transaction per case, planned again in it
                 row = self._load(tx, plan.case_id, None, lock=True)
                 fresh = self._plan(tx, row, target.id, to_version, mapping)
                 if not row.is_open or row.workflow_version == to_version:
                     fresh.reasons.append("it changed while the migration ran")
+                report.cases[index] = fresh
                 if fresh.refused:  # moved on meanwhile: listed, left as it is
-                    report.cases[report.cases.index(plan)] = fresh
                     continue
                 self._apply(tx, row, fresh, target.id, actor, reason, mapping)
-                report.cases[report.cases.index(plan)] = fresh
                 report.migrated.append(row.id)
         return report
 
