@@ -1,5 +1,15 @@
 """Definitions on disk and in the database: checking files, publishing versions, and the cache of
-compiled machines (one per definition version, built on first use and kept)."""
+compiled machines (one per definition version, built on first use and kept).
+
+The database holds the versions; a folder is an import (as a Camunda deployment is). Each
+version records its origin: ``file`` and the file's path, or ``api`` and the admin who put it.
+Loading a folder (``qingliu load``, ``qingliu serve`` at start) publishes a file's text only if
+
+* it is not already a version of that workflow (any version, not only the latest), and
+* the latest version is not one published through the API after the text was last imported
+  from a file: an edited file does not undo what an admin published; it is skipped with a
+  warning naming both versions, unless forced (``qingliu load --force``).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +34,8 @@ __all__ = ["Catalog", "Published", "definition_files"]
 class Published:
     name: str
     version: int
-    created: bool  # False: the same text was already the latest version
+    created: bool  # False: the text was a version already, or was skipped (``warning``)
+    warning: str | None = None  # why a file's text was not published, for people
 
 
 def definition_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -49,7 +60,13 @@ class Catalog:
 
     def check_files(self, paths: Iterable[str | Path]) -> tuple[list[Definition], list[Problem]]:
         """Check every file; duplicate names across files are problems too."""
-        found: list[Definition] = []
+        found, problems = self._check_files(paths)
+        return [d for _, d in found], problems
+
+    def _check_files(
+        self, paths: Iterable[str | Path]
+    ) -> tuple[list[tuple[Path, Definition]], list[Problem]]:
+        found: list[tuple[Path, Definition]] = []
         problems: list[Problem] = []
         first_file: dict[str, str] = {}
         for path in definition_files(paths):
@@ -72,12 +89,19 @@ class Catalog:
             if isinstance(name, str):
                 first_file[name] = str(path)
             if definition is not None:
-                found.append(definition)
+                found.append((path, definition))
         return found, problems
 
     # -- publishing ---------------------------------------------------------------------------
 
-    def publish(self, tx: Tx, definition: Definition, now: datetime) -> Published:
+    def publish(
+        self,
+        tx: Tx,
+        definition: Definition,
+        now: datetime,
+        origin: tuple[str, str] | None = None,
+    ) -> Published:
+        """A new version unless the text is the latest already (``origin``: see the module)."""
         latest = tx.latest_definition(definition.name)
         if latest is not None and latest.content_hash == definition.content_hash:
             return Published(definition.name, latest.version, created=False)
@@ -89,18 +113,55 @@ class Catalog:
             definition.source_text,
             definition.content_hash,
             now,
+            origin,
         )
         return Published(definition.name, version, created=True)
 
-    def publish_text(self, tx: Tx, text: str, source: str, now: datetime) -> Published:
-        return self.publish(tx, parse_definition(text, source, self.registry), now)
+    def publish_text(
+        self, tx: Tx, text: str, source: str, now: datetime, by: str | None = None
+    ) -> Published:
+        """Text given through the API (``by``: the admin's name)."""
+        definition = parse_definition(text, source, self.registry)
+        return self.publish(tx, definition, now, ("api", by or source))
 
-    def publish_files(self, tx: Tx, paths: Iterable[str | Path], now: datetime) -> list[Published]:
-        """All files or none: any problem in any file publishes nothing."""
-        definitions, problems = self.check_files(paths)
+    def publish_files(
+        self, tx: Tx, paths: Iterable[str | Path], now: datetime, *, force: bool = False
+    ) -> list[Published]:
+        """All files or none: any problem in any file publishes nothing. Each file is an
+        import (the module's rules; ``force``: publish a changed file even over a version
+        the API published)."""
+        found, problems = self._check_files(paths)
         if problems:
             raise DefinitionError(problems)
-        return [self.publish(tx, d, now) for d in definitions]
+        return [self._import(tx, path, d, now, force) for path, d in found]
+
+    def _import(
+        self, tx: Tx, path: Path, definition: Definition, now: datetime, force: bool
+    ) -> Published:
+        name = definition.name
+        versions = tx.definition_versions(name)
+        same = next((v for v in versions if v.content_hash == definition.content_hash), None)
+        latest = versions[-1] if versions else None
+        if same is not None and latest is not None:
+            warning = None
+            if latest.version != same.version:
+                warning = (
+                    f"{path} is the text of v{same.version}; v{latest.version} "
+                    f"({_origin(latest)}) stays the latest"
+                )
+            return Published(name, same.version, created=False, warning=warning)
+        if latest is not None and latest.origin == "api" and not force:
+            imported = next((v for v in reversed(versions) if v.origin != "api"), None)
+            was = (
+                f"since v{imported.version} was imported" if imported else "and was never imported"
+            )
+            warning = (
+                f"skipped: {path} changed {was}, but v{latest.version} was published through "
+                f"the API by {latest.origin_ref} after it and stays the latest; publish the "
+                "file over it with `qingliu load --force`"
+            )
+            return Published(name, latest.version, created=False, warning=warning)
+        return self.publish(tx, definition, now, ("file", str(path)))
 
     # -- compiled machines --------------------------------------------------------------------
 
@@ -133,3 +194,10 @@ class Catalog:
         if row is None:
             raise WorkflowNotFound(name, version)
         return row, self.compiled(tx, row.id)
+
+
+def _origin(row: DefinitionRow) -> str:
+    """Where a version came from, in words."""
+    if row.origin == "api":
+        return f"published through the API by {row.origin_ref}"
+    return f"imported from {row.origin_ref}" if row.origin_ref else "imported from a file"

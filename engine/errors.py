@@ -30,6 +30,7 @@ fails when one does not declare all four itself.
         ├── Conflict                 409   conflict                6
         │   ├── StaleVersion         412   stale-version           6
         │   ├── DuplicateOpenCase    409   duplicate-open-case     6
+        │   ├── MigrationRefused     409   migration-refused       6   in engine/migration_plan.py
         │   └── IdempotencyKeyReused 422   idempotency-key-reused  6
         ├── Refused                  409   refused                 5   a handler refused: the world
         │   └── InputRefused         422   invalid-input           7   ... or the input (JSON paths)

@@ -27,6 +27,7 @@ from engine.store.repository import CaseRow, EventRow, Tx
 __all__ = [
     "GENESIS",
     "HISTORY_KEY",
+    "MIGRATED",
     "NOTE_KINDS",
     "Replay",
     "apply_patch",
@@ -43,6 +44,14 @@ __all__ = [
 NOTE_KINDS = frozenset(
     {"timer_skipped", "timer_recomputed", "timer_moved", "deadline_paused", "deadline_resumed"}
 )
+
+
+# A case moved to another version of its workflow (engine/migration.py): the payload names
+# ``from_version`` and ``to_version``; events after it are replayed on the new version.
+MIGRATED = "migrated"
+# The one administrative row that moves the state (the others, ``corrected``, ``cancelled``
+# and ``reassigned``, change data or the case row only).
+REOPENED = "reopened"
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
@@ -82,6 +91,14 @@ class Replay:
         )
 
 
+def _reopened(definition: Definition, row: EventRow) -> str | None:
+    """A problem sentence when ``row`` reopens the case in no state it may reopen in."""
+    state = row.to_state
+    if state is None or state not in definition.states or definition.is_final(state):
+        return f"event {row.seq}: reopened in {state!r}, not a state to reopen in"
+    return None
+
+
 def _step(definition: Definition, state: str | None, row: EventRow) -> str | None:
     """Check one event against the definition; a problem sentence, or None."""
     if row.kind == "created":
@@ -92,6 +109,8 @@ def _step(definition: Definition, state: str | None, row: EventRow) -> str | Non
         if row.to_state is not None or row.patch:
             return f"event {row.seq}: {row.kind} changed the state or the data"
         return None
+    if row.kind == REOPENED:  # an admin reopened the case (engine/admin_ops.py)
+        return _reopened(definition, row)
     if row.kind != "transition":
         return None if row.to_state is None else f"event {row.seq}: {row.kind} moved the state"
     index = row.transition if row.transition is not None else -1
@@ -107,12 +126,39 @@ def _step(definition: Definition, state: str | None, row: EventRow) -> str | Non
     return None
 
 
-def replay(definition: Definition, events: Sequence[EventRow]) -> Replay:
+def _migrated(
+    definition: Definition, state: str | None, row: EventRow, versions: Mapping[int, Definition]
+) -> tuple[Definition, str | None]:
+    """The definition after a ``migrated`` row, and a problem sentence or None."""
+    after = versions.get(int(row.payload.get("to_version", 0)))
+    if after is None:
+        return definition, f"event {row.seq}: migrated to a version that is not published"
+    if row.from_state != state or row.to_state not in after.states:
+        moved = f"{row.from_state!r} to {row.to_state!r}"
+        return after, f"event {row.seq}: migrated from {moved}, but the case was in {state!r}"
+    return after, None
+
+
+def replay(
+    definition: Definition,
+    events: Sequence[EventRow],
+    versions: Mapping[int, Definition] | None = None,
+) -> Replay:
+    """Fold ``events`` over ``definition``; ``versions`` (every version a ``migrated`` row
+    names): each event is checked against the version the case was on before it, starting
+    from the first migration's ``from_version``."""
+    versions = versions or {}
+    first = next((e for e in events if e.kind == MIGRATED), None)
+    if first is not None:
+        definition = versions.get(int(first.payload.get("from_version", 0)), definition)
     state: str | None = None
     data: dict[str, Any] = {}
     problems: list[str] = []
     for row in events:
-        problem = _step(definition, state, row)
+        if row.kind == MIGRATED:
+            definition, problem = _migrated(definition, state, row, versions)
+        else:
+            problem = _step(definition, state, row)
         if problem:
             problems.append(problem)
         if row.to_state is not None:

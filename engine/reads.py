@@ -17,7 +17,7 @@ from engine.definition.compile import CompiledWorkflow
 from engine.definition.model import Definition
 from engine.errors import CaseNotFound
 from engine.handlers import Actor, Context
-from engine.history import Replay, copy_data, replay, verify_chains
+from engine.history import MIGRATED, Replay, copy_data, replay, verify_chains
 from engine.keys import KeyRing
 from engine.scope import Scope
 from engine.sealing import Sealer
@@ -112,7 +112,16 @@ class Reads:
         with self.store.read() as tx:
             row = self._load(tx, case_id, None)
             wf = self.catalog.compiled(tx, row.definition_id)
-            return row, replay(wf.definition, tx.events(case_id))
+            events = tx.events(case_id)
+            versions = {
+                int(e.payload[key]): self.catalog.latest_row(tx, row.workflow, int(e.payload[key]))[
+                    1
+                ].definition
+                for e in events
+                if e.kind == MIGRATED
+                for key in ("from_version", "to_version")
+            }
+            return row, replay(wf.definition, events, versions)
 
     def verify_audit(self) -> list[str]:
         """One sentence per broken chain (the first broken row of each); empty when sound."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.access import OPENED, Access
+from engine.admin_ops import CaseAdmin
 from engine.case_ops import TxOps
 from engine.catalog import Catalog, Published
 from engine.clock import Clock, SystemClock
@@ -37,7 +38,7 @@ from engine.history import (
     event_row,
 )
 from engine.keys import KeyRing
-from engine.reads import Reads
+from engine.migration import Migrations
 from engine.roles import RoleBook
 from engine.scope import Scope
 from engine.sealing import Sealer
@@ -51,7 +52,7 @@ from engine.views import CaseView
 __all__ = ["Engine"]
 
 
-class Engine(Reads):
+class Engine(CaseAdmin, Migrations):
     def __init__(
         self,
         store: Store,
@@ -77,13 +78,16 @@ class Engine(Reads):
 
     # -- definitions --------------------------------------------------------------------------
 
-    def load(self, paths: Iterable[str | Path]) -> list[Published]:
+    def load(self, paths: Iterable[str | Path], *, force: bool = False) -> list[Published]:
+        """Import definition files: the database holds the versions (``engine.catalog``)."""
         with self.store.write() as tx:
-            return self.catalog.publish_files(tx, paths, self.clock.now())
+            return self.catalog.publish_files(tx, paths, self.clock.now(), force=force)
 
-    def publish(self, text: str, source: str = "<api>") -> Published:
+    def publish(self, text: str, source: str = "<api>", by: Actor | None = None) -> Published:
+        """Publish text given through the API by admin ``by``."""
         with self.store.write() as tx:
-            return self.catalog.publish_text(tx, text, source, self.clock.now())
+            name = by.name if by is not None else None
+            return self.catalog.publish_text(tx, text, source, self.clock.now(), name)
 
     def definitions(self) -> list[DefinitionRow]:
         with self.store.read() as tx:
@@ -241,9 +245,10 @@ class Engine(Reads):
             raise StaleVersion(case_id, expected_version, row.version)
         wf = self.catalog.compiled(tx, row.definition_id)
         if not row.is_open:
-            raise TriggerNotAllowed(
-                case_id, trigger, row.state, [], f"case is closed in final state {row.state!r}"
-            )
+            closed = f"case is closed in final state {row.state!r}"
+            if not wf.definition.is_final(row.state):
+                closed = f"case was cancelled in {row.state!r} (an admin may reopen it)"
+            raise TriggerNotAllowed(case_id, trigger, row.state, [], closed)
         now = self.clock.now()
         body = dict(payload or {})
         ctx = self._context(tx, row, trigger, row.state, None, body, actor, now)

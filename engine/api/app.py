@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from engine.api import problems, routes_cases, routes_workflows, transition
+from engine.api import problems, routes_admin, routes_cases, routes_workflows, transition
 from engine.api.deps import reject_unknown_query
 from engine.api.headers import SecurityHeaders, docs_policy
 from engine.api.limits import BodyLimits
@@ -74,6 +74,8 @@ def create_app(
     app.include_router(routes_workflows.router, dependencies=checked)
     app.include_router(routes_cases.router, dependencies=checked)
     app.include_router(handlers_router, dependencies=checked)
+    app.include_router(routes_admin.workflows_router, dependencies=checked)
+    app.include_router(routes_admin.cases_router, dependencies=checked)
     for router in domain.api_routers() if domain is not None else ():
         prefix = "" if router.prefix.startswith("/api/") else API_PREFIX
         app.include_router(router, prefix=prefix, dependencies=checked)

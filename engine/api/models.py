@@ -63,7 +63,13 @@ def _plain_text(value: str) -> str:
     return value
 
 
+def _json_value(value: Any) -> Any:
+    _check_json(value)
+    return value
+
+
 JsonObject = Annotated[dict[str, Any], AfterValidator(_json_object)]
+JsonValue = Annotated[Any, AfterValidator(_json_value)]
 Name = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_plain_text)]
 SubjectKey = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_plain_text)]
 

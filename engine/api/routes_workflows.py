@@ -155,7 +155,7 @@ def put_workflow(
     if problems:
         raise DefinitionError(problems)
     assert isinstance(text, str)
-    published = engine.publish(text, source=f"PUT {name}")
+    published = engine.publish(text, source=f"PUT {name}", by=_admin)
     response.headers["Location"] = f"{router.prefix}/{name}?version={published.version}"
     if not published.created:
         response.status_code = 200

@@ -9,6 +9,7 @@ errors become exit codes in one place (``base.QingliuGroup``: each error class o
     db.py       db upgrade|current|history|revision
     serve.py    token create|list|revoke, serve
     handlers.py handlers [NAME] [--json|--markdown]: the catalogue of guards and actions
+    admin.py    migrate, case correct|cancel|reopen|reassign (admin)
 
 The domain's commands (``engine.domain.Domain.cli_commands``: ledger, reports, demo ...) are
 added by ``main`` under their own names; an engine command of the same name wins.
@@ -20,7 +21,7 @@ import sys
 
 import click
 
-from engine.cli import cases, clock, db, serve, timers
+from engine.cli import admin, cases, clock, db, serve, timers
 from engine.cli.base import CommandFailed, QingliuGroup, actor_options
 from engine.cli.handlers import handlers_command
 from engine.domain import load_domain
@@ -43,6 +44,7 @@ for _command in (
     cases.case,
     cases.replay,
     cases.audit,
+    admin.migrate,
     timers.tick,
     timers.scheduler,
     timers.calendar_group,
@@ -54,6 +56,8 @@ for _command in (
 ):
     cli.add_command(_command)
 cases.case.add_command(timers.case_timers)
+for _command in (admin.case_correct, admin.case_cancel, admin.case_reopen, admin.case_reassign):
+    cases.case.add_command(_command)
 
 
 def _add_domain_commands() -> None:

@@ -11,14 +11,14 @@ from pathlib import Path
 import click
 
 from engine import audit as history_audit
-from engine.catalog import Catalog
+from engine.catalog import Catalog, Published
 from engine.cli.base import actor_options, configured_engine, echo_json, json_arg
 from engine.domain import load_domain
 from engine.handlers import Actor
 from engine.settings import load_settings
 from engine.views import event_json
 
-__all__ = ["audit", "case", "list_workflows", "load", "replay", "validate"]
+__all__ = ["audit", "case", "list_workflows", "load", "published_line", "replay", "validate"]
 
 
 @click.command()
@@ -37,13 +37,30 @@ def validate(paths: Iterable[str]) -> None:
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-def load(paths: Iterable[str]) -> None:
-    """Publish definitions (default: the configured workflows folder); changed files get a new
-    version, unchanged ones keep theirs. All or nothing."""
+@click.option(
+    "--force",
+    is_flag=True,
+    help="publish a changed file even over a version published through the API after it",
+)
+def load(paths: Iterable[str], force: bool) -> None:
+    """Import definitions (default: the configured workflows folder). The database holds the
+    versions: a file becomes a new version only if its text is not one already and no version
+    was published through the API since it was imported (skipped, with a warning). All or
+    nothing."""
     engine = configured_engine()
-    for published in engine.load(paths or [load_settings().workflows]):
-        status = "new version" if published.created else "unchanged"
-        click.echo(f"{published.name} v{published.version} ({status})")
+    for published in engine.load(paths or [load_settings().workflows], force=force):
+        click.echo(published_line(published))
+
+
+def published_line(published: Published) -> str:
+    """``name vN (new version|unchanged|skipped: why)`` for ``load`` and ``serve``."""
+    if published.created:
+        status = "new version"
+    elif published.warning and published.warning.startswith("skipped:"):
+        status = published.warning
+    else:
+        status = "unchanged" + (f": {published.warning}" if published.warning else "")
+    return f"{published.name} v{published.version} ({status})"
 
 
 @click.command("workflows")

@@ -20,6 +20,7 @@ from engine.api.tokens import (
     rotate_token,
 )
 from engine.cli.base import configured_engine
+from engine.cli.cases import published_line
 from engine.domain import load_domain
 from engine.errors import TokenError
 from engine.settings import build_engine, load_settings
@@ -202,8 +203,7 @@ def serve(
     settings = load_settings()
     engine = build_engine(settings)
     for published in engine.load([settings.workflows]):
-        status = "new version" if published.created else "unchanged"
-        click.echo(f"{published.name} v{published.version} ({status})", err=True)
+        click.echo(published_line(published), err=True)
     stop = None if no_scheduler else start_background_sweeper(engine, sweep_seconds)
     click.echo(f"Qingliu API on http://{host}:{port} (docs: /docs)", err=True)
     options: dict[str, Any] = {

@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, make_url, select
+from sqlalchemy import Connection, bindparam, func, insert, make_url, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.store._chain import EVENT_COLUMNS, HistoryQueries, SubjectEventRow
@@ -198,9 +198,24 @@ class Tx(TimerQueries, RecordQueries, PartyQueries, HistoryQueries):
         )
         return [DefinitionRow(**r._mapping) for r in rows]
 
+    def definition_versions(self, name: str) -> list[DefinitionRow]:
+        """Every version of workflow ``name``, oldest first."""
+        rows = self.conn.execute(
+            select(definitions).where(definitions.c.name == name).order_by(definitions.c.version)
+        )
+        return [DefinitionRow(**r._mapping) for r in rows]
+
     def insert_definition(
-        self, name: str, version: int, title: str, source: str, content_hash: str, now: datetime
+        self,
+        name: str,
+        version: int,
+        title: str,
+        source: str,
+        content_hash: str,
+        now: datetime,
+        origin: tuple[str, str] | None = None,
     ) -> int:
+        """``origin``: ``("file", path)`` or ``("api", admin name)``."""
         result = self.conn.execute(
             insert(definitions).values(
                 name=name,
@@ -209,6 +224,8 @@ class Tx(TimerQueries, RecordQueries, PartyQueries, HistoryQueries):
                 source=source,
                 content_hash=content_hash,
                 created_at=now,
+                origin=origin[0] if origin else None,
+                origin_ref=origin[1][:400] if origin else None,
             )
         )
         return int(result.inserted_primary_key[0])  # type: ignore[index]
@@ -260,6 +277,16 @@ class Tx(TimerQueries, RecordQueries, PartyQueries, HistoryQueries):
     def update_case(self, case_id: int, expected_version: int, values: Mapping[str, Any]) -> bool:
         """Compare-and-set on the version counter; False when another writer got there first."""
         return self._hot.update_case(self.conn, case_id, expected_version, values)
+
+    def rewrite_case(self, case_id: int, expected_version: int, values: Mapping[str, Any]) -> bool:
+        """Compare-and-set any columns of a case, its version and definition too (migrations
+        and admin corrections: rare, off the hot path); False when another writer was first."""
+        result = self.conn.execute(
+            update(cases)
+            .where(cases.c.id == case_id, cases.c.version == expected_version)
+            .values(**values)
+        )
+        return bool(result.rowcount == 1)
 
     def list_cases(
         self,

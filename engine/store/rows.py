@@ -16,6 +16,8 @@ class DefinitionRow:
     source: str
     content_hash: str
     created_at: datetime
+    origin: str | None = None  # "file" | "api"; None: published before revision 0006
+    origin_ref: str | None = None  # the file's path, or the admin who published it
 
 
 @dataclass(frozen=True)

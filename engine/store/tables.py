@@ -104,6 +104,10 @@ definitions = Table(
     Column("source", Text, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # Where the version came from (revision 0006): "file" with the file's path, or "api" with
+    # the admin's name; NULL on versions published before, which count as files.
+    Column("origin", String(8)),
+    Column("origin_ref", String(400)),
     UniqueConstraint("name", "version", name="uq_definitions_name_version"),
 )
 

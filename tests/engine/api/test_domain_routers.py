@@ -35,6 +35,10 @@ def test_no_domain_module_means_only_the_engine_routes(api_engine: Engine) -> No
     assert sorted(paths) == [
         "/api/v1/cases",
         "/api/v1/cases/{case_id}",
+        "/api/v1/cases/{case_id}/admin/cancel",
+        "/api/v1/cases/{case_id}/admin/correct",
+        "/api/v1/cases/{case_id}/admin/reassign",
+        "/api/v1/cases/{case_id}/admin/reopen",
         "/api/v1/cases/{case_id}/history",
         "/api/v1/cases/{case_id}/transitions",
         "/api/v1/handlers",
@@ -42,4 +46,5 @@ def test_no_domain_module_means_only_the_engine_routes(api_engine: Engine) -> No
         "/api/v1/workflows",
         "/api/v1/workflows/validate",
         "/api/v1/workflows/{name}",
+        "/api/v1/workflows/{name}/migrations",
     ]
