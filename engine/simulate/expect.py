@@ -134,6 +134,13 @@ class _Check:
                     ("paths", json_path), f"case #{self.view.id} data {json_path}", want, found
                 )
 
+    def absent(self, names: list[str]) -> None:
+        for i, name in enumerate(names):
+            json_path = name if name.startswith("$") else f"$.{name}"
+            found = resolve_path(self.view.data, json_path)
+            if found is not ABSENT:
+                self.fail(("absent", i), f"case #{self.view.id} data {json_path}", ABSENT, found)
+
     def timers(self, expected: list[Mapping[str, Any]]) -> None:
         live = {t.name: t for t in self.view.timers}
         names = [t["name"] for t in expected]
@@ -210,6 +217,8 @@ def check_expect(
         check.data(spec["data"])
     if "paths" in spec:
         check.paths(spec["paths"])
+    if "absent" in spec:
+        check.absent(spec["absent"])
     if "timers" in spec:
         check.timers(spec["timers"])
     if "history" in spec:
