@@ -18,6 +18,8 @@ from engine.store.repository import EventRow, TimerRow, Tx
 
 __all__ = ["Entry", "Recorder", "TimerNote", "local"]
 
+_NOTES = ("deadline_paused", "deadline_resumed", "timer_moved", "timer_recomputed")
+
 
 def local(moment: datetime, zone: ZoneInfo) -> str:
     """``2024-07-01 00:00`` in the calendar's zone."""
@@ -105,12 +107,12 @@ class Entry:
             move = f"({self.reason})"
         head = f"{local(self.at, zone)}  #{self.case_id} {self.workflow_title}  {who}  {what}"
         out = [f"{head}  {move}".rstrip()]
-        for t in self.armed:
-            out.append(f"{'':18}armed  {t.name} → {t.trigger}, due {local(t.due_at, zone)}")
         for t in self.ended:
             out.append(
                 f"{'':18}{t.status:<6} {t.name} → {t.trigger} (was due {local(t.due_at, zone)})"
             )
+        for t in self.armed:
+            out.append(f"{'':18}armed  {t.name} → {t.trigger}, due {local(t.due_at, zone)}")
         return out
 
 
@@ -191,6 +193,8 @@ class Recorder:
             due = datetime.fromisoformat(str(timer.get("due_at")))
             fired_by = TimerNote(str(timer.get("name")), e.trigger or "", due, "fired")
         reason = str(e.payload.get("reason", "")) if e.kind == "timer_skipped" else ""
+        if e.kind in _NOTES:
+            reason = self._note_text(e.payload)
         if e.kind == "timer_skipped":
             due = datetime.fromisoformat(str(e.payload.get("due_at")))
             fired_by = TimerNote(str(e.payload.get("name")), str(e.payload.get("trigger")), due)
@@ -212,6 +216,16 @@ class Recorder:
             fired_by=fired_by,
             reason=reason,
         )
+
+    def _note_text(self, payload: dict[str, Any]) -> str:
+        """A paused, resumed, moved or recounted timer, in a few words."""
+        zone = self.engine.planner.calendar.tz
+        parts = [str(payload.get("name") or payload.get("deadline") or "")]
+        if payload.get("remaining_working_days") is not None:
+            parts.append(f"{payload['remaining_working_days']} working day(s) left")
+        if payload.get("due_at"):
+            parts.append(f"due {local(datetime.fromisoformat(str(payload['due_at'])), zone)}")
+        return ", ".join(p for p in parts if p)
 
     def _timers_only(self, step: int, case_id: int, d: Definition) -> Entry:
         now = self.engine.clock.now()
