@@ -95,6 +95,8 @@ def _schema_problems(doc: Document, error: ValidationError) -> list[Problem]:
             for key in deepest.instance
             if key not in known
         ]
+    if deepest.validator in ("minProperties", "minItems"):
+        return [doc.problem(path, "must not be empty")]
     if deepest.validator == "pattern" and path and path[-1] == "advance":
         return [doc.problem(path, f"{deepest.instance!r} is not like '5 working days'")]
     if deepest.validator == "pattern":
