@@ -20,7 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from engine.definition.loader import load_yaml
-from engine.errors import DefinitionError
+from engine.errors import DefinitionError, Problem
 from engine.runtime import Engine
 from engine.simulate.errors import ScenarioFailed, ScenarioInvalid
 from engine.simulate.runner import Draft, Result, Sandbox, run_scenario
@@ -55,10 +55,10 @@ def simulate_files(
     """``workflow`` is a name of ``folder``'s definitions or the path of a YAML file (a draft,
     published over the folder's version of its name)."""
     zone = parts.calendar.tz
-    scenario = parse_scenario(_read(scenario_path), str(scenario_path), zone)
+    scenario = parse_scenario(_read(scenario_path, ScenarioInvalid), str(scenario_path), zone)
     draft = None
     if workflow.endswith((".yaml", ".yml")) or Path(workflow).is_file():
-        draft = Draft(_read(Path(workflow)), workflow)
+        draft = Draft(_read(Path(workflow), DefinitionError), workflow)
         workflow = _draft_name(draft)
     result = run_scenario(parts, scenario, workflow, folder=[folder], draft=draft)
     return scenario, result
@@ -80,22 +80,17 @@ def simulate_text(
             raise DefinitionError(
                 [doc.problem(("name",), f"the name is {name!r}, the URL {workflow!r}")]
             )
-    texts = [engine.definition(row.name)[0].source for row in engine.definitions()]
-    if scenario.workflows is not None:
-        keep = set(scenario.workflows) | {workflow}
-        rows = [row for row in engine.definitions() if row.name in keep]
-        texts = [engine.definition(row.name)[0].source for row in rows]
+    keep = None if scenario.workflows is None else {*scenario.workflows, workflow}
+    texts = [row.source for row in engine.definitions() if keep is None or row.name in keep]
     result = run_scenario(parts, scenario, workflow, texts=texts, draft=draft)
     return scenario, result
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, error: type[ScenarioInvalid] | type[DefinitionError]) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        from engine.errors import Problem
-
-        raise ScenarioInvalid([Problem(str(path), 1, 1, f"cannot read: {exc}")]) from exc
+        raise error([Problem(str(path), 1, 1, f"cannot read: {exc}")]) from exc
 
 
 def report_lines(scenario: Scenario, result: Result, zone: ZoneInfo) -> Sequence[str]:

@@ -8,6 +8,7 @@ today (by the configured working-day calendar); ``3 days``, ``2 weeks``, ``4 hou
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -65,7 +66,12 @@ def _next_due(engine: Engine, target: datetime) -> datetime | None:
         return timer.due_at if timer is not None else None
 
 
-def drive(engine: Engine, clock: FakeClock, target: datetime, after_each: object = None) -> Drive:
+def drive(
+    engine: Engine,
+    clock: FakeClock,
+    target: datetime,
+    after_each: Callable[[], None] | None = None,
+) -> Drive:
     """Move ``clock`` to ``target``, stopping at every due moment on the way to sweep there, so
     each timer fires at its due time (and the timers its firing arms fire at theirs). The
     sweep at ``target`` runs last (it also recounts provisional due times)."""
@@ -79,7 +85,7 @@ def drive(engine: Engine, clock: FakeClock, target: datetime, after_each: object
         result = sweep(engine, moment)
         done.moments.append(moment)
         done.firings.extend(result.firings)
-        if callable(after_each):
+        if after_each is not None:
             after_each()
         if not any(f.outcome in ("fired", "skipped") for f in result.firings):
             reasons = "; ".join(f.reason for f in result.firings) or "nothing could be swept"

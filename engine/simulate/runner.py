@@ -13,19 +13,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from engine.catalog import definition_files
 from engine.clock import FakeClock
 from engine.errors import DefinitionError, QingliuError
-from engine.handlers import Actor
+from engine.handlers import Actor, Registry
 from engine.keys import KeyRing
 from engine.runtime import Engine
+from engine.scope import Scope
 from engine.simulate.clockwork import advance_target, drive
 from engine.simulate.expect import Failure, check_expect, failure
 from engine.simulate.scenario import Scenario, Step, parse_moment
 from engine.simulate.trace import Entry, Recorder, local
 from engine.store import migrate
 from engine.store.repository import Store
+from engine.time.calendar import WorkingCalendar
 
 __all__ = ["Draft", "Result", "Sandbox", "run_scenario", "sandbox"]
 
@@ -44,9 +47,9 @@ class Draft:
 class Sandbox:
     """What a throw-away engine is made of: the installation's handlers and rules."""
 
-    registry: Any
-    calendar: Any
-    scope: Any
+    registry: Registry
+    calendar: WorkingCalendar
+    scope: Scope
     reference: Mapping[str, Any]
 
     @classmethod
@@ -86,7 +89,7 @@ class Result:
     headers: dict[int, str] = field(default_factory=dict)  # step number -> what it does
     notes: dict[int, list[str]] = field(default_factory=dict)  # step number -> outcomes
 
-    def to_json(self, zone: Any) -> dict[str, Any]:
+    def to_json(self, zone: ZoneInfo) -> dict[str, Any]:
         return {
             "scenario": self.scenario,
             "workflow": self.workflow,

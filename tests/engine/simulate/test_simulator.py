@@ -192,6 +192,8 @@ def test_an_unknown_workflow_or_a_broken_draft_is_refused(parts: Sandbox, tmp_pa
     broken.write_text(DRAFT.read_text(encoding="utf-8").replace("initial: waiting", "initial: x"))
     with pytest.raises(DefinitionError, match=r"broken.yaml:\d+:\d+"):
         simulate_files(parts, str(broken), SCENARIO, WORKFLOWS)
+    with pytest.raises(DefinitionError, match=r"missing.yaml:1:1: cannot read"):
+        simulate_files(parts, str(tmp_path / "missing.yaml"), SCENARIO, WORKFLOWS)
 
 
 # -- the command ------------------------------------------------------------------------------
