@@ -3,13 +3,18 @@ database with a virtual clock; malformed scenarios and failed expectations name 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from engine.catalog import definition_files
+from engine.clock import FakeClock
 from engine.errors import DefinitionError, WorkflowNotFound
 from engine.simulate import Sandbox, ScenarioInvalid, report_lines, simulate_files
+from engine.simulate.clockwork import advance_target
+from engine.simulate.runner import sandbox
+from engine.simulate.trace import local as shown
 from tests.conftest import ROOT, Run
 
 FIXTURES = ROOT / "tests" / "fixtures" / "simulate"
@@ -238,3 +243,31 @@ def test_load_and_validate_skip_scenario_folders(run: Run, tmp_path: Path) -> No
         "validate", str(folder / "scenarios" / "sim_notice.yaml"), code=1
     )
     assert "ok: 8 definition(s)" in run("validate", "workflows/")
+
+
+def test_time_only_runs_forward(parts: Sandbox, tmp_path: Path) -> None:
+    path = _edit(tmp_path, "  - until: 2024-09-30\n", "  - until: 2024-09-01\n")
+    _, result = simulate_files(parts, str(DRAFT), path, WORKFLOWS)
+    (failure,) = result.failures
+    assert failure.message == "time runs forward only"
+    assert (failure.expected, failure.found) == ("after 2024-09-30 09:00", "2024-09-01")
+    assert result.steps_run == 6  # stopped there
+
+
+@pytest.mark.parametrize(
+    ("advance", "local"),
+    [
+        ("2 working days", "2024-09-30 09:00"),  # Sunday 09-29 is worked (国庆调休)
+        ("3 working days", "2024-10-08 09:00"),  # 10-01..07 are holidays
+        ("3 days", "2024-09-30 09:00"),
+        ("1 week", "2024-10-04 09:00"),
+        ("5 hours", "2024-09-27 14:00"),
+        ("90 minutes", "2024-09-27 10:30"),
+    ],
+)
+def test_advance_counts_working_days_by_the_calendar(
+    parts: Sandbox, advance: str, local: str
+) -> None:
+    start = datetime(2024, 9, 27, 1, tzinfo=UTC)  # Friday 09:00 in Shanghai
+    with sandbox(parts, FakeClock(start)) as engine:
+        assert shown(advance_target(engine, start, advance), parts.calendar.tz) == local
