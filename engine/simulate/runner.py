@@ -103,7 +103,7 @@ class Result:
 
 
 class _Run:
-    def __init__(self, engine: Engine, clock: FakeClock, scenario: Scenario, workflow: str):
+    def __init__(self, engine: Engine, clock: FakeClock, scenario: Scenario, workflow: str) -> None:
         self.engine = engine
         self.clock = clock
         self.scenario = scenario
@@ -129,9 +129,9 @@ class _Run:
     # -- steps ----------------------------------------------------------------------------------
 
     def run(self) -> Result:
-        self.seed()
+        steps = self.scenario.steps if self.seed() else []
         self.collect()
-        for step in self.scenario.steps:
+        for step in steps:
             self.step_number = step.number
             line = self.scenario.doc.mark(step.path)[0]
             self.result.headers[step.number] = (
@@ -146,12 +146,24 @@ class _Run:
         self.result.passed = not self.result.failures
         return self.result
 
-    def seed(self) -> None:
-        if not self.scenario.subjects:
-            return
-        with self.engine.transaction(ADMIN) as (_tx, ops):
-            for s in self.scenario.subjects:
-                ops.put_subject(s["kind"], s["key"], s["data"], s.get("jurisdiction"))
+    def seed(self) -> bool:
+        """Write the subjects; one the engine refuses (an unknown jurisdiction, a key too
+        long) is a failure at its place in the scenario, and nothing runs."""
+        for i, s in enumerate(self.scenario.subjects):
+            where = s.get("jurisdiction")
+            if where is not None and not self.engine.scope.knows(where):
+                known = "config/reference/jurisdictions.yaml"
+                self.fail(
+                    ("subjects", i, "jurisdiction"), f"unknown jurisdiction ({known})", None, where
+                )
+                return False
+            try:
+                with self.engine.transaction(ADMIN) as (_tx, ops):
+                    ops.put_subject(s["kind"], s["key"], s["data"], s.get("jurisdiction"))
+            except QingliuError as exc:
+                self.fail(("subjects", i), f"subject {s['key']!r} refused: {exc}")
+                return False
+        return True
 
     def _refusal(self, step: Step, exc: QingliuError | None, what: str) -> bool:
         """Compare the outcome of a create or fire with its ``expect_refused``."""

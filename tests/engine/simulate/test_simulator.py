@@ -271,3 +271,17 @@ def test_advance_counts_working_days_by_the_calendar(
     start = datetime(2024, 9, 27, 1, tzinfo=UTC)  # Friday 09:00 in Shanghai
     with sandbox(parts, FakeClock(start)) as engine:
         assert shown(advance_target(engine, start, advance), parts.calendar.tz) == local
+
+
+def test_a_subject_in_an_unknown_jurisdiction_stops_before_the_first_step(
+    parts: Sandbox, tmp_path: Path
+) -> None:
+    subjects = (
+        "subjects:\n  - {kind: outfall, key: X-1, jurisdiction: atlantis, data: {code: X-1}}\n"
+    )
+    path = _edit(tmp_path, "steps:\n", subjects + "steps:\n")
+    _, result = simulate_files(parts, str(DRAFT), path, WORKFLOWS)
+    (failure,) = result.failures
+    assert failure.json_path == "$.subjects[0].jurisdiction"
+    assert failure.found == "atlantis"
+    assert result.steps_run == 0
