@@ -27,7 +27,7 @@ from engine.errors import DefinitionError, Problem, WorkflowNotFound
 from engine.handlers import Registry
 from engine.store.repository import DefinitionRow, Tx
 
-__all__ = ["Catalog", "Published", "definition_files"]
+__all__ = ["SCENARIOS", "Catalog", "Published", "definition_files"]
 
 
 @dataclass(frozen=True)
@@ -38,13 +38,26 @@ class Published:
     warning: str | None = None  # why a file's text was not published, for people
 
 
+# Simulator scenarios (docs/simulator.md) live in a folder of this name beside the definitions:
+# a folder walk never takes them for definitions.
+SCENARIOS = "scenarios"
+
+
 def definition_files(paths: Iterable[str | Path]) -> list[Path]:
-    """The YAML files named, or found (sorted) in the folders named."""
+    """The YAML files named, or found (sorted) in the folders named, leaving out every
+    ``scenarios/`` folder beneath them (simulator scenarios, not definitions)."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")))
+            files.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.suffix in (".yaml", ".yml")
+                    and SCENARIOS not in p.relative_to(path).parts[:-1]
+                )
+            )
         else:
             files.append(path)
     return files

@@ -37,7 +37,7 @@ from engine.store.repository import Store
 from engine.time.calendar import WorkingCalendar
 from engine.time.logical import InstallationClock
 
-__all__ = ["Settings", "build_engine", "load_settings"]
+__all__ = ["Settings", "build_engine", "calendar_of", "load_settings", "scope_of"]
 
 DEFAULT_DATABASE_URL = "sqlite:///var/qingliu.db"
 # Where agencies reach the HTTP API; outfall QR codes point at records under it.
@@ -155,6 +155,16 @@ def _open_store(url: str) -> Store:
             f"cannot use database {shown}: {reason} (QINGLIU_DATABASE_URL, or database_url "
             "in config/settings.yaml)"
         ) from exc
+
+
+def calendar_of(settings: Settings) -> WorkingCalendar:
+    """The working-day calendar of ``settings`` (``config/calendar.yaml``)."""
+    return _calendar(settings.config_dir)
+
+
+def scope_of(settings: Settings) -> Scope:
+    """The jurisdictions of ``settings`` (``reference/jurisdictions.yaml``)."""
+    return _scope(settings.reference)
 
 
 def build_engine(settings: Settings | None = None, clock: Clock | None = None) -> Engine:

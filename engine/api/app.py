@@ -14,7 +14,14 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from engine.api import problems, routes_admin, routes_cases, routes_workflows, transition
+from engine.api import (
+    problems,
+    routes_admin,
+    routes_cases,
+    routes_simulate,
+    routes_workflows,
+    transition,
+)
 from engine.api.deps import reject_unknown_query
 from engine.api.headers import SecurityHeaders, docs_policy
 from engine.api.limits import BodyLimits
@@ -40,7 +47,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         # Models no route declares to FastAPI: the problem document, and the body of the
         # transition route, which reads its request itself (engine.api.transition).
-        for model in (problems.ProblemDetails, TransitionRequest):
+        for model in (problems.ProblemDetails, TransitionRequest, routes_simulate.SimulateRequest):
             found = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(found.pop("$defs", {}))
             components[model.__name__] = found
@@ -76,6 +83,7 @@ def create_app(
     app.include_router(handlers_router, dependencies=checked)
     app.include_router(routes_admin.workflows_router, dependencies=checked)
     app.include_router(routes_admin.cases_router, dependencies=checked)
+    app.include_router(routes_simulate.router, dependencies=checked)
     for router in domain.api_routers() if domain is not None else ():
         prefix = "" if router.prefix.startswith("/api/") else API_PREFIX
         app.include_router(router, prefix=prefix, dependencies=checked)

@@ -47,4 +47,5 @@ def test_no_domain_module_means_only_the_engine_routes(api_engine: Engine) -> No
         "/api/v1/workflows/validate",
         "/api/v1/workflows/{name}",
         "/api/v1/workflows/{name}/migrations",
+        "/api/v1/workflows/{name}/simulate",
     ]
