@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from engine.api import problems, routes_cases, routes_workflows, transition
+from engine.api import problems, routes_cases, routes_diagrams, routes_workflows, transition
 from engine.api.deps import reject_unknown_query
 from engine.api.headers import SecurityHeaders, docs_policy
 from engine.api.limits import BodyLimits
@@ -72,6 +72,7 @@ def create_app(
     checked = [Depends(reject_unknown_query)]
     app.include_router(routes_workflows.router, dependencies=checked)
     app.include_router(routes_cases.router, dependencies=checked)
+    app.include_router(routes_diagrams.router, dependencies=checked)
     for router in domain.api_routers() if domain is not None else ():
         prefix = "" if router.prefix.startswith("/api/") else API_PREFIX
         app.include_router(router, prefix=prefix, dependencies=checked)

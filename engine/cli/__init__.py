@@ -6,6 +6,7 @@ errors become exit codes in one place (``base.QingliuGroup``: each error class o
     cases.py    validate, load, workflows, case create|fire|show|list|history, replay, audit
     timers.py   tick, scheduler, calendar check|recompute, case timers
     clock.py    time [set DATE|clear]: the installation's logical clock
+    diagram.py  diagram NAME [--case ID]: state diagrams (engine/diagram)
     db.py       db upgrade|current|history|revision
     serve.py    token create|list|revoke, serve
 
@@ -19,7 +20,7 @@ import sys
 
 import click
 
-from engine.cli import cases, clock, db, serve, timers
+from engine.cli import cases, clock, db, diagram, serve, timers
 from engine.cli.base import CommandFailed, QingliuGroup, actor_options
 from engine.domain import load_domain
 from engine.errors import QingliuError
@@ -41,6 +42,7 @@ for _command in (
     cases.case,
     cases.replay,
     cases.audit,
+    diagram.diagram,
     timers.tick,
     timers.scheduler,
     timers.calendar_group,
