@@ -57,7 +57,7 @@ def wrap(text: str, size: float, limit: float) -> list[str]:
     lines, line = [], ""
     for c in text:
         if line and text_width(line + c, size) > limit:
-            cut = max(line.rfind(" "), line.rfind("·"), line.rfind("，"), line.rfind("_"))
+            cut = max(line.rfind(" "), line.rfind("·"), line.rfind("，"), line.rfind(","))
             if cut > len(line) // 3:
                 keep = cut if line[cut] == " " else cut + 1  # a space goes, a separator stays
                 lines.append(line[:keep])

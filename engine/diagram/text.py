@@ -62,7 +62,7 @@ def _mid(name: str) -> str:
 
 
 def _edge_text(e: Edge) -> str:
-    steps = f"[{', '.join(map(str, e.steps))}] " if e.steps else ""
+    steps = f"({', '.join(map(str, e.steps))}) " if e.steps else ""
     timer = f" ⏰{e.timer}" if e.timer else ""
     return f"{steps}{e.title} ({e.trigger} · {e.who}){timer}"
 
@@ -73,7 +73,7 @@ def _mermaid_state(n: Node) -> list[str]:
         out.append(f"    note right of {_mid(n.name)}")
         for line in n.lines:
             mark = "⏰ " if line.clock else "↻ " if line.kind == "internal" else ""
-            steps = f"[{', '.join(map(str, line.steps))}] " if line.steps else ""
+            steps = f"({', '.join(map(str, line.steps))}) " if line.steps else ""
             out.append(f"        {_m(mark + steps + line.text)}")
         out.append("    end note")
     return out
@@ -118,7 +118,7 @@ def _dot_node(n: Node) -> str:
     rows = [n.title, n.name + (" · 终态" if n.final else "")]
     for line in n.lines:
         mark = "⏰ " if line.clock else "↻ " if line.kind == "internal" else ""
-        steps = f"[{', '.join(map(str, line.steps))}] " if line.steps else ""
+        steps = f"({', '.join(map(str, line.steps))}) " if line.steps else ""
         rows.append(mark + steps + line.text)
     label = "\\n".join(_d(r) for r in rows)
     classes = " ".join(
