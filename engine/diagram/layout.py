@@ -15,7 +15,7 @@
    ports of one side are spread by the direction they go.
 
 A self-loop (a transition back into its own source, not an internal one) gets its label to the
-right of its node: the node's box is widened for it in the layout.
+right of its node: the node takes the room for its loops' labels, stacked, in the layout.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ LAYER_GAP = 26.0
 NODE_GAP = 30.0
 DUMMY_WIDTH = 14.0
 LOOP_GAP = 34.0
+LOOP_STACK = 6.0
 SWEEPS = 12
 
 
@@ -243,15 +244,63 @@ def _ports(
         span = sizes[node].w * 0.6  # the node's own box, not the room kept for its loops
         for k, (_, key) in enumerate(attached):
             x = v.x if len(attached) == 1 else v.x - span / 2 + span * k / (len(attached) - 1)
-            y = v.y + v.h / 2 if side == "bottom" else v.y - v.h / 2
+            half = sizes[node].h / 2
+            y = v.y + half if side == "bottom" else v.y - half
             out[(key, node)] = (x, y)
     return out
 
 
-def layout(sizes: dict[str, Box], edges: Sequence[EdgeIn], loops: dict[str, float]) -> Placed:
-    """Place nodes of ``sizes`` and route ``edges``; ``loops`` widens a node for its
-    self-loops' labels (the width they need to its right)."""
-    grown = {n: Box(b.w + 2 * loops.get(n, 0.0), b.h) for n, b in sizes.items()}
+def _loop_room(edges: Sequence[EdgeIn]) -> dict[str, tuple[float, float]]:
+    """The room each node's self-loops need to its right: their labels' width and the height
+    of the labels stacked."""
+    room: dict[str, tuple[float, float]] = {}
+    for e in edges:
+        if e.source == e.dest:
+            w, h = room.get(e.source, (0.0, -LOOP_STACK))
+            room[e.source] = (max(w, e.label.w + LOOP_GAP + 4), h + e.label.h + LOOP_STACK)
+    return room
+
+
+def _loops(
+    edges: Sequence[EdgeIn],
+    sizes: dict[str, Box],
+    vs: dict[str, _V],
+    room: dict[str, tuple[float, float]],
+) -> dict[str, Route]:
+    """Each self-loop: out of its node's right side and back, its label to the right; the
+    labels of one node stacked, centred on it."""
+    out: dict[str, Route] = {}
+    top = {n: vs[n].y - h / 2 for n, (_, h) in room.items()}
+    for e in edges:
+        if e.source != e.dest:
+            continue
+        v, box = vs[e.source], sizes[e.source]
+        right = v.x + box.w / 2
+        d = min(6.0, box.h / 4)
+        mid = top[e.source] + e.label.h / 2
+        mid = min(max(mid, v.y - box.h / 2 + d), v.y + box.h / 2 - d)
+        out[e.key] = Route(
+            (
+                (right, mid - d),
+                (right + LOOP_GAP, mid - d),
+                (right + LOOP_GAP, mid + d),
+                (right, mid + d),
+            ),
+            (right + LOOP_GAP + 4, top[e.source]),
+            loop=True,
+        )
+        top[e.source] += e.label.h + LOOP_STACK
+    return out
+
+
+def layout(sizes: dict[str, Box], edges: Sequence[EdgeIn]) -> Placed:
+    """Place the nodes of ``sizes`` and route ``edges``: see the module's docstring. A node
+    with self-loops takes the room for their labels on both sides (it stays centred)."""
+    room = _loop_room(edges)
+    grown = {
+        n: Box(b.w + 2 * room[n][0], max(b.h, room[n][1])) if n in room else b
+        for n, b in sizes.items()
+    }
     rank, rev = _ranks(list(sizes), edges)
     vs, chains, labels = _chains(grown, edges, rank, rev)
     layers = _order(vs)
@@ -260,20 +309,9 @@ def layout(sizes: dict[str, Box], edges: Sequence[EdgeIn], loops: dict[str, floa
     placed = Placed()
     for n in sizes:
         placed.nodes[n] = (vs[n].x, vs[n].y)
+    placed.routes.update(_loops(edges, sizes, vs, room))
     for e in edges:
         if e.source == e.dest:
-            v = vs[e.source]
-            right = v.x + sizes[e.source].w / 2
-            placed.routes[e.key] = Route(
-                (
-                    (right, v.y - 8),
-                    (right + LOOP_GAP, v.y - 8),
-                    (right + LOOP_GAP, v.y + 8),
-                    (right, v.y + 8),
-                ),
-                (right + LOOP_GAP + 4, v.y - e.label.h / 2),
-                loop=True,
-            )
             continue
         chain = chains[e.key]
         points = [ports[(e.key, chain[0])]]
@@ -282,8 +320,8 @@ def layout(sizes: dict[str, Box], edges: Sequence[EdgeIn], loops: dict[str, floa
             x = v.x - v.w / 2 if vid == labels.get(e.key) else v.x
             points.append((x, v.y))
         points.append(ports[(e.key, chain[-1])])
-        lab = vs[labels[e.key]] if e.key in labels else None
-        corner = (lab.x - lab.w / 2, lab.y - lab.h / 2) if lab else points[0]
+        lab = vs[labels[e.key]]
+        corner = (lab.x - lab.w / 2, lab.y - lab.h / 2)
         if e.key in rev:
             points.reverse()
         placed.routes[e.key] = Route(tuple(points), corner)

@@ -188,6 +188,8 @@ def _state_row(x: float, y: float, text: str, line: Line, first: bool) -> str:
     if first:
         taken = " taken" if line.steps else ""
         trigger = f' data-trigger="{esc(line.trigger)}"' if line.trigger else ""
+        if line.steps:
+            trigger += f' data-steps="{" ".join(map(str, line.steps))}"'
         parts.append(f'<g class="line {esc(line.kind)}{taken}"{trigger}>')
         if line.clock:
             parts.append(_clock(x + 6, y - 4, TIMER))
@@ -306,11 +308,7 @@ def render_svg(g: Graph) -> str:
     labels = {e.key: _label_box(e) for e in g.edges}
     start = EdgeIn("start", START, next(n.name for n in g.nodes if n.initial), Box(1, 0))
     edges = [start, *(EdgeIn(e.key, e.source, e.dest, labels[e.key]) for e in g.edges)]
-    loops: dict[str, float] = {}
-    for e in g.edges:
-        if e.source == e.dest:
-            loops[e.source] = max(loops.get(e.source, 0.0), labels[e.key].w + 40)
-    placed: Placed = layout(sizes, edges, loops)
+    placed: Placed = layout(sizes, edges)
     heading = _heading(g)
     top = MARGIN + 24 * len(heading) + 8
     body: list[str] = []

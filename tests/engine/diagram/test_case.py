@@ -67,6 +67,7 @@ def test_the_case_diagram_marks_its_state_and_numbered_path(
         g for g in groups(drawn["reviewing"], "internal") if g.get("data-trigger") == "comment"
     ]
     assert "taken" in classes(comment)
+    assert comment.get("data-steps") == "2"
     assert shows(comment, "2")
     [listed] = groups(root, "steps")
     assert shows(listed, "1.")
