@@ -35,9 +35,11 @@ def test_no_domain_module_means_only_the_engine_routes(api_engine: Engine) -> No
     assert sorted(paths) == [
         "/api/v1/cases",
         "/api/v1/cases/{case_id}",
+        "/api/v1/cases/{case_id}/diagram",
         "/api/v1/cases/{case_id}/history",
         "/api/v1/cases/{case_id}/transitions",
         "/api/v1/workflows",
         "/api/v1/workflows/validate",
         "/api/v1/workflows/{name}",
+        "/api/v1/workflows/{name}/diagram",
     ]
