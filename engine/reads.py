@@ -100,6 +100,15 @@ class Reads:
                 views.append(self.seen_by(tx, wf, r, actor, with_triggers=False))
             return views
 
+    def case_path(
+        self, case_id: int, actor: Actor | None = None
+    ) -> tuple[Definition, CaseRow, list[EventRow]]:
+        """The case's definition (its own version), row and history, for its diagram: read as
+        ``get_case`` reads (a case the actor may not read does not exist for it)."""
+        with self.store.read() as tx:
+            row = self._load(tx, case_id, actor)
+            return self.catalog.compiled(tx, row.definition_id).definition, row, tx.events(case_id)
+
     def timers_preview(self, case_id: int, actor: Actor | None = None) -> TimerPreview:
         """Every live timer and deadline of the case with its due time, and when each timer of
         its current state would fall if armed now."""

@@ -18,6 +18,7 @@ from engine.api import (
     problems,
     routes_admin,
     routes_cases,
+    routes_diagrams,
     routes_simulate,
     routes_workflows,
     transition,
@@ -84,6 +85,7 @@ def create_app(
     app.include_router(routes_admin.workflows_router, dependencies=checked)
     app.include_router(routes_admin.cases_router, dependencies=checked)
     app.include_router(routes_simulate.router, dependencies=checked)
+    app.include_router(routes_diagrams.router, dependencies=checked)
     for router in domain.api_routers() if domain is not None else ():
         prefix = "" if router.prefix.startswith("/api/") else API_PREFIX
         app.include_router(router, prefix=prefix, dependencies=checked)

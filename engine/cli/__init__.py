@@ -7,6 +7,7 @@ errors become exit codes in one place (``base.QingliuGroup``: each error class o
     timers.py   tick, scheduler, calendar check|recompute, case timers
     clock.py    time [set DATE|clear]: the installation's logical clock
     simulate.py simulate WORKFLOW SCENARIO: a scenario in a throw-away database
+    diagram.py  diagram NAME [--case ID]: state diagrams (engine/diagram)
     db.py       db upgrade|current|history|revision
     serve.py    token create|list|revoke, serve
     handlers.py handlers [NAME] [--json|--markdown]: the catalogue of guards and actions
@@ -22,7 +23,7 @@ import sys
 
 import click
 
-from engine.cli import admin, cases, clock, db, serve, simulate, timers
+from engine.cli import admin, cases, clock, db, diagram, serve, simulate, timers
 from engine.cli.base import CommandFailed, QingliuGroup, actor_options
 from engine.cli.handlers import handlers_command
 from engine.domain import load_domain
@@ -47,6 +48,7 @@ for _command in (
     cases.audit,
     admin.migrate,
     simulate.simulate,
+    diagram.diagram,
     timers.tick,
     timers.scheduler,
     timers.calendar_group,

@@ -39,6 +39,7 @@ def test_no_domain_module_means_only_the_engine_routes(api_engine: Engine) -> No
         "/api/v1/cases/{case_id}/admin/correct",
         "/api/v1/cases/{case_id}/admin/reassign",
         "/api/v1/cases/{case_id}/admin/reopen",
+        "/api/v1/cases/{case_id}/diagram",
         "/api/v1/cases/{case_id}/history",
         "/api/v1/cases/{case_id}/transitions",
         "/api/v1/handlers",
@@ -46,6 +47,7 @@ def test_no_domain_module_means_only_the_engine_routes(api_engine: Engine) -> No
         "/api/v1/workflows",
         "/api/v1/workflows/validate",
         "/api/v1/workflows/{name}",
+        "/api/v1/workflows/{name}/diagram",
         "/api/v1/workflows/{name}/migrations",
         "/api/v1/workflows/{name}/simulate",
     ]
