@@ -13,7 +13,10 @@ import pytest
 from engine.clock import FakeClock
 from engine.handlers import Actor
 from engine.settings import Settings
+from engine.time.arming import Arming
+from engine.time.calendar import WorkingCalendar
 from engine.time.sweep import sweep
+from engine.time.timers import TimerPlanner
 from tests.timekit import end_of, run_until, sh, timer_engine
 
 ADMIN = Actor("t", "admin")
@@ -112,3 +115,19 @@ def test_a_working_day_ladder_loses_no_day_per_rung(settings: Settings) -> None:
     ]
     # counted by hand: 09-17, 09-18, 09-20 (Sunday worked), 09-21, 09-22
     assert warning == end_of(2026, 9, 22)
+
+
+def test_working_days_left_at_a_due_moment_count_from_the_next_day() -> None:
+    """A deadline paused at a due moment (the end of 09-16) has used 09-16 only: every
+    working day from 09-17 to its due day is left."""
+    arming = Arming(TimerPlanner(WorkingCalendar()))
+    due = end_of(2026, 10, 9)
+    left, provisional = arming.remaining_working_days(end_of(2026, 9, 16), due)
+    days = [date(2026, 9, 17) + timedelta(days=i) for i in range(23)]  # 09-17 .. 10-09
+    assert left == sum(bool(chinese_calendar.is_workday(d)) for d in days)
+    assert (left, provisional) == (
+        12,
+        False,
+    )  # 09-17 .. 09-24 (09-20 worked), 09-28 .. 30, 10-08, 10-09
+    # and from a moment inside a day, that day counts as used
+    assert arming.remaining_working_days(sh(2026, 9, 17, 10), due)[0] == left - 1
