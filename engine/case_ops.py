@@ -1,6 +1,8 @@
 """What a guard or action may do besides changing its own case, inside the transaction that
 runs it (``engine.handlers.CaseOps``): open cases, read and write subjects (e.g. the ledger).
-The engine hands each handler a ``TxOps`` bound to that transaction, its actor and its time."""
+The engine hands each handler a ``TxOps`` bound to that transaction, its actor and its time:
+the logical time of the change (a timer's due time when a late sweep fires it), which cases
+opened here take as theirs, and the real moment (``wall``), which the history rows keep."""
 
 from __future__ import annotations
 
@@ -18,8 +20,12 @@ from engine.views import CaseView
 
 __all__ = ["Create", "TxOps"]
 
-# Engine._create: open a case of a workflow inside a transaction.
-Create = Callable[[Tx, str, dict[str, Any], Actor, "str | None", datetime], CaseView]
+# Engine._create: open a case of a workflow inside a transaction, as of ``now`` (the logical
+# time), the last argument being the real moment when it differs (else None).
+Create = Callable[
+    [Tx, str, dict[str, Any], Actor, "str | None", datetime, "datetime | None"], CaseView
+]
+
 # Engine.open_case_for: the open case of a workflow about a subject, in the data's jurisdiction.
 FindOpen = Callable[[Tx, str, Mapping[str, Any], str], "int | None"]
 # The longest subject key the store keeps (cases.subject, subject_events.subject_key).
@@ -54,8 +60,10 @@ class TxOps:
         find_open: FindOpen | None = None,
         *,
         keys: KeyRing | None = None,
+        wall: datetime | None = None,
     ) -> None:
         self._tx, self._actor, self._now, self._keys = tx, actor, now, keys
+        self._wall = wall  # the real moment, when it differs from the logical ``now``
         self._create, self._scope = create, scope
         self._within = None if within is None else scope.below(within)
         self._find_open = find_open
@@ -67,7 +75,9 @@ class TxOps:
 
     def open_case(self, workflow: str, data: Mapping[str, Any], subject: str | None = None) -> int:
         _bounded("subject", subject)
-        return self._create(self._tx, workflow, dict(data), self._actor, subject, self._now).id
+        return self._create(
+            self._tx, workflow, dict(data), self._actor, subject, self._now, self._wall
+        ).id
 
     def open_case_if_absent(
         self, workflow: str, data: Mapping[str, Any], subject: str
@@ -135,7 +145,8 @@ class TxOps:
                     f"({self.jurisdiction})",
                     role=self._actor.role,
                 )
-        self._tx.put_subject(kind, key, data, jurisdiction, self._now)
+        written = self._wall or self._now  # the real moment: subject rows have no due time
+        self._tx.put_subject(kind, key, data, jurisdiction, written)
         patch = diff(before.data if before is not None else {}, data)
         if not patch or self._keys is None:
             return
@@ -148,6 +159,6 @@ class TxOps:
             "role": who.role,
             "jurisdiction": who.jurisdiction,
             "patch": patch,
-            "at": self._now,
+            "at": written,
         }
         self._tx.append_subject_event(change, self._keys.get(HISTORY_KEY))

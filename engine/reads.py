@@ -225,7 +225,11 @@ class Reads:
         payload: Mapping[str, Any],
         actor: Actor,
         now: datetime,
+        *,
+        wall: datetime | None = None,
     ) -> Context:
+        """``now`` is the logical time handlers see (``ctx.now``: a timer's due time for a
+        firing); ``wall`` the real moment, when it differs."""
         return Context(
             case_id=row.id,
             workflow=row.workflow,
@@ -246,6 +250,7 @@ class Reads:
                 row.jurisdiction,
                 self.open_case_for,
                 keys=self.keys,
+                wall=wall,
             ),
             reference=self.reference,
         )

@@ -132,11 +132,14 @@ class Engine(CaseAdmin, Migrations):
         actor: Actor,
         subject: str | None,
         now: datetime,
+        wall: datetime | None = None,
         *,
         by_caller: bool = False,
     ) -> CaseView:
         """``by_caller``: the data comes from the caller (the API, the CLI), not a handler, so
-        it may not set the fields handlers own (``readOnly``)."""
+        it may not set the fields handlers own (``readOnly``). ``now`` is the logical time
+        (a timer's due time when a late firing opens the case); ``wall``, when it differs,
+        the real moment, kept as the ``created`` row's ``at`` (its ``due_at`` is ``now``)."""
         definition, wf = self.catalog.latest_row(tx, workflow)
         d = wf.definition
         if actor.role not in (ADMIN, SYSTEM) and actor.role not in d.roles:
@@ -174,7 +177,7 @@ class Engine(CaseAdmin, Migrations):
         opener = self.access.opener(actor)
         if opener is not None:
             tx.add_party(case_id, opener, OPENED)
-        ctx = self._context(tx, row, "create", None, d.initial, {}, actor, now)
+        ctx = self._context(tx, row, "create", None, d.initial, {}, actor, now, wall=wall)
         ctx.data = data
         wf.enter_initial(ctx)
         self._check_data(wf, ctx.data)
@@ -182,8 +185,10 @@ class Engine(CaseAdmin, Migrations):
             tx.rename_parties(case_id, self.access.parties_of(d, ctx.data))
         armed = self.arming.on_create(tx, d, case_id, ctx.data, now)
         stored = self.sealer.seal(d, case_id, ctx.data) if d.confidential else ctx.data
-        event = event_row(row, "created", actor, now, {}, diff({}, stored))
+        event = event_row(row, "created", actor, wall or now, {}, diff({}, stored))
         event.update(to_state=d.initial, payload=armed.annotate({}))
+        if wall is not None and wall != now:
+            event["due_at"] = now  # opened by a late firing: its logical time
         return self._commit(tx, wf, row, event, stored, d.initial)
 
     def _insert_case(
@@ -249,18 +254,20 @@ class Engine(CaseAdmin, Migrations):
             if not wf.definition.is_final(row.state):
                 closed = f"case was cancelled in {row.state!r} (an admin may reopen it)"
             raise TriggerNotAllowed(case_id, trigger, row.state, [], closed)
-        now = self.clock.now()
+        # The logical now: a timer's firing happens at its due time, whenever the sweep ran
+        # (docs/timers.md, "Logical time of a firing"); the history row keeps the real moment.
+        wall = self.clock.now()
+        now = due_at or wall
         body = dict(payload or {})
-        ctx = self._context(tx, row, trigger, row.state, None, body, actor, now)
+        ctx = self._context(tx, row, trigger, row.state, None, body, actor, now, wall=wall)
         taken = wf.fire(row.state, trigger, ctx)
         d = wf.definition
         self._check_fired(tx, wf, taken, row, ctx)
         dest = taken.dest if taken.dest is not None else row.state
         armed = Armed()
         if not taken.internal:
-            base = due_at or now
             armed = self.arming.on_transition(
-                tx, wf.definition, case_id, row.state, dest, ctx.data, base, now
+                tx, wf.definition, case_id, row.state, dest, ctx.data, now, wall
             )
         armed.notes.extend(self.arming.follow_data(tx, wf.definition, case_id, row.data, ctx.data))
         recorded = armed.annotate({**body, "_timer": dict(timer)} if timer is not None else body)
@@ -268,7 +275,7 @@ class Engine(CaseAdmin, Migrations):
         if d.confidential:  # sealed in the row, the payload and the patch alike
             stored = self.sealer.seal(d, case_id, ctx.data)
             recorded = self.sealer.seal(d, case_id, recorded)
-        event = event_row(row, "transition", actor, now, recorded, diff(row.data, stored))
+        event = event_row(row, "transition", actor, wall, recorded, diff(row.data, stored))
         event.update(trigger=trigger, transition=taken.index, from_state=row.state)
         event.update(to_state=dest, due_at=due_at)
         view = self._commit(tx, wf, row, event, stored, dest)

@@ -15,13 +15,23 @@ def _iso(value: Any) -> Any:
 
 
 def timer_json(t: TimerRow) -> dict[str, Any]:
+    """A timer as people see it. A paused deadline has no due time (the one it had before the
+    pause no longer holds): ``due_at`` is null and ``paused`` says how much time is left
+    (working days for a working-day deadline, else seconds); it is null while not paused."""
+    paused = t.status == "paused"
     return {
         "id": t.id,
         "name": t.name,
         "trigger": t.trigger,
         "state": t.state,
         "deadline": t.deadline,
-        "due_at": _iso(t.due_at),
+        "due_at": None if paused else _iso(t.due_at),
+        "paused": {
+            "remaining_working_days": t.remaining_working_days,
+            "remaining_seconds": t.remaining_seconds,
+        }
+        if paused
+        else None,
         "status": t.status,
         "provisional": t.provisional,
         "catch_up": t.catch_up,

@@ -104,8 +104,13 @@ class TimerOut(_Open):
     name: str
     trigger: str
     state: str | None
-    due_at: str | None
+    due_at: str | None = Field(description="null while paused: see `paused`")
     status: str = Field(description="pending, or paused (a deadline waiting in a pausing state)")
+    paused: dict[str, int | None] | None = Field(
+        default=None,
+        description="while paused: remaining_working_days (a working-day deadline) or "
+        "remaining_seconds; the due time is counted again when the case resumes",
+    )
 
 
 class CaseOut(_Open):

@@ -14,7 +14,7 @@ from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.time.recompute import recompute_provisional
 from engine.time.scheduler import DEFAULT_INTERVAL, job_options, run_scheduler
-from engine.time.sweep import SweepResult, sweep
+from engine.time.sweep import BehindHistory, SweepResult, check_not_behind, sweep
 
 __all__ = ["calendar_group", "case_timers", "scheduler", "tick"]
 
@@ -53,9 +53,26 @@ def _print_sweep(result: SweepResult) -> None:
 @click.option("--now", default=None, help="sweep as if it were this ISO datetime (local if naive)")
 @click.option("--limit", type=int, default=10_000, show_default=True, help="most timers to fire")
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
-def tick(now: str | None, limit: int, as_json: bool) -> None:
-    """Fire every due timer once (for cron, operators and tests)."""
-    result = sweep(_engine_at(now), limit=limit)
+@click.option(
+    "--force", is_flag=True, help="sweep at --now even if it is before the last history row"
+)
+def tick(now: str | None, limit: int, as_json: bool, force: bool) -> None:
+    """Fire every due timer once (for cron, operators and tests). A --now before the last
+    history row is refused (the history would run backwards) unless --force."""
+    engine = _engine_at(now)
+    if now is not None:
+        try:
+            check_not_behind(engine, engine.clock.now())
+        except BehindHistory as exc:
+            if not force:
+                raise
+            click.echo(
+                f"warning: --force: {exc.moment.isoformat()} is before the last "
+                f"history row ({exc.last.isoformat()}); the history will run "
+                "backwards",
+                err=True,
+            )
+    result = sweep(engine, limit=limit)
     if as_json:
         echo_json(result.to_json())
     else:
@@ -174,10 +191,9 @@ def case_timers(case_id: int, as_json: bool, actor: Actor) -> None:
             else f"{t['remaining_seconds']}s left"
         )
         mark = " provisional" if t["provisional"] else ""
-        click.echo(
-            f"  {t['name']:<24} {t['trigger']:<16} {t['status']:<8} due {t['due_at']} "
-            f"({left}){mark}"
-        )
+        # a paused deadline has no due time: only the time left, counted again on resuming
+        when = f"due {t['due_at']} ({left})" if t["due_at"] is not None else f"({left})"
+        click.echo(f"  {t['name']:<24} {t['trigger']:<16} {t['status']:<8} {when}{mark}")
     click.echo("if armed now:")
     for item in view.if_armed_now:
         due = item.due_at.isoformat() if item.due_at else "(no date in the case data)"

@@ -319,3 +319,12 @@ class HistoryQueries:
     def case_last_hashes(self) -> dict[int, str]:
         rows = self.conn.execute(select(cases.c.id, cases.c.last_hash).order_by(cases.c.id))
         return {int(case_id): last for case_id, last in rows}
+
+    def last_history_at(self) -> datetime | None:
+        """The time of the last history row written (case event or subject change), read
+        through the primary key and the global number: the moment history has reached."""
+        last_event = select(events.c.at).order_by(events.c.id.desc()).limit(1)
+        last_change = select(subject_events.c.at).order_by(subject_events.c.gseq.desc()).limit(1)
+        moments = [self.conn.execute(q).scalar() for q in (last_event, last_change)]
+        known = [m for m in moments if m is not None]
+        return max(known) if known else None

@@ -310,8 +310,8 @@ class Arming:
     def remaining_working_days(self, moment: datetime, due_at: datetime) -> tuple[int, bool]:
         """Working days left after ``moment``'s local day up to the day ``due_at`` ends (a due
         time is the end of a day), and whether an uncovered year was involved."""
-        day = self.calendar.local_date(moment)
-        last = self.calendar.local_date(due_at - timedelta(microseconds=1))
+        day = self.calendar.day_of(moment)
+        last = self.calendar.day_of(due_at)
         count, provisional = 0, False
         while day < last:
             day += timedelta(days=1)
@@ -342,7 +342,7 @@ class Arming:
         days = timer.remaining_working_days
         if days is not None:
             if days < 1:  # paused on its last day: it ends with the day it resumes
-                return Due(self.calendar.end_of_day(self.calendar.local_date(base))), None
+                return Due(self.calendar.end_of_day(self.calendar.day_of(base))), None
             duration = Duration(days, "working_days")
             return self.planner.after(base, duration), duration
         return Due(base + timedelta(seconds=timer.remaining_seconds or 0)), None

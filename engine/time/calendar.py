@@ -237,6 +237,13 @@ class WorkingCalendar:
             raise ValueError(f"datetime must be timezone-aware, got naive {moment!r}")
         return moment.astimezone(self._zone).date()
 
+    def day_of(self, moment: datetime) -> date:
+        """The local day a moment belongs to when counting from it: its local date, except
+        that 00:00 local is the *end* of the day before (a due time is the end of a day, so
+        a period counted from a due moment starts with the day right after the one it ended:
+        ``every: 5 working days`` repeats every 5 working days, not 6)."""
+        return self.local_date(moment - timedelta(microseconds=1))
+
     def end_of_day(self, d: date) -> datetime:
         """00:00 local time of ``d + 1 day``, as an aware UTC datetime."""
         d = _check_date(d, "d")
@@ -246,7 +253,8 @@ class WorkingCalendar:
     def add_working_days(self, start: datetime, n: int) -> tuple[datetime, bool]:
         """Due time ``n`` working days after ``start``.
 
-        The local day of ``start`` is not counted; counting begins the next day. Returns the
+        The day of ``start`` (:meth:`day_of`: 00:00 local is the end of the day before) is not
+        counted; counting begins the next day. Returns the
         end of the n-th working day (00:00 local of the following day) in UTC, and whether
         any day examined lay in an uncovered year (the result is then provisional).
         """
@@ -254,7 +262,7 @@ class WorkingCalendar:
             raise TypeError(f"n must be an int, got {n!r}")
         if n < 1:
             raise ValueError(f"n must be >= 1 working day, got {n}")
-        day = self.local_date(start)
+        day = self.day_of(start)
         provisional = False
         counted = 0
         while counted < n:

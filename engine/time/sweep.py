@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError
 
-from engine.errors import QingliuError, StaleVersion
+from engine.errors import Conflict, QingliuError, StaleVersion
 from engine.handlers import Actor
 from engine.store.repository import TimerRow, Tx
 from engine.time.recompute import Recomputed, recompute_provisional
@@ -37,7 +37,7 @@ from engine.time.recompute import Recomputed, recompute_provisional
 if TYPE_CHECKING:
     from engine.runtime import Engine
 
-__all__ = ["LATE_AFTER", "Firing", "SweepResult", "sweep"]
+__all__ = ["LATE_AFTER", "BehindHistory", "Firing", "SweepResult", "check_not_behind", "sweep"]
 
 LATE_AFTER = timedelta(minutes=5)
 log = logging.getLogger(__name__)
@@ -100,6 +100,35 @@ class SweepResult:
             "recomputed": [r.to_json() for r in self.recomputed],
             "firings": [f.to_json() for f in self.firings],
         }
+
+
+class BehindHistory(Conflict):
+    """A sweep asked for at a moment before the last history row: its rows would make the
+    history run backwards (``qingliu tick --now`` in the past; ``--force`` overrides)."""
+
+    status, kind, exit_code = 409, "time-behind-history", 6
+    title = "That moment is before the last history row"
+
+    def __init__(self, moment: datetime, last: datetime) -> None:
+        self.moment, self.last = moment, last
+        super().__init__(
+            f"{moment.isoformat()} is before the last history row ({last.isoformat()}): "
+            "sweeping then would make the history run backwards; give a later moment, or "
+            "--force to sweep there anyway"
+        )
+
+    def extensions(self) -> dict[str, Any]:
+        return {"now": self.moment.isoformat(), "last_history_at": self.last.isoformat()}
+
+
+def check_not_behind(engine: Engine, moment: datetime) -> datetime | None:
+    """Refuse ``moment`` if the history has already gone past it (``BehindHistory``);
+    returns the time of the last history row (None: no history yet)."""
+    with engine.store.read() as tx:
+        last = tx.last_history_at()
+    if last is not None and moment < last:
+        raise BehindHistory(moment, last)
+    return last
 
 
 class _Skip(Exception):

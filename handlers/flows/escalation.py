@@ -159,10 +159,10 @@ def propose_rung(ctx: Context) -> None:
     """The current rung's response period ran out unanswered: propose the next rung to the
     city (``data.proposal``); nothing climbs until a city official decides.
 
-    ``proposed_at`` is the firing's clock. After a scheduler outage that is the sweep, not the
-    timer's due time, which the history row keeps (``due_at``); handlers get the due time with
-    issue 16. Rungs still never collapse: each needs its own confirmation, and the next rung's
-    response period counts from that."""
+    ``proposed_at`` is ``ctx.now``, the firing's logical time: the timer's due time, also
+    after a scheduler outage (docs/timers.md, "Logical time of a firing"). Rungs never
+    collapse: each needs its own confirmation, and the next rung's response period counts
+    from that."""
     rung = NEXT_RUNG[str(ctx.dest)]
     ctx.data["proposal"] = {
         "rung": rung,

@@ -62,9 +62,31 @@ def test_tick_case_timers_and_calendar_commands(run: Run) -> None:
     assert "covered years: 2004-2026" in check
     # the notice rung's 5 working days fall in 2030, which the calendar does not cover yet
     assert "provisional timers: 1" in check
-    assert "notice_0_escalate pending due 2030-02-08T16:00:00+00:00" in check
+    # (from the end of 01-31: 02-01, 02-04 .. 02-07)
+    assert "notice_0_escalate pending due 2030-02-07T16:00:00+00:00" in check
     assert json.loads(run("calendar", "check", "--json"))["covered_years"][0] == 2004
     assert "recomputed 0 timer(s)" in run("calendar", "recompute")
+
+
+def test_tick_refuses_a_moment_before_the_last_history_row_unless_forced(run: Run) -> None:
+    run("load", str(WORKFLOWS))
+    created = json.loads(run("case", "create", "ladder", "--data", '{"deadline": "2030-01-31"}'))
+    case_id = str(created["id"])
+    assert "overdue" in run("tick", "--now", "2030-02-01T09:00")
+    before = json.loads(run("case", "history", case_id, "--json"))
+
+    out = run("tick", "--now", "2030-01-15T09:00", code=6)
+    assert "2030-01-15T01:00:00+00:00 is before the last history row" in out
+    assert "(2030-02-01T01:00:00+00:00)" in out
+    assert "--force" in out
+    assert json.loads(run("case", "history", case_id, "--json")) == before  # nothing fired
+    # the same moment is not in the past: a second sweep then is fine
+    assert "0 fired" in run("tick", "--now", "2030-02-01T09:00")
+
+    forced = run("tick", "--now", "2030-01-15T09:00", "--force")
+    assert "warning: --force" in forced
+    assert "the history will run backwards" in forced
+    assert "tick at 2030-01-15T01:00:00+00:00" in forced
 
 
 def test_bad_time_command_input_is_a_clear_error(run: Run) -> None:

@@ -36,9 +36,10 @@ def test_a_due_time_in_an_uncovered_year_is_provisional_and_says_so(settings: Se
     clock = FakeClock(sh(2026, 12, 20, 9))
     engine, case_id = _year_end_case(settings, clock)
     escalate = next(t for t in live(engine, case_id) if t.trigger == "escalate")
-    # 12-30, 12-31, 2027-01-01 (a Friday: a working day as far as anyone knows), 01-04, 01-05
+    # from the end of 12-28: 12-29, 12-30, 12-31, 2027-01-01 (a Friday: a working day as
+    # far as anyone knows), 01-04
     assert escalate.provisional is True
-    assert escalate.due_at == end_of(2027, 1, 5)
+    assert escalate.due_at == end_of(2027, 1, 4)
     overdue = next(e for e in engine.history(case_id) if e.trigger == "overdue")
     assert overdue.payload["_provisional"] == [
         {"timer": escalate.name, "due_at": escalate.due_at.isoformat()}
@@ -64,24 +65,24 @@ def test_the_calendar_gaining_the_year_recomputes_with_a_history_row(settings: S
     result = sweep(updated)  # the sweep recomputes first, cheaply
     (recomputed,) = result.recomputed
     assert recomputed.timer_id == provisional.id
-    assert recomputed.old_due_at == end_of(2027, 1, 5)
-    # 12-30, 12-31, 01-01..03 off, 01-04, 01-05, 01-06
-    assert recomputed.due_at == end_of(2027, 1, 6)
+    assert recomputed.old_due_at == end_of(2027, 1, 4)
+    # 12-29, 12-30, 12-31, 01-01..03 off, 01-04, 01-05
+    assert recomputed.due_at == end_of(2027, 1, 5)
     (now_settled,) = [t for t in live(updated, case_id) if t.id == provisional.id]
     assert now_settled.provisional is False
-    assert now_settled.due_at == end_of(2027, 1, 6)
+    assert now_settled.due_at == end_of(2027, 1, 5)
     event = updated.history(case_id)[-1]
     assert event.kind == "timer_recomputed"
     assert event.actor == "system"
-    assert datetime.fromisoformat(event.payload["old_due_at"]) == end_of(2027, 1, 5)
-    assert datetime.fromisoformat(event.payload["due_at"]) == end_of(2027, 1, 6)
+    assert datetime.fromisoformat(event.payload["old_due_at"]) == end_of(2027, 1, 4)
+    assert datetime.fromisoformat(event.payload["due_at"]) == end_of(2027, 1, 5)
     assert recompute_provisional(updated) == []  # settled once
     row, replayed = updated.replay(case_id)
     assert replayed.matches(row)
     assert updated.verify_audit() == []
 
-    clock.set(end_of(2027, 1, 5) + timedelta(hours=9))
+    clock.set(end_of(2027, 1, 4) + timedelta(hours=9))
     assert all(f.trigger != "escalate" for f in sweep(updated).firings)
-    clock.set(end_of(2027, 1, 6) + timedelta(hours=9))
+    clock.set(end_of(2027, 1, 5) + timedelta(hours=9))
     assert any(f.trigger == "escalate" for f in sweep(updated).firings)
     assert updated.get_case(case_id).state == "warning"

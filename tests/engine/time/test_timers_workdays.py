@@ -30,11 +30,11 @@ def test_spring_festival_2024_skips_the_holiday_and_counts_the_adjusted_sunday(
     clock = FakeClock(sh(2024, 2, 1, 9))
     rungs = _escalate_due(settings, clock, "2024-02-07")
     assert rungs[0] == ("notice", end_of(2024, 2, 7))
-    # notice from 02-08 00:00: 02-09 (除夕, a working day in 2024), 02-10..17 off,
-    # 02-18 (Sunday, adjusted working day), 02-19, 02-20, 02-21 -> 5 working days
-    assert rungs[1] == ("warning", end_of(2024, 2, 21))
-    # warning from 02-22 00:00: 02-23, 02-26, 02-27, 02-28, 02-29
-    assert rungs[2] == ("interview", end_of(2024, 2, 29))
+    # notice from the end of 02-07 (00:00 02-08): 02-08, 02-09 (除夕, a working day in
+    # 2024), 02-10..17 off, 02-18 (Sunday, adjusted working day), 02-19, 02-20
+    assert rungs[1] == ("warning", end_of(2024, 2, 20))
+    # warning from the end of 02-20: 02-21, 02-22, 02-23, 02-26, 02-27
+    assert rungs[2] == ("interview", end_of(2024, 2, 27))
 
 
 def test_national_day_2024_counts_the_adjusted_sunday_and_saturday(
@@ -43,10 +43,11 @@ def test_national_day_2024_counts_the_adjusted_sunday_and_saturday(
     clock = FakeClock(sh(2024, 9, 20, 9))
     rungs = _escalate_due(settings, clock, "2024-09-26")
     assert rungs[0] == ("notice", end_of(2024, 9, 26))
-    # from 09-27 00:00: 09-28 Sat off, 09-29 Sunday worked, 09-30, 10-01..07 off, 10-08..10
-    assert rungs[1] == ("warning", end_of(2024, 10, 10))
-    # from 10-11 00:00: 10-12 Saturday worked, 10-14, 10-15, 10-16, 10-17
-    assert rungs[2] == ("interview", end_of(2024, 10, 17))
+    # from the end of 09-26: 09-27, 09-28 Sat off, 09-29 Sunday worked, 09-30,
+    # 10-01..07 off, 10-08, 10-09
+    assert rungs[1] == ("warning", end_of(2024, 10, 9))
+    # from the end of 10-09: 10-10, 10-11, 10-12 Saturday worked, 10-14, 10-15
+    assert rungs[2] == ("interview", end_of(2024, 10, 15))
 
 
 def test_spring_festival_2025_adjusted_saturday_counts_from_a_daytime_transition(
