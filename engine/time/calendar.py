@@ -280,8 +280,6 @@ class WorkingCalendar:
         )
 
 
-# -- config parsing helpers ---------------------------------------------------------------
-
 
 class _DatesAsTextLoader(yaml.SafeLoader):
     """SafeLoader that leaves timestamps as text, so a bad date is reported with its key."""
