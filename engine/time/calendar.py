@@ -280,7 +280,6 @@ class WorkingCalendar:
         )
 
 
-
 class _DatesAsTextLoader(yaml.SafeLoader):
     """SafeLoader that leaves timestamps as text, so a bad date is reported with its key."""
 
