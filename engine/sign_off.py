@@ -10,8 +10,10 @@ from the rows after the last entry into the state. Leaving the state by any way 
 - A party signs by firing the sign trigger; a second signature of the same party is refused
   (409 ``trigger-not-allowed``), a non-party is refused as a role mismatch (403).
 - When the condition holds (all parties, or ``need`` of them), the engine fires the ``done``
-  transition itself, as ``system``, in the same transaction: its guards and actions run as for
-  any transition, and if they refuse, the whole signing is refused and nothing is recorded.
+  transition itself, as ``system``, in the same transaction, with the round as its payload
+  (``{"sign_off": Round.to_json()}``: its actions read the signatures there, and the history
+  row keeps them): its guards and actions run as for any transition, and if they refuse, the
+  whole signing is refused and nothing is recorded.
   Nobody else may fire ``done``. A round of no parties (an empty data list) holds on entry.
 - ``refuse`` is an ordinary transition, fired only by a party that has not signed (or admin).
 """
@@ -222,10 +224,18 @@ class SignOff:
         )
         event["trigger"] = trigger
         view = self.host._commit(tx, wf, row, event, row.data, row.state)
-        signed = Signature(party, actor.name, actor.role, actor.jurisdiction, event["at"], 0, {})
-        if Round(spec, found.parties, [*found.signatures, signed]).holds:
-            return self.host.fire_in(tx, row.id, spec.done, Actor.system(), {}, settling=True)
-        return view
+        signed = Signature(
+            party, actor.name, actor.role, actor.jurisdiction, event["at"], event["seq"], payload
+        )
+        complete = Round(spec, found.parties, [*found.signatures, signed])
+        return self._done(tx, row.id, complete) if complete.holds else view
+
+    def _done(self, tx: Tx, case_id: int, complete: Round) -> CaseView:
+        """Take the done transition, as system, with the round as its payload."""
+        payload = {"sign_off": complete.to_json()}
+        return self.host.fire_in(
+            tx, case_id, complete.spec.done, Actor.system(), payload, settling=True
+        )
 
     def _party(
         self, tx: Tx, wf: CompiledWorkflow, row: CaseRow, found: Round, trigger: str, actor: Actor
@@ -257,7 +267,7 @@ class SignOff:
         spec = sign_offs(d).get(view.state)
         if spec is None or spec.needed(len(spec.parties(view.data))) > 0:
             return view
-        return self.host.fire_in(tx, view.id, spec.done, Actor.system(), {}, settling=True)
+        return self._done(tx, view.id, Round(spec, spec.parties(view.data)))
 
     def seen(self, tx: Tx, d: Definition, row: CaseRow, data: Mapping[str, Any]) -> Round | None:
         """The round the case is in (None: its state has no sign-off)."""

@@ -192,6 +192,12 @@ def _triggers(
         yield doc.problem(
             (*at, "done"), f"done trigger {raw['done']!r} must leave {name!r} (a transition out)"
         )
+    elif any("payload_schema" in t or t.get("merge_payload") for t in done):
+        yield doc.problem(
+            (*at, "done"),
+            f"done trigger {raw['done']!r}: its transition takes no payload_schema or "
+            "merge_payload (the engine gives it the round as payload)",
+        )
     if raw.get("refuse") is not None and not _from(v, name, raw["refuse"]):
         yield doc.problem(
             (*at, "refuse"), f"refuse trigger {raw['refuse']!r} has no transition from {name!r}"
