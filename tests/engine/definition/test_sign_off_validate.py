@@ -8,6 +8,7 @@ import pytest
 from engine.definition.sign_off import sign_offs
 from engine.definition.validate import check_definition
 from engine.handlers import Registry
+from tests.conftest import ROOT
 
 CLEAN = """\
 name: sign
@@ -132,3 +133,17 @@ def test_done_must_leave_the_state_and_a_final_state_cannot_wait() -> None:
     ]
     final = CLEAN.replace("    title: 会签中\n", "    title: 会签中\n    final: true\n")
     assert "sign.yaml:14:5: final state 'cosigning' cannot wait for a sign-off" in _problems(final)
+
+
+def test_the_documented_example_is_a_clean_definition() -> None:
+    text = (ROOT / "docs" / "definition-language.md").read_text(encoding="utf-8")
+    section = text.split("## Joint sign-off (会签)", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    definition, problems = check_definition(example, "definition-language.md", Registry())
+    assert [str(p) for p in problems] == []
+    assert definition is not None
+    assert sign_offs(definition)["cosigning"].roles == (
+        "housing_city",
+        "urban_mgmt_city",
+        "water_city",
+    )
