@@ -238,10 +238,10 @@ class Engine(Reads):
         due_at: datetime | None = None,
         *,
         timer: Mapping[str, Any] | None = None,
-        settling: bool = False,
+        settling: int = 0,
     ) -> CaseView:
         """``timer`` (the sweep) is recorded in the history row's payload under ``_timer``;
-        ``settling``: the engine completes a sign-off (``engine.sign_off``)."""
+        ``settling``: the engine completes a sign-off (``engine.sign_off``), how many deep."""
         row = self._load(tx, case_id, actor, lock=True)
         if expected_version is not None and row.version != expected_version:
             raise StaleVersion(case_id, expected_version, row.version)
@@ -282,7 +282,7 @@ class Engine(Reads):
         view = self._commit(tx, wf, row, event, stored, dest)
         for note in armed.notes:
             view = self.record_in(tx, case_id, note.kind, note.payload, actor, due_at=due_at)
-        return view if settling else self.sign_off.settle(tx, wf, taken, view)
+        return self.sign_off.settle(tx, wf, taken, view, settling)
 
     def _check_fired(
         self, tx: Tx, wf: CompiledWorkflow, taken: TransitionSpec, row: CaseRow, ctx: Context

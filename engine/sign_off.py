@@ -30,7 +30,7 @@ from engine.definition.compile import CompiledWorkflow
 from engine.definition.model import ADMIN, SYSTEM, Definition, TransitionSpec
 from engine.definition.quickcheck import SchemaCheck
 from engine.definition.sign_off import SignOffSpec, sign_offs
-from engine.errors import Forbidden, InvalidInput, TriggerNotAllowed
+from engine.errors import Forbidden, InvalidInput, Refused, TriggerNotAllowed
 from engine.handlers import Actor
 from engine.history import event_row
 from engine.store.repository import CaseRow, EventRow, Tx
@@ -39,6 +39,8 @@ from engine.views import CaseView
 __all__ = ["SIGNED", "Round", "Signature", "SignOff", "current_round"]
 
 SIGNED = "signed"
+# Sign-offs with no party that one firing may complete in a chain (a loop of them is refused).
+MAX_CHAIN = 8
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ class Host(Protocol):
         due_at: datetime | None = None,
         *,
         timer: Mapping[str, Any] | None = None,
-        settling: bool = False,
+        settling: int = 0,
     ) -> CaseView:
         """Fire ``trigger`` inside ``tx``."""
 
@@ -228,13 +230,19 @@ class SignOff:
             party, actor.name, actor.role, actor.jurisdiction, event["at"], event["seq"], payload
         )
         complete = Round(spec, found.parties, [*found.signatures, signed])
-        return self._done(tx, row.id, complete) if complete.holds else view
+        return self._done(tx, row.id, complete, 0) if complete.holds else view
 
-    def _done(self, tx: Tx, case_id: int, complete: Round) -> CaseView:
-        """Take the done transition, as system, with the round as its payload."""
+    def _done(self, tx: Tx, case_id: int, complete: Round, depth: int) -> CaseView:
+        """Take the done transition, as system, with the round as its payload (``depth``:
+        how many sign-offs this one completes in a chain, each entered with none to wait for)."""
+        if depth >= MAX_CHAIN:
+            raise Refused(
+                f"{MAX_CHAIN} sign-offs with no party to wait for complete one into the next: "
+                f"stopped at {complete.spec.state!r}"
+            )
         payload = {"sign_off": complete.to_json()}
         return self.host.fire_in(
-            tx, case_id, complete.spec.done, Actor.system(), payload, settling=True
+            tx, case_id, complete.spec.done, Actor.system(), payload, settling=depth + 1
         )
 
     def _party(
@@ -257,7 +265,12 @@ class SignOff:
             raise TriggerNotAllowed(row.id, trigger, row.state, allowed, why)
 
     def settle(
-        self, tx: Tx, wf: CompiledWorkflow, taken: TransitionSpec | None, view: CaseView
+        self,
+        tx: Tx,
+        wf: CompiledWorkflow,
+        taken: TransitionSpec | None,
+        view: CaseView,
+        depth: int = 0,
     ) -> CaseView:
         """After a case entered a state (``taken``: by that transition; None: created in it): a
         round that holds already (no parties to wait for) completes at once."""
@@ -267,7 +280,7 @@ class SignOff:
         spec = sign_offs(d).get(view.state)
         if spec is None or spec.needed(len(spec.parties(view.data))) > 0:
             return view
-        return self._done(tx, view.id, Round(spec, spec.parties(view.data)))
+        return self._done(tx, view.id, Round(spec, spec.parties(view.data)), depth)
 
     def seen(self, tx: Tx, d: Definition, row: CaseRow, data: Mapping[str, Any]) -> Round | None:
         """The round the case is in (None: its state has no sign-off)."""

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from engine.api.app import create_app
 from engine.api.tokens import create_token
 from engine.clock import FakeClock
-from engine.errors import Forbidden, GuardFailed, InvalidInput, TriggerNotAllowed
+from engine.errors import Forbidden, GuardFailed, InvalidInput, Refused, TriggerNotAllowed
 from engine.handlers import Actor, Context, Registry
 from engine.runtime import Engine
 from engine.scope import Scope
@@ -281,3 +281,50 @@ def test_signing_through_post_transitions(eng: Engine, client: TestClient) -> No
     shown = client.get(f"/api/v1/cases/{case_id}", headers=_token(eng, WATER)).json()
     assert "cosign" in shown["available_triggers"]
     assert shown["sign_off"]["pending"] == ["urban", "water"]
+
+
+CHAIN = """\
+name: chain
+title: 连续会签
+roles: [clerk, housing]
+data_schema:
+  type: object
+  properties:
+    jurisdiction: {type: string}
+    first: {type: array, items: {type: string}}
+    second: {type: array, items: {type: string}}
+initial: drafting
+states:
+  drafting: {title: 起草}
+  first:
+    title: 第一轮
+    sign_off: {parties: {data: first}, trigger: sign, done: first_done}
+  second:
+    title: 第二轮
+    sign_off: {parties: {data: second}, trigger: sign, done: second_done}
+  closed: {title: 完成, final: true}
+transitions:
+  - {trigger: submit, source: drafting, dest: first, roles: [clerk]}
+  - {trigger: first_done, source: first, dest: second}
+  - {trigger: second_done, source: second, dest: closed}
+  - {trigger: loop_back, source: second, dest: first, roles: [clerk]}
+"""
+
+
+def test_sign_offs_with_nobody_to_wait_for_complete_in_a_chain_and_a_loop_is_refused(
+    eng: Engine,
+) -> None:
+    eng.publish(CHAIN)
+    data = {"jurisdiction": "county_a", "first": [], "second": []}
+    case_id = eng.create_case("chain", data, CLERK).id
+    assert eng.fire(case_id, "submit", CLERK).state == "closed"
+    assert [e.trigger for e in eng.history(case_id)][-2:] == ["first_done", "second_done"]
+    looping = CHAIN.replace(
+        "second_done, source: second, dest: closed", "second_done, source: second, dest: first"
+    ).replace("loop_back, source: second, dest: first", "close, source: second, dest: closed")
+    eng.publish(looping)
+    case_id = eng.create_case("chain", data, CLERK).id
+    before = eng.get_case(case_id).version
+    with pytest.raises(Refused, match="complete one into the next"):
+        eng.fire(case_id, "submit", CLERK)
+    assert eng.get_case(case_id).version == before
