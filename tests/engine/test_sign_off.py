@@ -328,3 +328,10 @@ def test_sign_offs_with_nobody_to_wait_for_complete_in_a_chain_and_a_loop_is_ref
     with pytest.raises(Refused, match="complete one into the next"):
         eng.fire(case_id, "submit", CLERK)
     assert eng.get_case(case_id).version == before
+
+
+def test_the_workflow_json_shows_its_sign_offs(eng: Engine, client: TestClient) -> None:
+    shown = client.get("/api/v1/workflows/cosign", headers=_token(eng, CHIEF)).json()
+    assert shown["sign_offs"]["quorum"]["need"] == 2
+    assert shown["sign_offs"]["listed"]["parties"] == {"data": "departments"}
+    assert shown["sign_offs"]["cosigning"]["refuse"] == "reject_cosign"
