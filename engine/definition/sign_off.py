@@ -198,6 +198,13 @@ def _triggers(
             f"done trigger {raw['done']!r}: its transition takes no payload_schema or "
             "merge_payload (the engine gives it the round as payload)",
         )
+    for i, timer in enumerate((v.get("timers") or {}).get(name) or []):
+        if timer.get("fires") == raw["done"]:
+            yield doc.problem(
+                ("timers", name, i, "fires"),
+                f"timer fires {raw['done']!r}, the done trigger of the sign-off in {name!r}: "
+                "the engine takes it when the sign-off holds, nobody else",
+            )
     if raw.get("refuse") is not None and not _from(v, name, raw["refuse"]):
         yield doc.problem(
             (*at, "refuse"), f"refuse trigger {raw['refuse']!r} has no transition from {name!r}"

@@ -147,3 +147,11 @@ def test_the_documented_example_is_a_clean_definition() -> None:
         "urban_mgmt_city",
         "water_city",
     )
+
+
+def test_a_timer_cannot_fire_the_done_trigger() -> None:
+    text = CLEAN + "timers:\n  cosigning:\n    - {fires: cosigned, after: 3 days}\n"
+    assert _problems(text) == [
+        "sign.yaml:26:15: timer fires 'cosigned', the done trigger of the sign-off in "
+        "'cosigning': the engine takes it when the sign-off holds, nobody else"
+    ]
