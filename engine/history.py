@@ -41,8 +41,16 @@ __all__ = [
 
 
 # History rows that record something about a case without moving it (no state, no data change).
+# ``signed``: a party's signature in a joint sign-off (engine.sign_off).
 NOTE_KINDS = frozenset(
-    {"timer_skipped", "timer_recomputed", "timer_moved", "deadline_paused", "deadline_resumed"}
+    {
+        "timer_skipped",
+        "timer_recomputed",
+        "timer_moved",
+        "deadline_paused",
+        "deadline_resumed",
+        "signed",
+    }
 )
 
 

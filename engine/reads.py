@@ -21,6 +21,7 @@ from engine.history import MIGRATED, Replay, copy_data, replay, verify_chains
 from engine.keys import KeyRing
 from engine.scope import Scope
 from engine.sealing import Sealer
+from engine.sign_off import SignOff
 from engine.store.repository import CaseRow, EventRow, Store, TimerRow, Tx
 from engine.time.arming import Arming
 from engine.time.preview import TimerPreview, preview
@@ -37,6 +38,7 @@ class Reads:
     scope: Scope
     access: Access
     sealer: Sealer
+    sign_off: SignOff
     keys: KeyRing
     arming: Arming
     clock: Clock
@@ -182,8 +184,9 @@ class Reads:
         hidden: frozenset[str] = frozenset()
         if actor is not None and with_triggers:
             available = self._available(tx, wf, row, actor) if row.is_open else []
+        opened = self.sealer.open(d, row.id, row.data) if d.confidential else row.data
+        sign_off = self.sign_off.seen(tx, d, row, opened) if row.is_open else None
         if d.confidential:
-            opened = self.sealer.open(d, row.id, row.data)
             if actor is not None:
                 relation = self._relation(tx, row.id, actor)
                 released = self.access.released(d, opened, self._today())
@@ -194,7 +197,8 @@ class Reads:
         if timers is None:
             timers = tx.live_timers(row.id) if d.timers or d.deadlines else []
         live = timers
-        return CaseView(row, state.title, state.final, live, available, hidden)
+        shown = sign_off.to_json() if sign_off is not None else None
+        return CaseView(row, state.title, state.final, live, available, hidden, shown)
 
     def _today(self) -> date:
         return self.arming.calendar.local_date(self.clock.now())
@@ -207,7 +211,9 @@ class Reads:
 
     def _available(self, tx: Tx, wf: CompiledWorkflow, row: CaseRow, actor: Actor) -> list[str]:
         now = self.clock.now()
-        return wf.available(row.state, self._context(tx, row, "", row.state, None, {}, actor, now))
+        ctx = self._context(tx, row, "", row.state, None, {}, actor, now)
+        found = wf.available(row.state, ctx)
+        return self.sign_off.available(tx, wf.definition, row, ctx.data, actor, found)
 
     def _plain_data(self, tx: Tx, row: CaseRow) -> dict[str, Any]:
         """A copy of the case's data for its handlers, confidential values opened."""

@@ -42,6 +42,7 @@ from engine.migration import Migrations
 from engine.roles import RoleBook
 from engine.scope import Scope
 from engine.sealing import Sealer
+from engine.sign_off import SignOff
 from engine.store.repository import CaseRow, DefinitionRow, Store, Tx
 from engine.time.arming import Arming
 from engine.time.calendar import WorkingCalendar
@@ -75,6 +76,7 @@ class Engine(CaseAdmin, Migrations):
         # Keys kept outside the database (the history chain's, the sealing key).
         self.keys = keys or KeyRing()
         self.sealer = Sealer(self.keys)
+        self.sign_off = SignOff(self)
 
     # -- definitions --------------------------------------------------------------------------
 
@@ -189,7 +191,9 @@ class Engine(CaseAdmin, Migrations):
         event.update(to_state=d.initial, payload=armed.annotate({}))
         if wall is not None and wall != now:
             event["due_at"] = now  # opened by a late firing: its logical time
-        return self._commit(tx, wf, row, event, stored, d.initial)
+        return self.sign_off.settle(
+            tx, wf, None, self._commit(tx, wf, row, event, stored, d.initial)
+        )
 
     def _insert_case(
         self, tx: Tx, d: Definition, values: dict[str, Any], subject: str | None, actor: Actor
@@ -243,8 +247,10 @@ class Engine(CaseAdmin, Migrations):
         due_at: datetime | None = None,
         *,
         timer: Mapping[str, Any] | None = None,
+        settling: int = 0,
     ) -> CaseView:
-        """``timer`` (the sweep) is recorded in the history row's payload under ``_timer``."""
+        """``timer`` (the sweep) is recorded in the history row's payload under ``_timer``;
+        ``settling``: the engine completes a sign-off (``engine.sign_off``), how many deep."""
         row = self._load(tx, case_id, actor, lock=True)
         if expected_version is not None and row.version != expected_version:
             raise StaleVersion(case_id, expected_version, row.version)
@@ -260,6 +266,13 @@ class Engine(CaseAdmin, Migrations):
         now = due_at or wall
         body = dict(payload or {})
         ctx = self._context(tx, row, trigger, row.state, None, body, actor, now, wall=wall)
+        signed = (
+            None
+            if settling
+            else self.sign_off.intercept(tx, wf, row, trigger, actor, body, ctx.data)
+        )
+        if signed is not None:
+            return signed
         taken = wf.fire(row.state, trigger, ctx)
         d = wf.definition
         self._check_fired(tx, wf, taken, row, ctx)
@@ -281,7 +294,7 @@ class Engine(CaseAdmin, Migrations):
         view = self._commit(tx, wf, row, event, stored, dest)
         for note in armed.notes:
             view = self.record_in(tx, case_id, note.kind, note.payload, actor, due_at=due_at)
-        return view
+        return self.sign_off.settle(tx, wf, taken, view, settling)
 
     def _check_fired(
         self, tx: Tx, wf: CompiledWorkflow, taken: TransitionSpec, row: CaseRow, ctx: Context

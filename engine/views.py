@@ -69,6 +69,8 @@ class CaseView:
     available_triggers: list[str] | None = None
     # Confidential fields the viewer may not read (engine.access): left out of ``to_json``.
     hidden: frozenset[str] = frozenset()
+    # The round of a joint sign-off the case is in (engine.sign_off), read-only.
+    sign_off: dict[str, Any] | None = None
 
     @property
     def id(self) -> int:
@@ -110,4 +112,6 @@ class CaseView:
             out["available_triggers"] = self.available_triggers
         if self.hidden:
             out["redacted"] = sorted(self.hidden)
+        if self.sign_off is not None:
+            out["sign_off"] = self.sign_off
         return out

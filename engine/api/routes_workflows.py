@@ -12,6 +12,7 @@ from engine.api.deps import get_engine
 from engine.api.models import PublishResult, ValidationResult, WorkflowList, WorkflowOut
 from engine.api.problems import problem_responses
 from engine.definition.loader import LimitExceeded, load_yaml
+from engine.definition.sign_off import sign_offs
 from engine.definition.validate import check_definition
 from engine.errors import (
     DefinitionError,
@@ -128,6 +129,7 @@ def get_workflow(
         return PlainTextResponse(row.source, media_type="application/yaml; charset=utf-8")
     return {
         **definition.to_json(),
+        "sign_offs": {state: s.to_json() for state, s in sign_offs(definition).items()},
         "version": row.version,
         "created_at": row.created_at.isoformat(),
     }

@@ -38,6 +38,7 @@ from engine.definition.model import (
     TransitionSpec,
 )
 from engine.definition.schema_rules import date_problems, schema_problems, valid_schema
+from engine.definition.sign_off import sign_off_problems
 from engine.errors import DefinitionError, Problem
 from engine.handlers import Registry
 
@@ -235,6 +236,7 @@ class _Semantics:
             problems.extend(check())
         problems.extend(schema_problems(self.doc, self.v))
         problems.extend(access_problems(self.doc, self.v))
+        problems.extend(sign_off_problems(self.doc, self.v))
         return problems
 
     def _p(self, path: Path, message: str, at_key: bool = False) -> Problem:

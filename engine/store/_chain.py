@@ -201,6 +201,17 @@ class HistoryQueries:
         else:
             self._queue(_EVENT, values if isinstance(values, dict) else dict(values), key)
 
+    def queued_events(self, case_id: int) -> list[EventRow]:
+        """The case's history rows this transaction has queued, not yet written (they are
+        when it commits), in order."""
+        fields = [c.name for c in EVENT_COLUMNS if c.name != "id"]
+        out = []
+        for table, row in self._pending or ():
+            if table == _EVENT and row["case_id"] == case_id:
+                values: dict[str, Any] = {name: row.get(name) for name in fields}
+                out.append(EventRow(id=0, **values))
+        return out
+
     def append_subject_event(self, values: Mapping[str, Any], key: bytes) -> int:
         """A change to a subject (``subject_kind``, ``subject_key``, ``change``, ``actor``,
         ``role``, ``jurisdiction``, ``patch``, ``at``); returns its number in the subject's

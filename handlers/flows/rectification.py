@@ -5,7 +5,7 @@ own plan or a period (新增排污口动态清零), and an overdue case escalate
 
 from __future__ import annotations
 
-from engine.errors import FieldError, InputRefused, Refused
+from engine.errors import FieldError, InputRefused
 from engine.handlers import Context, Registry
 from handlers.dates import local_day
 from handlers.flows._case import (
@@ -175,9 +175,10 @@ def _share_target(ctx: Context) -> None:
 
 @registry.action("record_pre_close")
 def record_pre_close(ctx: Context) -> None:
-    """The county checked the works and asks for de-listing (预销号): the time is recorded
-    (三(三))."""
+    """The county checked the works and asks for de-listing (预销号): the time is recorded,
+    and the sector departments that co-sign next (the sign_off of sector_cosigning) (三(三))."""
     ctx.data["pre_closed_at"] = ctx.now.isoformat()
+    ctx.data["cosign_roles"] = sectors.cosign_roles(ctx.reference, str(ctx.data["sub_type"]))
 
 
 @registry.action("record_send_back")
@@ -281,35 +282,24 @@ def refuse_rectification_extension(ctx: Context) -> None:
 # -- 行业主管部门会签 before 销号 (三(二)/三(三), 四(二); handlers.reference.sectors) ------------
 
 
-@registry.guard("actor_may_cosign")
-def actor_may_cosign(ctx: Context) -> bool:
-    """A sector department of the outfall's sub-type (not the EEB) co-signs."""
-    department = sectors.department_of_role(ctx.reference, ctx.actor.role)
-    return department in sectors.cosign_departments(ctx.reference, str(ctx.data["sub_type"]))
-
-
 @registry.action("record_sector_cosign")
 def record_sector_cosign(ctx: Context) -> None:
-    """The sector department co-signs the de-listing (会签): its department, who signed, when
-    and the opinion are recorded (三(三), 四(二))."""
-    department = str(sectors.department_of_role(ctx.reference, ctx.actor.role))
+    """The sign-off completed (its round is the payload): the department that co-signed, kept
+    with the case after it leaves the state (三(三), 四(二)). No signature (no sector
+    department): nothing."""
+    signatures = ctx.payload["sign_off"]["signatures"]
+    if not signatures:
+        ctx.data.pop("sector_cosign", None)
+        return
+    first = signatures[0]
+    department = str(sectors.department_of_role(ctx.reference, str(first["role"])))
     ctx.data["sector_cosign"] = {
         "department": department,
         "department_name": str((ref.department(ctx.reference, department) or {}).get("name")),
-        "by": ctx.actor.name,
-        "at": ctx.now.isoformat(),
-        "opinion": str(ctx.payload["opinion"]),
+        "by": str(first["by"]),
+        "at": str(first["at"]),
+        "opinion": str(first["payload"]["opinion"]),
     }
-
-
-@registry.guard("sector_cosigned")
-def sector_cosigned(ctx: Context) -> bool:
-    """销号 waits for the co-signature where the sub-type has a sector department."""
-    needed = sectors.cosign_departments(ctx.reference, str(ctx.data["sub_type"]))
-    if not needed or ctx.data.get("sector_cosign"):
-        return True
-    names = "或".join(str((ref.department(ctx.reference, d) or {}).get("name", d)) for d in needed)
-    raise Refused(f"{names} must co-sign (sector_cosign) before the outfall is de-listed")
 
 
 @registry.action("void_sector_cosign")

@@ -30,6 +30,7 @@ __all__ = [
     "UNIFIED_SUPERVISOR",
     "UNIFIED_ROLES",
     "cosign_departments",
+    "cosign_roles",
     "department_of_role",
     "role_may_act",
     "sector_roles",
@@ -53,6 +54,16 @@ def cosign_departments(reference: Mapping[str, Any], sub_type: str) -> list[str]
     """The sector departments (other than the EEB) of ``sub_type``: one of them co-signs before
     de-listing; [] when the EEB alone supervises it."""
     return [d for d in supervisors(reference, sub_type) if d != UNIFIED_SUPERVISOR]
+
+
+def cosign_roles(reference: Mapping[str, Any], sub_type: str) -> list[str]:
+    """The roles that co-sign for ``sub_type``: each sector department's first role (the
+    parties of rectification's sign-off; any one of them signs)."""
+    roles = [
+        (_department_roles(reference, d) or [None])[0]
+        for d in cosign_departments(reference, sub_type)
+    ]
+    return [r for r in roles if r is not None]
 
 
 def _department_roles(reference: Mapping[str, Any], department: str) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from engine.errors import Forbidden, GuardFailed, Refused
+from engine.errors import Forbidden, GuardFailed, Refused, TriggerNotAllowed
 from engine.handlers import Actor
 from engine.runtime import Engine
 from handlers.ledger import Ledger
@@ -22,6 +22,7 @@ AGRI = Actor("聊城市农业农村局", "agri_city", "liaocheng")
 URBAN = Actor("聊城市城管局", "urban_mgmt_city", "liaocheng")
 HOUSING = Actor("聊城市住房城乡建设局", "housing_city", "liaocheng")
 CITY_EEB = Actor("聊城市生态环境局", "eeb_city", "liaocheng")
+ADMIN = Actor("管理员", "admin")
 DONGE_EEB = Actor("东阿县生态环境分局", "county_eeb", "donge")
 DONGE_GOV = Actor("东阿县人民政府", "county_gov", "donge")
 EVIDENCE = {"evidence": {"photos": ["oss://evidence/a.jpg"]}}
@@ -126,7 +127,7 @@ def test_the_sector_department_traces_the_outfalls_of_its_sector(flows: Engine) 
 # -- rectification: the sector co-signs before 销号 -------------------------------------------
 
 
-def _at_city_review(engine: Engine, code: str, sub_type: str) -> int:
+def _pre_closed(engine: Engine, code: str, sub_type: str) -> int:
     seed_ledger(engine, outfall(code, "donge", sub_type=sub_type, river="tuhaihe", basin="haihe"))
     data = {"outfall_code": code, "county": "donge", "sub_type": sub_type, "river": "tuhaihe"}
     case_id = engine.create_case("rectification", data, DONGE_EEB, subject=code).id
@@ -137,34 +138,61 @@ def _at_city_review(engine: Engine, code: str, sub_type: str) -> int:
 
 
 def test_de_listing_waits_for_the_sector_departments_co_signature(flows: Engine) -> None:
-    case_id = _at_city_review(flows, "371524-0803", "irrigation_district")
-    with pytest.raises(Refused, match="市水利局"):
+    case_id = _pre_closed(flows, "371524-0803", "irrigation_district")
+    view = flows.get_case(case_id, CITY_EEB)
+    assert view.state == "sector_cosigning"
+    assert view.to_json()["sign_off"]["parties"] == ["water_city"]
+    # the city cannot review, let alone de-list, before the sector has co-signed
+    assert "approve_delisting" not in (view.available_triggers or [])
+    with pytest.raises(TriggerNotAllowed):
         flows.fire(case_id, "approve_delisting", CITY_EEB)
-    with pytest.raises(GuardFailed, match="actor_may_cosign"):
+    with pytest.raises(Forbidden, match="not a party to the sign-off"):
         flows.fire(case_id, "sector_cosign", AGRI, {"opinion": "同意销号"})
     view = flows.fire(case_id, "sector_cosign", WATER, {"opinion": "同意销号"})
-    assert view.state == "city_review"
+    assert view.state == "city_review"  # any one of the parties: the engine moved on
     assert view.data["sector_cosign"]["department"] == "water_city"
     assert view.data["sector_cosign"]["by"] == WATER.name
+    assert view.data["sector_cosign"]["opinion"] == "同意销号"
+    signed = [e for e in flows.history(case_id) if e.kind == "signed"]
+    assert [(e.actor, e.payload["party"]) for e in signed] == [(WATER.name, "water_city")]
     # a send-back voids the co-signature: the works change, the department signs again
     flows.fire(case_id, "send_back", CITY_EEB, {"reason": "标志牌不规范"})
-    flows.fire(case_id, "pre_close", DONGE_GOV)
     assert "sector_cosign" not in flows.get_case(case_id).data
-    with pytest.raises(Refused, match="co-sign"):
-        flows.fire(case_id, "approve_delisting", CITY_EEB)
+    assert flows.fire(case_id, "pre_close", DONGE_GOV).state == "sector_cosigning"
+    assert flows.get_case(case_id, ADMIN).to_json()["sign_off"]["signatures"] == []
     flows.fire(case_id, "sector_cosign", WATER, {"opinion": "同意销号"})
     assert flows.fire(case_id, "approve_delisting", CITY_EEB).state == "delisted"
+    row, replayed = flows.replay(case_id)
+    assert replayed.matches(row)
 
 
 def test_an_urban_wwtp_is_co_signed_by_either_of_its_departments(flows: Engine) -> None:
-    case_id = _at_city_review(flows, "371524-0501", "urban_wwtp")
-    flows.fire(case_id, "sector_cosign", HOUSING, {"opinion": "建制镇污水处理厂，同意销号"})
-    assert flows.fire(case_id, "approve_delisting", CITY_EEB).state == "delisted"
+    """Any 1 of 2: 城管 (city and county-seat plants) or 住建 (designated towns' plants)."""
+    for code, signer in (("371524-0501", HOUSING), ("371524-0502", URBAN)):
+        case_id = _pre_closed(flows, code, "urban_wwtp")
+        shown = flows.get_case(case_id, ADMIN).to_json()["sign_off"]
+        assert shown["parties"] == ["urban_mgmt_city", "housing_city"]
+        assert shown["need"] == 1
+        view = flows.fire(case_id, "sector_cosign", signer, {"opinion": "同意销号"})
+        assert view.data["sector_cosign"]["department"] == signer.role
+        assert flows.fire(case_id, "approve_delisting", CITY_EEB).state == "delisted"
+
+
+def test_a_sector_department_may_refuse_and_send_the_works_back(flows: Engine) -> None:
+    case_id = _pre_closed(flows, "371524-0804", "irrigation_district")
+    with pytest.raises(Forbidden):
+        flows.fire(case_id, "sector_reject", AGRI, {"reason": "不属本部门"})
+    view = flows.fire(case_id, "sector_reject", WATER, {"reason": "灌区退水口未封堵"})
+    assert view.state == "county_acceptance"
+    assert view.data["send_back_reason"] == "灌区退水口未封堵"
 
 
 def test_an_outfall_the_eeb_alone_supervises_needs_no_co_signature(flows: Engine) -> None:
-    case_id = _at_city_review(flows, "371524-0104", "industrial_enterprise")
-    with pytest.raises(GuardFailed, match="actor_may_cosign"):
+    case_id = _pre_closed(flows, "371524-0104", "industrial_enterprise")
+    view = flows.get_case(case_id, CITY_EEB)
+    assert view.state == "city_review"  # no party to wait for: straight through the sign-off
+    assert view.data["cosign_roles"] == []
+    with pytest.raises(TriggerNotAllowed):
         flows.fire(case_id, "sector_cosign", WATER, {"opinion": "同意"})
     assert flows.fire(case_id, "approve_delisting", CITY_EEB).state == "delisted"
 

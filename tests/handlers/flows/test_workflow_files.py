@@ -17,6 +17,7 @@ import yaml
 
 from engine.catalog import Catalog
 from engine.definition.model import Definition, TransitionSpec
+from engine.definition.sign_off import sign_offs
 from engine.domain import load_domain
 from engine.handlers import Actor
 from engine.runtime import Engine
@@ -127,9 +128,17 @@ def test_a_case_reaches_every_final_state(
     data.update(spec.get("data_for", {}).get(final, {}))
     view = engine.create_case(d.name, data, admin, subject=spec.get("subject"))
     examples = {**spec.get("payloads", {}), **spec.get("payloads_for", {}).get(final, {})}
-    for t in shortest_path(d, final):
+    # A sign-off's done transition is the engine's own: taken when the round holds (here: a
+    # round with no party to wait for), never fired by a caller.
+    done = {s.done for s in sign_offs(d).values()}
+    path = shortest_path(d, final)
+    for i, t in enumerate(path):
+        if t.trigger in done and view.state == t.dest:
+            continue
         view = engine.fire(view.id, t.trigger, admin, payload_for(t, examples))
-        assert view.state == t.dest, f"{t.trigger} led to {view.state}, not {t.dest}"
+        after = path[i + 1] if i + 1 < len(path) else None
+        settled = after is not None and after.trigger in done and view.state == after.dest
+        assert view.state == t.dest or settled, f"{t.trigger} led to {view.state}, not {t.dest}"
     assert view.state == final
     assert not view.case.is_open
     assert engine.verify_audit() == []
