@@ -102,9 +102,9 @@ def test_the_command_lists_shows_one_and_refuses_an_unknown_name(run: Run) -> No
     one = run("handlers", "set_rectification_deadline")
     assert "Writes case data: basin, deadline, deadline_basis, found_on" in one
     assert "workflows/rectification.yaml:" in one
-    shown = json.loads(run("handlers", "--json", "sector_cosigned"))
+    shown = json.loads(run("handlers", "--json", "merge_target_in_ledger"))
     assert shown["kind"] == "guard"
-    assert shown["reads"] == ["sector_cosign", "sub_type"]
+    assert shown["reads"] == ["outfall_code"]
     assert "doc" in shown
     assert run("handlers", "no_such_handler", code=3).strip() == (
         "error: no guard or action is named 'no_such_handler'"

@@ -35,10 +35,10 @@ def test_the_admin_reads_the_catalogue_with_uses_in_published_versions(
 
 
 def test_one_handler_in_full_and_an_unknown_name(client: TestClient, tokens: Tokens) -> None:
-    one = client.get("/api/v1/handlers/sector_cosigned", headers=tokens["admin"])
+    one = client.get("/api/v1/handlers/merge_target_in_ledger", headers=tokens["admin"])
     assert one.status_code == 200
     assert one.json()["kind"] == "guard"
-    assert "co-signature" in one.json()["doc"]
+    assert "still in service" in one.json()["doc"]
     missing = client.get("/api/v1/handlers/no_such", headers=tokens["admin"])
     assert problem(missing, 404, "handler-not-found")["detail"] == (
         "no guard or action is named 'no_such'"
@@ -46,7 +46,7 @@ def test_one_handler_in_full_and_an_unknown_name(client: TestClient, tokens: Tok
 
 
 def test_only_the_admin_reads_the_catalogue(client: TestClient, tokens: Tokens) -> None:
-    for path in ("/api/v1/handlers", "/api/v1/handlers/sector_cosigned"):
+    for path in ("/api/v1/handlers", "/api/v1/handlers/merge_target_in_ledger"):
         assert client.get(path, headers=tokens["city"]).status_code == 403
         assert client.get(path).status_code == 401
 

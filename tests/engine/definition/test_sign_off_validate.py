@@ -100,12 +100,12 @@ def test_a_clean_block_is_read_back() -> None:
         (
             "      done: cosigned\n",
             "",
-            "sign.yaml:14:7: 'done' is a required property",
+            "sign.yaml:14:7: states.cosigning.sign_off needs a 'done' key",
         ),
         (
             "need: all",
             "need: some",
-            "sign.yaml:15:13: 'all' was expected",
+            "sign.yaml:15:13: need must be 'all', not the string 'some'",
         ),
     ],
 )
