@@ -17,9 +17,11 @@ $(BIN)/qingliu: pyproject.toml
 
 install: $(BIN)/qingliu
 
+# The demo city is loaded once (its console users and their passwords are printed then).
 run: install
 	$(BIN)/qingliu validate workflows/
 	$(BIN)/qingliu load workflows/
+	$(BIN)/qingliu demo
 	$(BIN)/qingliu serve $(SERVE_ARGS)
 
 test: install lint typecheck pytest

@@ -11,6 +11,9 @@ generic engine, as one object loaded in one place.
             check_reference=check_reference,        # problems in config/reference/*.yaml
             cli_commands=cli_commands,              # click commands added to `qingliu`
             api_routers=api_routers,                # FastAPI routers mounted under /api/v1
+            console_routers=console_routers,        # console pages (engine.console)
+            console_templates=console_templates,    # their Jinja2 template folders
+            console_menu=console_menu,              # engine.console.menu.MenuItem entries
         )
 
 The commands and routers are offered as functions, so a process that serves no HTTP does not
@@ -53,6 +56,13 @@ class Domain:
     # FastAPI routers: one whose prefix starts with /api/ is mounted as is, any other under
     # /api/v1; their routes use engine.api.auth.current_actor and engine.api.deps.get_engine.
     api_routers: Callable[[], Sequence[Any]] = _nothing
+    # Console pages (engine.console): FastAPI routers mounted as they are, with
+    # route_class=engine.console.web.ConsoleRoute and engine.console.web.Signed for the user;
+    # the folders of their templates (searched before the engine's); their menu entries
+    # (engine.console.menu.MenuItem).
+    console_routers: Callable[[], Sequence[Any]] = _nothing
+    console_templates: Callable[[], Sequence[Any]] = _nothing
+    console_menu: Callable[[], Sequence[Any]] = _nothing
 
 
 @cache

@@ -1,6 +1,7 @@
 """The FastAPI application: ``create_app(engine, domain)``.
 
-OpenAPI at ``/openapi.json``, interactive docs at ``/docs``. Every error is
+OpenAPI at ``/openapi.json``, interactive docs at ``/docs`` and ``/redoc`` (served offline by
+the console, ``engine.console``, which also serves its pages on this app). Every API error is
 ``application/problem+json`` (``engine.api.problems``). The domain's routers
 (``engine.domain.Domain.api_routers``) are mounted under ``/api/v1`` (a router whose prefix
 already starts with ``/api/`` is mounted as is), with ``engine.api.auth.current_actor`` and
@@ -24,10 +25,11 @@ from engine.api import (
     transition,
 )
 from engine.api.deps import reject_unknown_query
-from engine.api.headers import SecurityHeaders, docs_policy
+from engine.api.headers import SecurityHeaders
 from engine.api.limits import BodyLimits
 from engine.api.models import TransitionRequest
 from engine.api.routes_handlers import router as handlers_router
+from engine.console import mount_console
 from engine.domain import Domain, load_domain
 from engine.runtime import Engine
 from engine.settings import DEFAULT_MAX_BODY_BYTES, build_engine, load_settings
@@ -70,7 +72,7 @@ def create_app(
         description="Cases, transitions and history of the outfall supervision workflows. "
         "Errors are RFC 9457 problem documents (application/problem+json).",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # engine.console.docs serves /docs and /redoc offline
         redoc_url=None,
     )
     app.state.engine = engine
@@ -89,9 +91,10 @@ def create_app(
     for router in domain.api_routers() if domain is not None else ():
         prefix = "" if router.prefix.startswith("/api/") else API_PREFIX
         app.include_router(router, prefix=prefix, dependencies=checked)
+    mount_console(app, engine, domain)
     app.add_middleware(BodyLimits, max_bytes=max_body_bytes)
     app.add_middleware(problems.Shield)  # outside: it answers what BodyLimits raises too
-    app.add_middleware(SecurityHeaders, html_policy=docs_policy(app))  # on every answer
+    app.add_middleware(SecurityHeaders)  # on every answer
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -5,9 +5,9 @@ Every answer: ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``,
 ``Referrer-Policy: no-referrer`` and ``Cache-Control: no-store`` (answers hold case data and
 tokens' views of it: no shared or browser cache keeps them). JSON answers get the API's
 policy, ``Content-Security-Policy: default-src 'none'; frame-ancestors 'none'``; HTML answers
-(the interactive docs at ``/docs``) get a policy that allows Swagger UI's bundle from its CDN
-and the page's own inline scripts by their SHA-256 only (``docs_policy``). The header lists
-are built once; an answer adds none that it sets itself.
+(the console, engine/console) get ``HTML_POLICY``: this site's own scripts, styles and images
+only. The header lists are built once; an answer adds none that it sets itself (the docs pages
+set their own policy).
 """
 
 from __future__ import annotations
@@ -18,10 +18,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-
-__all__ = ["API_POLICY", "SecurityHeaders", "docs_policy", "inline_script_hashes"]
+__all__ = ["API_POLICY", "HTML_POLICY", "SecurityHeaders", "inline_script_hashes"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -37,7 +34,6 @@ _COMMON: list[Header] = [
     (b"referrer-policy", b"no-referrer"),
     (b"cache-control", b"no-store"),
 ]
-_CDN = "https://cdn.jsdelivr.net"
 _SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 
@@ -49,25 +45,14 @@ def inline_script_hashes(html: str) -> list[str]:
     ]
 
 
-def docs_policy(app: FastAPI) -> str:
-    """The policy of the docs pages, with the hashes of the inline scripts FastAPI renders for
-    this app (served without a ``root_path``: behind a proxy that adds one, the page's script
-    changes and the policy must be rebuilt for it)."""
-    page = get_swagger_ui_html(
-        openapi_url=app.openapi_url or "",
-        title=f"{app.title} - Swagger UI",
-        oauth2_redirect_url=app.swagger_ui_oauth2_redirect_url,
-        init_oauth=app.swagger_ui_init_oauth,
-        swagger_ui_parameters=app.swagger_ui_parameters,
-    ).body
-    redirect = get_swagger_ui_oauth2_redirect_html().body
-    found = [h for html in (page, redirect) for h in inline_script_hashes(bytes(html).decode())]
-    scripts = " ".join(dict.fromkeys(found))
-    return (
-        f"default-src 'none'; script-src {_CDN} {scripts}; style-src {_CDN} 'unsafe-inline'; "
-        f"img-src 'self' data: {_CDN} https://fastapi.tiangolo.com; connect-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    )
+# HTML answers (the console, engine/console): this site's scripts, styles and images only, no
+# inline script or style, forms posted to this site only. The docs pages (/docs, /redoc) set
+# their own policy (engine/console/docs.py).
+HTML_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'"
+)
 
 
 def _headers(policy: str) -> list[Header]:
@@ -80,7 +65,7 @@ def _added(present: Iterable[Header], extra: list[Header]) -> list[Header]:
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp, html_policy: str) -> None:
+    def __init__(self, app: ASGIApp, html_policy: str = HTML_POLICY) -> None:
         self.app = app
         self._api = _headers(API_POLICY)
         self._html = _headers(html_policy)

@@ -37,6 +37,7 @@ __all__ = [
     "TokenCache",
     "authenticate",
     "cached_token",
+    "check_grant",
     "create_token",
     "expiry",
     "hash_token",
@@ -113,6 +114,13 @@ def _check_name(name: str) -> None:
 
 def _check(engine: Engine, name: str, role: str, jurisdiction: str | None) -> None:
     _check_name(name)
+    check_grant(engine, role, jurisdiction)
+
+
+def check_grant(engine: Engine, role: str, jurisdiction: str | None) -> None:
+    """``TokenError`` unless ``role`` and ``jurisdiction`` may be given to a token or a console
+    user (engine/console/accounts.py): a known role, with a known jurisdiction where its level
+    needs one."""
     if role == SYSTEM:
         raise TokenError("role 'system' is reserved for timers and cannot be given to a token")
     roles = known_roles(engine)

@@ -10,6 +10,7 @@ errors become exit codes in one place (``base.QingliuGroup``: each error class o
     diagram.py  diagram NAME [--case ID]: state diagrams (engine/diagram)
     db.py       db upgrade|current|history|revision
     serve.py    token create|list|revoke, serve
+    users.py    user create|list|passwd|disable|enable: console users
     handlers.py handlers [NAME] [--json|--markdown]: the catalogue of guards and actions
     admin.py    migrate, case correct|cancel|reopen|reassign (admin)
 
@@ -23,7 +24,7 @@ import sys
 
 import click
 
-from engine.cli import admin, cases, clock, db, diagram, serve, simulate, timers
+from engine.cli import admin, cases, clock, db, diagram, serve, simulate, timers, users
 from engine.cli.base import CommandFailed, QingliuGroup, actor_options
 from engine.cli.handlers import handlers_command
 from engine.domain import load_domain
@@ -55,6 +56,7 @@ for _command in (
     clock.time_group,
     db.db,
     serve.token,
+    users.user,
     serve.serve,
     handlers_command,
 ):

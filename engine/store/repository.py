@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, make_url, select, update
 from sqlalchemy.exc import IntegrityError
 
+from engine.store._accounts import AccountQueries
 from engine.store._chain import EVENT_COLUMNS, HistoryQueries, SubjectEventRow
 from engine.store._connect import make_engine
 from engine.store._hot import HotStatements
@@ -159,7 +160,7 @@ _LATEST_DEFINITION = (
 )
 
 
-class Tx(TimerQueries, RecordQueries, PartyQueries, HistoryQueries):
+class Tx(TimerQueries, RecordQueries, PartyQueries, HistoryQueries, AccountQueries):
     """The storage contract, bound to one open transaction."""
 
     def __init__(self, conn: Connection, hot: HotStatements) -> None:

@@ -39,6 +39,9 @@ __all__ = [
     "subject_events",
     "subjects",
     "timers",
+    "user_idempotency_keys",
+    "user_sessions",
+    "users",
 ]
 
 
@@ -289,4 +292,51 @@ idempotency_keys = Table(
     Column("body", Json, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("token_id", "key", name="uq_idempotency_token_key"),
+)
+
+# People who sign in to the console (engine/console): the password's argon2id hash only.
+# failed_logins counts refusals since the last success; locked_until ends a lock-out.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(64), nullable=False),
+    Column("jurisdiction", String(64)),
+    Column("password_hash", String(200), nullable=False),
+    Column("failed_logins", Integer, nullable=False, server_default=text("0")),
+    Column("locked_until", UTCDateTime),
+    Column("disabled_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("password_changed_at", UTCDateTime, nullable=False),
+)
+
+# Console sessions: the SHA-256 of the cookie's secret, the form token (CSRF) and when the
+# session was last used (idle time-out) and must end (absolute lifetime).
+user_sessions = Table(
+    "user_sessions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("session_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("address", String(64)),
+)
+
+# First responses to console submissions, per user, as idempotency_keys keeps them per token.
+user_idempotency_keys = Table(
+    "user_idempotency_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "key", name="uq_user_idempotency_user_key"),
 )

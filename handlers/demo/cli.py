@@ -6,6 +6,7 @@ import click
 
 from engine.settings import build_engine, load_settings
 from handlers.demo.city import END, START, load_demo
+from handlers.demo.users import create_demo_users
 from handlers.ledger.tabular import format_table
 from handlers.titles import Titles
 
@@ -18,6 +19,7 @@ def demo_command() -> None:
     all eight workflows in every stage, late counties under escalation) into the configured
     database and leave the installation's clock at the simulated date. Idempotent."""
     result = load_demo()
+    _users()
     if not result.created:
         click.echo(f"示范城市已载入（排污口 {result.outfalls} 个），未作改动")
         return
@@ -38,3 +40,18 @@ def demo_command() -> None:
         f"本系统时钟停在模拟日期 {END.date()}（qingliu time 查看，qingliu time clear 恢复系统时钟）"
     )
     click.echo("try: qingliu ledger list | qingliu report progress | qingliu report overdue")
+
+
+def _users() -> None:
+    """Create the demo's console users and print their passwords, once."""
+    engine = build_engine(load_settings())
+    try:
+        made = create_demo_users(engine)
+        roles = engine.roles
+    finally:
+        engine.store.dispose()
+    if not made:
+        return
+    rows = [[u.username, password, u.display_name, roles.title(u.role)] for u, password in made]
+    click.echo("控制台用户（密码只显示这一次；qingliu user passwd 可重设）：")
+    click.echo(format_table(["用户名", "密码", "姓名", "角色"], rows))
