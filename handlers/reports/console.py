@@ -92,18 +92,19 @@ def _bar(label: str, fraction: float, text: str) -> Bar:
 
 
 def bars(report: Report) -> list[Bar]:
-    """The chart of a report, one bar per row of its table but the totals."""
+    """The chart of a report: a bar per county (progress), per deadline and county
+    (deadlines) or per late case (overdue); the 合计 rows are left out."""
     k = {key: i for i, key in enumerate(report.keys)}
     rows = [r for r in report.rows if "合计" not in (r[0], r[k.get("county", 0)])]
     if report.name == "progress":  # by county: the sub-types of a county summed
-        done: dict[str, list[int]] = {}
+        sums: dict[str, list[int]] = {}
         for r in rows:
-            pair = done.setdefault(str(r[k["county"]]), [0, 0])
+            pair = sums.setdefault(str(r[k["county"]]), [0, 0])
             pair[0] += r[k["done"]]
             pair[1] += r[k["due"]]
         return [
             _bar(county, _fraction(d, due), f"{_percent(d, due)}（{d}/{due}）")
-            for county, (d, due) in done.items()
+            for county, (d, due) in sums.items()
         ]
     if report.name == "deadlines":
         out = []
@@ -143,7 +144,9 @@ def _table(report: Report) -> list[list[dict[str, Any]]]:
         cells = []
         for key, value in zip(report.keys, row, strict=True):
             href = f"/cases/{value}" if key in _CASE_KEYS and value is not None else None
-            number = isinstance(value, int | float) and key not in _CASE_KEYS
+            number = key.endswith("_rate") or (
+                isinstance(value, int | float) and key not in _CASE_KEYS
+            )
             cells.append({"text": cell_text(value), "num": number, "href": href})
         out.append(cells)
     return out

@@ -310,3 +310,9 @@ def test_the_city_reads_reports_downloads_the_xlsx_and_opens_an_outfall(
     assert page.locator("figure.qr svg").count() == 1
     assert page.locator("figure.qr").inner_text().startswith(code)
     screenshot(page, "outfall")
+
+    page.locator("nav.menu").get_by_role("link", name="督办升级").click()
+    page.wait_for_url(re.compile(r".*/escalation$"))
+    yanggu = page.get_by_role("row").filter(has_text="阳谷县")
+    assert yanggu.get_by_role("list", name="阳谷县的督办阶梯").inner_text().startswith("通报")
+    screenshot(page, "escalation")
