@@ -20,6 +20,7 @@ from engine.console.accounts import SignedIn
 from engine.console.labels import Labels
 from engine.console.web import ConsoleRoute, Signed, engine_of, labels_of, render
 from engine.handlers import Actor
+from engine.runtime import Engine
 from engine.store.repository import SubjectEventRow
 from handlers.ledger import Ledger, OutfallView
 from handlers.ledger.idcard import SECTIONS, build_card, qr
@@ -106,10 +107,13 @@ def list_page(
     return page, total, (page[-1].code if len(views) > PAGE_SIZE else None)
 
 
-def _choices(reference: Mapping[str, Any]) -> dict[str, list[tuple[str, str]]]:
+def _choices(engine: Engine, actor: Actor) -> dict[str, list[tuple[str, str]]]:
+    """The options of the filters; the counties are those the user may read."""
+    reference = engine.reference
     rivers = reference.get("rivers") or {}
+    counties = [c for c in ref.county_codes(reference) if engine.scope.covers(actor, c)]
     return {
-        "county": [(c, ref.jurisdiction_name(reference, c)) for c in ref.county_codes(reference)],
+        "county": [(c, ref.jurisdiction_name(reference, c)) for c in counties],
         "sub_type": [(s["code"], s["name"]) for s in ref.sub_types(reference)],
         "river": [(r["code"], r.get("name", r["code"])) for r in rivers.get("rivers") or []],
         "status": [(s, LABELS["status"][s]) for s in STATUSES],
@@ -135,7 +139,7 @@ def ledger_page(request: Request, signed: Signed, after: str | None = None) -> H
         "ledger/list.html",
         {
             "filters": filters,
-            "choices": _choices(engine.reference),
+            "choices": _choices(engine, signed.actor),
             "header": [HEADER_OF[c] for c in columns],
             "rows": rows,
             "total": total,

@@ -214,6 +214,9 @@ def test_the_ledger_pages_through_every_outfall_the_user_may_read(
     other = next(c for c in everything if c not in mine)
     assert county.get(f"/ledger/{other}").status_code == 404  # another county's: not there
     assert county.get("/ledger?county=chiping").text.count('<td><a href="/ledger/') == 0
+    offered = re.findall(r'<option value="([^"]*)"', county.get("/ledger").text)
+    assert "dongchangfu" in offered
+    assert "chiping" not in offered  # only the counties the user may read are offered
 
 
 def test_the_ledger_filters_by_county_type_river_status_stage_and_text(
