@@ -66,7 +66,10 @@ def parse_day(value: str | None, today: date) -> date:
     if not value:
         return today
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
+        if not 1900 <= day.year <= 2999:  # a typo, and out of reach of the day arithmetic
+            raise ValueError(value)
+        return day
     except ValueError:
         raise InvalidRequest(
             f"日期 {value!r} 无效，请按 YYYY-MM-DD 填写 (as_of is not a date)",

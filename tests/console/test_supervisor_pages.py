@@ -139,6 +139,8 @@ def test_a_bad_day_or_an_unknown_report_is_a_page_in_chinese(city: TestClient) -
     assert bad.status_code == 422
     assert "日期" in bad.text
     assert "YYYY-MM-DD" in bad.text
+    for day in ("0001-01-01", "9999-12-31", "2025-02-30"):
+        assert city.get(f"/reports/deadlines.xlsx?as_of={day}").status_code == 422
     assert city.get("/reports/nothing").status_code == 404
     assert city.get("/reports/nothing.xlsx").status_code == 404
     assert city.get("/reports").headers["location"] == "/reports/progress"
