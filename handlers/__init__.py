@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from engine.domain import Domain
@@ -29,6 +30,9 @@ def domain() -> Domain:
         check_reference=check_reference,
         cli_commands=cli_commands,
         api_routers=api_routers,
+        console_routers=console_routers,
+        console_templates=console_templates,
+        console_menu=console_menu,
     )
 
 
@@ -48,3 +52,28 @@ def api_routers() -> list[Any]:
     from handlers.ledger.api import router
 
     return [router]
+
+
+def console_routers() -> list[Any]:
+    """The domain's console pages: /reports, /escalation, /ledger (loaded for the server)."""
+    from handlers.ledger.console import router as ledger_pages
+    from handlers.reports.console import router as report_pages
+    from handlers.reports.ladder import router as ladder_pages
+
+    return [report_pages, ladder_pages, ledger_pages]
+
+
+def console_templates() -> list[Path]:
+    """The folders of the console pages' templates."""
+    here = Path(__file__).parent
+    return [here / "reports" / "templates", here / "ledger" / "templates"]
+
+
+def console_menu() -> list[Any]:
+    from engine.console.menu import MenuItem
+
+    return [
+        MenuItem("统计报表", "/reports", "supervisor", 30),
+        MenuItem("排污口台账", "/ledger", "staff", 40),
+        MenuItem("督办升级", "/escalation", "supervisor", 35),
+    ]
