@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export QINGLIU_CONFIG ?= config
 
-.PHONY: install run test test-postgres lint typecheck pytest docs clean
+.PHONY: install run test test-postgres lint typecheck pytest docs screenshots clean
 
 # Tests marked `postgres` need a server: they run only when QINGLIU_TEST_DATABASE names one.
 PYTEST_MARK := $(if $(filter postgresql%,$(QINGLIU_TEST_DATABASE)),,-m "not postgres")
@@ -45,6 +45,10 @@ test-postgres: install
 # Generated documentation: the catalogue of guards and actions (a test keeps it current).
 docs: install
 	$(BIN)/qingliu handlers --markdown > docs/handlers.md
+
+# The console's pictures in docs/console/ (docs/console.md), taken by its browser tests.
+screenshots: install
+	QINGLIU_SCREENSHOTS=1 $(BIN)/pytest -m "not postgres" tests/console
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

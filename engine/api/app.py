@@ -63,9 +63,11 @@ def create_app(
     domain: Domain | None = None,
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    public_base_url: str | None = None,
 ) -> FastAPI:
     """The API on ``engine``, with the routers of ``domain`` mounted; a request body over
-    ``max_body_bytes`` is 413 (``engine.api.limits``)."""
+    ``max_body_bytes`` is 413 (``engine.api.limits``). ``public_base_url``: where agencies and
+    the public reach this app (settings.yaml), for the addresses QR codes encode."""
     app = FastAPI(
         title="Qingliu (清流) API",
         version="1",
@@ -76,6 +78,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.engine = engine
+    app.state.public_base_url = public_base_url
     problems.install(app)
     # The busiest route, first: a request is matched against the routes in order.
     app.router.routes.insert(0, transition.route)
@@ -108,4 +111,5 @@ def app_from_settings() -> FastAPI:
         build_engine(settings),
         load_domain(settings.handlers),
         max_body_bytes=settings.max_body_bytes,
+        public_base_url=settings.public_base_url,
     )

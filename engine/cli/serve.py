@@ -205,7 +205,7 @@ def serve(
     for published in engine.load([settings.workflows]):
         click.echo(published_line(published), err=True)
     stop = None if no_scheduler else start_background_sweeper(engine, sweep_seconds)
-    click.echo(f"Qingliu API on http://{host}:{port} (docs: /docs)", err=True)
+    click.echo(f"Qingliu on http://{host}:{port} (console: /, API docs: /docs)", err=True)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -216,7 +216,10 @@ def serve(
     try:
         if workers == 1:
             app = create_app(
-                engine, load_domain(settings.handlers), max_body_bytes=settings.max_body_bytes
+                engine,
+                load_domain(settings.handlers),
+                max_body_bytes=settings.max_body_bytes,
+                public_base_url=settings.public_base_url,
             )
             uvicorn.run(app, **options)
         else:

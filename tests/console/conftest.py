@@ -14,9 +14,11 @@ fails at its end if there was one.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -202,9 +204,15 @@ def sign_in(page: Any, console: Console, username: str, password: str = PASSWORD
 
 
 def screenshot(page: Any, name: str) -> Path:
-    """Save the page as docs/console/NAME.png (the pictures of docs/console.md)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    """Take a picture of the page: docs/console/NAME.png (the pictures of docs/console.md) when
+    ``QINGLIU_SCREENSHOTS`` is set (``make screenshots``), else a file in a temporary folder, so
+    that a test run does not change the repository."""
+    if os.environ.get("QINGLIU_SCREENSHOTS"):
+        folder = SCREENSHOTS
+    else:
+        folder = Path(tempfile.gettempdir()) / "qingliu-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
 

@@ -46,7 +46,7 @@ def test_serve_loads_the_workflows_and_serves_them(
     assert problems == []
     assert names == {d.name for d in shipped}
     assert all(f"{d.name} v1 (new version)" in result.stderr for d in shipped)
-    assert "Qingliu API on http://127.0.0.1:8123" in result.stderr
+    assert "Qingliu on http://127.0.0.1:8123" in result.stderr
     assert "timer sweep not available" not in result.stderr
     assert "/api/v1/cases/{case_id}/transitions" in seen["paths"]
 
