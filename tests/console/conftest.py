@@ -100,7 +100,9 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
             users[user.username] = accounts.create_user(
                 user.username, PASSWORD, user.role, user.jurisdiction, user.display_name
             )
-        app = create_app(engine, load_domain(settings.handlers))
+        app = create_app(
+            engine, load_domain(settings.handlers), public_base_url=settings.public_base_url
+        )
         port = _free_port()
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")

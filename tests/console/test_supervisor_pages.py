@@ -253,8 +253,9 @@ def test_the_ledger_filters_by_county_type_river_status_stage_and_text(
 def test_the_outfall_page_shows_its_id_card_qr_code_cases_and_history(
     city: TestClient, console: Console
 ) -> None:
-    view = next(v for v in Ledger(console.engine).list(None) if len(v.cases) >= 0)
-    full = Ledger(console.engine).get(view.code, None)
+    ledger = Ledger(console.engine)
+    full = next(f for v in ledger.list(None) if (f := ledger.get(v.code, None)).cases)
+    view = full
     answer = city.get(f"/ledger/{view.code}")
     assert answer.status_code == 200
     page = answer.text
@@ -262,8 +263,9 @@ def test_the_outfall_page_shows_its_id_card_qr_code_cases_and_history(
     fields = dict(re.findall(r'<th scope="row">(.*?)</th><td>(.*?)</td>', page))
     assert fields["编码"] == view.code
     assert fields["所在县区"] == "东昌府区"
-    url = record_url("http://testserver", view.code)
-    assert qr(url).svg_inline(scale=4, title=view.code) in page  # the ID card's QR, inline
+    # the ID card's QR, inline, encoding the configured public address (settings.yaml)
+    url = record_url(console.settings.public_base_url, view.code)
+    assert qr(url).svg_inline(scale=4, title=view.code) in page
     for case in full.cases:
         assert f'href="/cases/{case.id}"' in page
     changes = _cells(page, "changes")
