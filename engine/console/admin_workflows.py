@@ -22,6 +22,7 @@ __all__ = ["origin_text", "router"]
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
+_SVG_NS = ' xmlns="http://www.w3.org/2000/svg"'
 Version = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
@@ -83,6 +84,7 @@ def workflow(
     elif unchanged:
         notice = f"内容未变化：第 {latest.version} 版仍是最新版本"
     svg = render_diagram(workflow_graph(definition, latest.version), "svg")
+    svg = svg.replace(_SVG_NS, "", 1)  # inline in HTML: no namespace URL on the page
     context = {
         "name": name,
         "latest": latest,

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from engine.console.yaml_diff import side_by_side
 from engine.handlers import Actor
 from engine.store.tables import cases
 from tests.console.conftest import PASSWORD, Console
@@ -149,6 +150,8 @@ def test_publishing_makes_a_new_version_and_the_diff_shows_the_changed_lines(
     page = admin.get(answer.headers["location"]).text
     assert f"已发布第 {version + 1} 版" in page
     assert "<svg" in page
+    assert "http://" not in page
+    assert "https://" not in page
     assert re.search(r'<td class="code del">title: 群众举报（随手拍/有奖举报）</td>', page)
     assert re.search(r'<td class="code ins">title: 群众举报（随手拍）</td>', page)
     same = admin.form(f"/admin/workflows/{WORKFLOW}/publish", text=changed)
@@ -220,3 +223,20 @@ def test_the_editor_loads_the_latest_source_and_a_new_one_starts_from_a_template
     new = admin.get("/admin/workflows/new").text
     assert "name: new_workflow" in new
     assert admin.get("/admin/workflows/no_such_flow").status_code == 404
+
+
+def test_the_diff_folds_unchanged_runs_and_pairs_changed_lines() -> None:
+    old = "\n".join(f"line {i}" for i in range(1, 21))
+    new = old.replace("line 5", "line five").replace("line 15\n", "") + "\nline 21"
+    rows = side_by_side(old, new)
+    kinds = [(r.kind, r.left_no, r.right_no) for r in rows if r.kind != "same"]
+    assert kinds == [
+        ("fold", None, None),
+        ("changed", 5, 5),
+        ("fold", None, None),
+        ("removed", 15, None),
+        ("added", None, 20),
+    ]
+    folds = [r.folded for r in rows if r.kind == "fold"]
+    assert folds == [1, 3]  # line 1; lines 9-11
+    assert side_by_side(old, old) == []
