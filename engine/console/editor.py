@@ -34,18 +34,36 @@ Text = Annotated[str, Form(max_length=2_000_000)]
 NEW_TEMPLATE = """\
 name: new_workflow
 title: 新流程
+description: >-
+  流程说明（docs/definition-language.md）。
+jurisdiction_field: county
+roles: [county_eeb, eeb_city]
+
+data_schema:
+  type: object
+  required: [county]
+  properties:
+    county: {type: string, minLength: 1}
+
 initial: drafting
 states:
-  drafting:
-    title: 起草中
-    on:
-      submit:
-        to: done
-        title: 提交
-        roles: [county_eeb]
+  drafting: {title: 县级生态环境部门办理中}
+  submitted: {title: 已报市生态环境局}
   done:
     title: 已办结
     final: true
+
+transitions:
+  - trigger: submit
+    title: 报市生态环境局
+    source: drafting
+    dest: submitted
+    roles: [county_eeb]
+  - trigger: close
+    title: 办结
+    source: submitted
+    dest: done
+    roles: [eeb_city]
 """
 
 

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from engine.console.editor import NEW_TEMPLATE
 from engine.console.yaml_diff import side_by_side
 from engine.handlers import Actor
 from engine.store.tables import cases
@@ -240,3 +241,20 @@ def test_the_diff_folds_unchanged_runs_and_pairs_changed_lines() -> None:
     folds = [r.folded for r in rows if r.kind == "fold"]
     assert folds == [1, 3]  # line 1; lines 9-11
     assert side_by_side(old, old) == []
+
+
+def test_a_new_workflow_is_checked_and_published_from_the_template(
+    console: Console, admin: Client
+) -> None:
+    text = NEW_TEMPLATE.replace("name: new_workflow", "name: trial_flow")
+    headers = {"Content-Type": "text/plain; charset=utf-8", "X-CSRF-Token": admin.csrf}
+    checked = admin.http.post("/admin/workflows/check", content=text, headers=headers)
+    assert checked.json() == {"valid": True, "errors": []}
+    broken = text.replace("    dest: done\n", "    dest: nowhere\n")
+    errors = admin.http.post("/admin/workflows/check", content=broken, headers=headers).json()
+    assert errors["valid"] is False
+    assert all(e["line"] > 1 for e in errors["errors"])
+    answer = admin.form("/admin/workflows/publish", text=text)
+    assert answer.headers["location"] == "/admin/workflows/trial_flow?published=1"
+    assert "已发布第 1 版" in admin.get(answer.headers["location"]).text
+    assert "trial_flow" in admin.get("/admin/workflows").text
