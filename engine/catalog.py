@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from engine.definition.compile import CompiledWorkflow
-from engine.definition.loader import load_yaml
+from engine.definition.loader import LimitExceeded, load_yaml
 from engine.definition.model import Definition
 from engine.definition.validate import check_definition, parse_definition
 from engine.errors import DefinitionError, Problem, WorkflowNotFound
@@ -104,6 +104,20 @@ class Catalog:
             if definition is not None:
                 found.append((path, definition))
         return found, problems
+
+    def check_text(self, text: str, source: str, name: str | None = None) -> list[Problem]:
+        """Every problem in a definition's ``text`` (``POST /api/v1/workflows/validate``, the
+        console's editor, before publishing); with ``name``, it must carry that name. A text
+        over the YAML limits (engine/definition/loader.py) is not a definition to report on:
+        it is refused as a whole (``DefinitionError``, the limit's line and column)."""
+        definition, problems = check_definition(text, source, self.registry)
+        if any(isinstance(p, LimitExceeded) for p in problems):
+            raise DefinitionError(problems)
+        if definition is not None and name is not None and definition.name != name:
+            doc, _ = load_yaml(text, source)
+            said = f"the name is {definition.name!r}, the URL {name!r}"
+            problems = [doc.problem(("name",), said)]
+        return problems
 
     # -- publishing ---------------------------------------------------------------------------
 

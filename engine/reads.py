@@ -15,14 +15,15 @@ from engine.catalog import Catalog
 from engine.clock import Clock
 from engine.definition.compile import CompiledWorkflow
 from engine.definition.model import Definition
-from engine.errors import CaseNotFound
+from engine.errors import CaseNotFound, WorkflowNotFound
 from engine.handlers import Actor, Context
 from engine.history import MIGRATED, Replay, copy_data, replay, verify_chains
 from engine.keys import KeyRing
+from engine.migration_plan import require_admin
 from engine.scope import Scope
 from engine.sealing import Sealer
 from engine.sign_off import SignOff
-from engine.store.repository import CaseRow, EventRow, Store, TimerRow, Tx
+from engine.store.repository import CaseRow, DefinitionRow, EventRow, Store, TimerRow, Tx
 from engine.time.arming import Arming
 from engine.time.preview import TimerPreview, preview
 from engine.views import CaseView
@@ -45,6 +46,24 @@ class Reads:
     reference: Mapping[str, Any]
     _create: Create
     open_case_for: FindOpen
+
+    def workflow_versions(self, name: str) -> list[DefinitionRow]:
+        """Every published version of ``name``, oldest first (none: ``WorkflowNotFound``)."""
+        with self.store.read() as tx:
+            found = tx.definition_versions(name)
+        if not found:
+            raise WorkflowNotFound(name)
+        return found
+
+    def running_by_version(
+        self, actor: Actor, workflow: str | None = None
+    ) -> dict[tuple[str, int], int]:
+        """``(workflow, version) -> running cases`` over every jurisdiction, for the admin
+        only (one grouped count; a version without running cases is absent)."""
+        require_admin(actor)
+        with self.store.read() as tx:
+            rows = tx.count_cases(("workflow", "workflow_version"), workflow=workflow, is_open=True)
+        return {(str(w), int(v)): n for (w, v), n in rows}
 
     def get_case(self, case_id: int, actor: Actor | None = None) -> CaseView:
         with self.store.read() as tx:

@@ -11,9 +11,7 @@ from engine.api.auth import current_actor, require_admin
 from engine.api.deps import get_engine
 from engine.api.models import PublishResult, ValidationResult, WorkflowList, WorkflowOut
 from engine.api.problems import problem_responses
-from engine.definition.loader import LimitExceeded, load_yaml
 from engine.definition.sign_off import sign_offs
-from engine.definition.validate import check_definition
 from engine.errors import (
     DefinitionError,
     FieldError,
@@ -61,18 +59,11 @@ YamlBody = Annotated[str | Problem, Depends(yaml_body)]
 
 
 def _check(engine: Engine, text: str | Problem, name: str | None = None) -> list[Problem]:
-    """Every problem in ``text``; with ``name``, the definition must carry that name. A text
-    over the YAML limits (engine/definition/loader.py) is not a definition to report on: it is
-    refused as a whole (422 problem+json, the limit's line and column in ``errors``)."""
+    """Every problem in ``text`` (``Catalog.check_text``, shared with the console's editor);
+    with ``name``, the definition must carry that name."""
     if isinstance(text, Problem):
         return [text]
-    definition, problems = check_definition(text, SOURCE, engine.catalog.registry)
-    if any(isinstance(p, LimitExceeded) for p in problems):
-        raise DefinitionError(problems)
-    if definition is not None and name is not None and definition.name != name:
-        doc, _ = load_yaml(text, SOURCE)
-        problems = [doc.problem(("name",), f"the name is {definition.name!r}, the URL {name!r}")]
-    return problems
+    return engine.catalog.check_text(text, SOURCE, name)
 
 
 @router.get("", response_model=WorkflowList, responses=problem_responses(401), summary="Workflows")

@@ -9,6 +9,8 @@ from a registry package); nothing comes from another host.
     menu.py      the menu each role sees
     signin.py    /login, /logout, /
     docs.py      /docs (Swagger UI) and /redoc, offline
+    admin_workflows.py  /admin/workflows: workflows, versions, diagrams, diffs
+    editor.py    /admin/workflows/{name}/edit: the YAML editor (check, scenarios, publish)
 
 The pages call the engine facade (``engine.runtime.Engine``) as the API routes do, with the
 signed-in user as the actor: the same read scope and the same write rules, from the same code.
@@ -23,7 +25,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from engine.console import docs, menu, signin
+from engine.console import admin_workflows, docs, editor, menu, signin
 from engine.console.accounts import Accounts
 from engine.console.labels import Labels
 from engine.console.web import templates_for
@@ -44,5 +46,7 @@ def mount_console(app: FastAPI, engine: Engine, domain: Domain | None = None) ->
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     docs.mount(app)
     app.include_router(signin.router)
+    app.include_router(editor.router)  # first: /admin/workflows/new is not a workflow's page
+    app.include_router(admin_workflows.router)
     for router in domain.console_routers() if domain is not None else ():
         app.include_router(router)

@@ -134,8 +134,9 @@ class RecordQueries:
         workflow: str | None = None,
         is_open: bool | None = None,
     ) -> list[tuple[tuple[Any, ...], int]]:
-        """Case counts grouped by some of workflow, state, jurisdiction, is_open."""
-        allowed = {"workflow", "state", "jurisdiction", "is_open"}
+        """Case counts grouped by some of workflow, workflow_version, state, jurisdiction,
+        is_open."""
+        allowed = {"workflow", "workflow_version", "state", "jurisdiction", "is_open"}
         unknown = [g for g in group_by if g not in allowed]
         if unknown:
             raise ValueError(f"cannot group cases by {', '.join(unknown)}")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from engine.api import routes_workflows
+from engine import catalog
 from engine.api.writes import HEAVY_BODY_BYTES
 from engine.runtime import Engine
 from tests.engine.api.helpers import case_body
@@ -38,13 +38,13 @@ def where(monkeypatch: pytest.MonkeyPatch, api_engine: Engine) -> list[bool]:
             return _original(*args, **kw)
 
         monkeypatch.setattr(api_engine, name, spy)
-    check = routes_workflows.check_definition
+    check = catalog.check_definition  # the API's check is Catalog.check_text
 
     def checking(*args: Any, **kw: Any) -> Any:
         seen.append(_on_loop())
         return check(*args, **kw)
 
-    monkeypatch.setattr(routes_workflows, "check_definition", checking)
+    monkeypatch.setattr(catalog, "check_definition", checking)
     return seen
 
 
