@@ -8,6 +8,7 @@ from a registry package); nothing comes from another host.
     labels.py    role, jurisdiction and history names in Chinese, local time
     menu.py      the menu each role sees
     signin.py    /login, /logout, /
+    admin_users.py  /admin/users: users and API tokens, for administrators
     docs.py      /docs (Swagger UI) and /redoc, offline
 
 The pages call the engine facade (``engine.runtime.Engine``) as the API routes do, with the
@@ -23,7 +24,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from engine.console import docs, menu, signin
+from engine.console import admin_users, docs, menu, signin
 from engine.console.accounts import Accounts
 from engine.console.labels import Labels
 from engine.console.web import templates_for
@@ -36,7 +37,9 @@ STATIC = Path(__file__).parent / "static"
 
 
 def mount_console(app: FastAPI, engine: Engine, domain: Domain | None = None) -> None:
-    """Add the console's pages, static files and offline docs to ``app``."""
+    """Add the console's pages, static files and offline docs to ``app``. The accounts
+    (``app.state.accounts``) time sessions with the wall clock; a test may replace them with
+    ``Accounts(engine, wall=FakeClock(...))``."""
     app.state.accounts = Accounts(engine)
     app.state.labels = Labels.from_reference(engine.reference, engine.planner.calendar.tz)
     app.state.templates = templates_for(domain.console_templates() if domain else ())
@@ -44,5 +47,6 @@ def mount_console(app: FastAPI, engine: Engine, domain: Domain | None = None) ->
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     docs.mount(app)
     app.include_router(signin.router)
+    app.include_router(admin_users.router)
     for router in domain.console_routers() if domain is not None else ():
         app.include_router(router)
