@@ -66,6 +66,19 @@ def test_a_session_unused_for_31_minutes_is_gone(kit: Kit) -> None:
     assert _home(client) == 303
 
 
+def test_a_form_sent_after_the_session_ended_asks_to_sign_in_again(kit: Kit) -> None:
+    kit.user("boss", "admin")
+    kit.user("wang")
+    client = kit.client()
+    sign_in(client, "boss")
+    token = csrf_of(client)
+    kit.wall.advance(timedelta(minutes=IDLE_MINUTES + 1))
+    answer = client.post("/admin/users/wang/disable", data={"csrf_token": token})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login"  # not next= a path that only takes POST
+    assert all(u.disabled_at is None for u in kit.accounts.users())
+
+
 def test_a_session_used_every_20_minutes_lives_until_12_hours(kit: Kit) -> None:
     kit.user("wang")
     client = kit.client()
