@@ -41,3 +41,27 @@ def test_an_admin_creates_a_user_who_then_signs_in(page: Any, console: Console) 
     sign_in(page, console, "chiping.gov", NEW_PASSWORD)
     assert "茌平区政府 孙主任" in page.locator("header").inner_text()
     assert page.locator("nav.menu").get_by_role("link", name="用户与令牌").count() == 0
+
+
+def test_an_admin_creates_a_token_sees_its_secret_once_and_revokes_it(
+    page: Any, console: Console
+) -> None:
+    sign_in(page, console, "admin")
+    page.goto(console.at("/admin/users/tokens"))
+    page.get_by_role("link", name="新建令牌").click()
+    page.get_by_label("名称").fill("市政务服务平台")
+    page.get_by_label("角色").select_option(label="行政审批局")
+    page.get_by_label("辖区").select_option(label="聊城市")
+    page.get_by_label("有效期").select_option(label="90 天")
+    page.get_by_role("button", name="创建令牌").click()
+    assert "只显示这一次" in page.get_by_role("alert").inner_text()
+    secret = page.get_by_label("令牌").input_value()
+    assert secret.startswith("qlt_")
+    screenshot(page, "token-created")
+    page.get_by_role("link", name="返回令牌列表").click()
+    assert secret not in page.content()
+    row = page.get_by_role("row").filter(has_text="市政务服务平台")
+    assert "有效" in row.inner_text()
+    row.get_by_role("button", name="吊销").click()
+    assert page.get_by_role("status").inner_text() == "已吊销令牌 市政务服务平台。"
+    assert "已吊销" in page.get_by_role("row").filter(has_text="市政务服务平台").inner_text()
