@@ -63,10 +63,14 @@ def _done(path: str, notice: str, who: str) -> Response:
 
 
 def _roles(request: Request) -> list[tuple[str, str]]:
-    """The roles a user or token may be given, with their titles, the administrator first."""
+    """The roles a user or token may be given, with their titles: the administrator, then in
+    the order of config/reference/roles.yaml (county, city, province ... as it lists them),
+    then roles only a workflow declares."""
     labels = labels_of(request)
+    listed = {code: n for n, code in enumerate(labels.roles.titles)}
     codes = tokens.known_roles(engine_of(request))
-    return sorted(((c, labels.role(c)) for c in codes), key=lambda r: (r[0] != ADMIN, r[1], r[0]))
+    ordered = sorted(codes, key=lambda c: (c != ADMIN, listed.get(c, len(listed)), c))
+    return [(code, labels.role(code)) for code in ordered]
 
 
 def _grant_errors(engine: Engine, role: str, jurisdiction: str | None) -> dict[str, str]:

@@ -215,3 +215,16 @@ def test_only_administrators_see_the_pages(kit: Kit, path: str) -> None:
     disable = clerk.post("/admin/users/wang/disable", data={"csrf_token": token})
     assert disable.status_code == 403
     assert all(u.disabled_at is None for u in kit.accounts.users())
+
+
+def test_the_role_choices_follow_the_reference_order(admin: Any) -> None:
+    form = admin.get("/admin/users/new")
+    roles = form.text[form.text.index('name="role"') : form.text.index('name="jurisdiction"')]
+    options = re.findall(r'<option value="([^"]+)">([^<]+)</option>', roles)
+    assert options[:4] == [
+        ("admin", "系统管理员"),
+        ("county_gov", "县级政府/管委会"),
+        ("county_eeb", "县级生态环境分局"),
+        ("city_gov", "市政府"),
+    ]
+    assert ("system", "系统") not in options  # timers' own role is never given
