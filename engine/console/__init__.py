@@ -8,6 +8,7 @@ from a registry package); nothing comes from another host.
     labels.py    role, jurisdiction and history names in Chinese, local time
     menu.py      the menu each role sees
     signin.py    /login, /logout, /
+    admin_users.py  /admin/users: users and API tokens, for administrators
     docs.py      /docs (Swagger UI) and /redoc, offline
     admin_workflows.py  /admin/workflows: workflows, versions, diagrams, diffs
     editor.py    /admin/workflows/{name}/edit: the YAML editor (check, scenarios, publish)
@@ -25,7 +26,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from engine.console import admin_workflows, docs, editor, menu, signin
+from engine.console import admin_users, admin_workflows, docs, editor, menu, signin
 from engine.console.accounts import Accounts
 from engine.console.labels import Labels
 from engine.console.web import templates_for
@@ -38,7 +39,9 @@ STATIC = Path(__file__).parent / "static"
 
 
 def mount_console(app: FastAPI, engine: Engine, domain: Domain | None = None) -> None:
-    """Add the console's pages, static files and offline docs to ``app``."""
+    """Add the console's pages, static files and offline docs to ``app``. The accounts
+    (``app.state.accounts``) time sessions with the wall clock; a test may replace them with
+    ``Accounts(engine, wall=FakeClock(...))``."""
     app.state.accounts = Accounts(engine)
     app.state.labels = Labels.from_reference(engine.reference, engine.planner.calendar.tz)
     app.state.templates = templates_for(domain.console_templates() if domain else ())
@@ -48,5 +51,6 @@ def mount_console(app: FastAPI, engine: Engine, domain: Domain | None = None) ->
     app.include_router(signin.router)
     app.include_router(editor.router)  # first: /admin/workflows/new is not a workflow's page
     app.include_router(admin_workflows.router)
+    app.include_router(admin_users.router)
     for router in domain.console_routers() if domain is not None else ():
         app.include_router(router)

@@ -44,6 +44,8 @@ __all__ = [
     "MAX_FAILURES",
     "Accounts",
     "SignedIn",
+    "check_password",
+    "check_username",
     "user_actor",
 ]
 
@@ -68,6 +70,15 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def check_username(username: str) -> None:
+    """2 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit."""
+    if not _USERNAME.match(username):
+        raise TokenError(
+            "用户名须为 2 至 64 个小写字母、数字、“.”“_”或“-” (user name "
+            f"{username!r}: 2 to 64 lower-case letters, digits, '.', '_' or '-')"
+        )
+
+
 def check_password(password: str) -> None:
     """At least ``MIN_PASSWORD`` characters with letters and digits."""
     if (
@@ -76,7 +87,8 @@ def check_password(password: str) -> None:
         or not re.search(r"[0-9]", password)
     ):
         raise TokenError(
-            f"a password needs at least {MIN_PASSWORD} characters, with letters and digits"
+            f"密码至少 {MIN_PASSWORD} 个字符，须含字母和数字 (a password needs at least "
+            f"{MIN_PASSWORD} characters, with letters and digits)"
         )
 
 
@@ -112,10 +124,7 @@ class Accounts:
         jurisdiction: str | None = None,
         display_name: str | None = None,
     ) -> UserRow:
-        if not _USERNAME.match(username):
-            raise TokenError(
-                f"user name {username!r}: 2 to 64 lower-case letters, digits, '.', '_' or '-'"
-            )
+        check_username(username)
         check_grant(self.engine, role, jurisdiction)
         check_password(password)
         now = self.wall.now()
@@ -176,40 +185,58 @@ class Accounts:
     def sign_in(self, username: str, password: str, address: str | None = None) -> SignedIn:
         """A new session for the user, or ``Unauthorized`` (one message for every refusal)."""
         now = self.wall.now()
+        # A refusal is raised after its transaction: raised inside, it would roll back the
+        # count of failures with it, and no account would ever lock.
+        signed: SignedIn | None = None
         with self.engine.store.write() as tx:
             user = tx.user_by_name(username)
             if user is None:
                 _hasher.hash(password)  # the same time as a wrong password
-                raise Unauthorized(_REFUSED)
-            locked = user.locked_until is not None and user.locked_until > now
-            if user.disabled_at is not None or locked or not self._verify(user, password):
-                failed = user.failed_logins + (0 if locked else 1)
-                until = now + timedelta(minutes=LOCK_MINUTES) if failed >= MAX_FAILURES else None
-                tx.update_user(
-                    user.id,
-                    failed_logins=0 if until else failed,
-                    locked_until=until or user.locked_until,
-                )
-                raise Unauthorized(_REFUSED)
-            values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
-            if _hasher.check_needs_rehash(user.password_hash):
-                values["password_hash"] = _hasher.hash(password)
-            tx.update_user(user.id, **values)
-            secret = secrets.token_urlsafe(32)
-            tx.insert_session(
-                session_hash=_digest(secret),
-                user_id=user.id,
-                csrf_token=secrets.token_urlsafe(32),
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + timedelta(hours=MAX_HOURS),
-                address=(address or "")[:64] or None,
-            )
-            session = tx.session_by_hash(_digest(secret))
-            fresh = tx.user_by_id(user.id)
-        assert session is not None
-        assert fresh is not None
-        return SignedIn(fresh, session, secret)
+            elif not self._refused(tx, user, password, now):
+                secret = self._open(tx, user, password, now, address)
+                session = tx.session_by_hash(_digest(secret))
+                fresh = tx.user_by_id(user.id)
+                assert session is not None
+                assert fresh is not None
+                signed = SignedIn(fresh, session, secret)
+        if signed is None:
+            raise Unauthorized(_REFUSED)
+        return signed
+
+    def _refused(self, tx: Tx, user: UserRow, password: str, now: datetime) -> bool:
+        """Whether ``password`` is refused for ``user`` (disabled, locked or wrong), counting
+        the failure and locking the account at the ``MAX_FAILURES``-th in a row."""
+        locked = user.locked_until is not None and user.locked_until > now
+        if user.disabled_at is None and not locked and self._verify(user, password):
+            return False
+        failed = user.failed_logins + (0 if locked else 1)
+        until = now + timedelta(minutes=LOCK_MINUTES) if failed >= MAX_FAILURES else None
+        tx.update_user(
+            user.id,
+            failed_logins=0 if until else failed,
+            locked_until=until or user.locked_until,
+        )
+        return True
+
+    def _open(
+        self, tx: Tx, user: UserRow, password: str, now: datetime, address: str | None
+    ) -> str:
+        """A new session for ``user``, whose password was right; the cookie's secret."""
+        values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
+        if _hasher.check_needs_rehash(user.password_hash):
+            values["password_hash"] = _hasher.hash(password)
+        tx.update_user(user.id, **values)
+        secret = secrets.token_urlsafe(32)
+        tx.insert_session(
+            session_hash=_digest(secret),
+            user_id=user.id,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=MAX_HOURS),
+            address=(address or "")[:64] or None,
+        )
+        return secret
 
     @staticmethod
     def _verify(user: UserRow, password: str) -> bool:

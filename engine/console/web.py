@@ -147,6 +147,8 @@ def _error_page(request: Request, error: QingliuError) -> Response:
 def _to_sign_in(request: Request) -> Response:
     if request.headers.get("hx-request"):
         return Response(status_code=401, headers={"HX-Redirect": "/login"})
+    if request.method not in _SAFE:  # a form sent after the session ended: back to the start
+        return RedirectResponse("/login", status_code=303)  # page, not to a GET of its action
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 

@@ -8,5 +8,6 @@ window.addEventListener("load", function () {
     deepLinking: true,
     presets: [SwaggerUIBundle.presets.apis],
     layout: "BaseLayout",
+    validatorUrl: null, // never ask validator.swagger.io for a badge
   });
 });
