@@ -9,6 +9,9 @@ from a registry package); nothing comes from another host.
     menu.py      the menu each role sees
     signin.py    /login, /logout, /
     docs.py      /docs (Swagger UI) and /redoc, offline
+    forms.py     forms generated from payload_schema, and the form back to the payload
+    case_view.py what the case page shows (data, diagram, timers, history, the offered forms)
+    case_page.py /cases/{id} and /cases/{id}/fire/{trigger}
 
 The pages call the engine facade (``engine.runtime.Engine``) as the API routes do, with the
 signed-in user as the actor: the same read scope and the same write rules, from the same code.
@@ -23,7 +26,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from engine.console import docs, menu, signin
+from engine.console import case_page, docs, menu, signin
 from engine.console.accounts import Accounts
 from engine.console.labels import Labels
 from engine.console.web import templates_for
@@ -44,5 +47,6 @@ def mount_console(app: FastAPI, engine: Engine, domain: Domain | None = None) ->
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     docs.mount(app)
     app.include_router(signin.router)
+    app.include_router(case_page.router)
     for router in domain.console_routers() if domain is not None else ():
         app.include_router(router)
