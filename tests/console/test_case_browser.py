@@ -49,7 +49,7 @@ def test_a_clerk_fires_a_trigger_through_its_form(
     assert page.get_by_role("form", name="核实不属实").locator(".summary").is_visible()
 
     form = page.get_by_role("form", name="核实不属实")
-    form.get_by_label("finding").fill("现场核实，沟渠内为雨水，无生活污水直排")
+    form.get_by_label("核实情况").fill("现场核实，沟渠内为雨水，无生活污水直排")
     form.get_by_role("button", name="核实不属实").dblclick()
     page.get_by_role("status").wait_for()
     assert "已办理" in page.get_by_role("status").inner_text()
