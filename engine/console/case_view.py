@@ -153,6 +153,9 @@ class CasePage:
         svg = svg[svg.find("<svg") :]  # inline: no XML declaration
         history = engine.history(case_id, actor)
         data = {k: v for k, v in view.data.items() if k not in view.hidden}
+        where = d.jurisdiction_field
+        if isinstance(data.get(where), str):
+            data[where] = labels.jurisdiction(data[where])  # its name, not its code
         shown_data = shown(data, d.data_schema, labels)
         secret = tuple((label, Shown(text=SECRET)) for label in _hidden_labels(d, view.hidden))
         return cls(

@@ -148,3 +148,16 @@ def test_a_case_of_another_county_is_not_found(clerk: TestClient, console: Conso
     answer = clerk.get(f"/cases/{other.id}")
     assert answer.status_code == 404
     assert other.case.workflow not in answer.text or "未找到" in answer.text
+
+
+def test_a_confidential_field_the_reader_may_not_read_is_shown_as_secret(
+    console: Console,
+) -> None:
+    reader = Actor("dongchangfu.gov", "county_gov", "dongchangfu")
+    case = next(v for v in console.engine.list_cases(reader) if v.hidden)
+    secret = next(iter(case.hidden))
+    with signed_client(console, "dongchangfu.gov") as client:
+        html = client.get(f"/cases/{case.id}").text
+    # the field is listed, its value is not (as GET /api/v1/cases/{id} leaves it out)
+    assert f"<dt>{secret}</dt><dd>（保密）</dd>" in html
+    assert html.count(f"<dt>{secret}</dt>") == 1
