@@ -161,3 +161,14 @@ def test_a_confidential_field_the_reader_may_not_read_is_shown_as_secret(
     # the field is listed, its value is not (as GET /api/v1/cases/{id} leaves it out)
     assert f"<dt>{secret}</dt><dd>（保密）</dd>" in html
     assert html.count(f"<dt>{secret}</dt>") == 1
+
+
+def test_a_trigger_the_case_no_longer_offers_says_so(clerk: TestClient, console: Console) -> None:
+    case = a_case(console, "public_report", "investigating")
+    later = next(t for t in _transitions(console, case) if "investigating" not in t.sources)
+    form = hidden(clerk.get(f"/cases/{case.id}").text, f"/cases/{case.id}/fire/conclude_unfounded")
+    form["_form"] = str(later.index)
+    answer = clerk.post(f"/cases/{case.id}/fire/{later.trigger}", data=form)
+    assert answer.status_code == 409
+    assert "该事项当前不能办理" in answer.text
+    assert console.engine.get_case(case.id, CLERK).version == case.version
