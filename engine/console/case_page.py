@@ -20,8 +20,9 @@ from starlette.concurrency import run_in_threadpool
 from engine.api import idempotency
 from engine.api.models import MAX_ID
 from engine.console import forms
+from engine.console.accounts import SignedIn
 from engine.console.case_view import CasePage, Offer
-from engine.console.web import ConsoleRoute, Signed, engine_of, labels_of, render
+from engine.console.web import ConsoleRoute, Signed, accounts_of, engine_of, labels_of, render
 from engine.definition.model import Definition
 from engine.definition.sign_off import sign_offs
 from engine.errors import (
@@ -40,6 +41,13 @@ CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
 _HIDDEN = frozenset({"csrf_token", "_form", "_version", "_key"})
 
 
+def _read(request: Request, signed: SignedIn, case_id: int) -> CasePage:
+    """The page's reads, as ``signed`` may read the case (run in a worker thread)."""
+    people = {u.username: u.display_name for u in accounts_of(request).users()}
+    engine, labels = engine_of(request), labels_of(request)
+    return CasePage.read(engine, signed.actor, labels, case_id, people)
+
+
 def _page(
     request: Request,
     page: CasePage,
@@ -56,8 +64,7 @@ def _page(
 
 @router.get("/cases/{case_id}")
 async def case_page(request: Request, signed: Signed, case_id: CaseId) -> Response:
-    engine, labels = engine_of(request), labels_of(request)
-    page = await run_in_threadpool(CasePage.read, engine, signed.actor, labels, case_id)
+    page = await run_in_threadpool(_read, request, signed, case_id)
     notice = None
     if request.query_params.get("done"):
         notice = f"已办理。案件当前状态：{page.view.state_title}"
@@ -102,7 +109,7 @@ async def fire(request: Request, signed: Signed, case_id: CaseId, trigger: str) 
     version = idempotency.parse_if_match(_str(form.get("_version")))
     key = idempotency.parse_key(_str(form.get("_key")))
     actor = signed.actor
-    page = await run_in_threadpool(CasePage.read, engine, actor, labels, case_id)
+    page = await run_in_threadpool(_read, request, signed, case_id)
     given = _fields_of(page.definition, form_id)
     if given is None:
         return _page(request, page, problem=_NOT_NOW, status=409)
@@ -116,7 +123,7 @@ async def fire(request: Request, signed: Signed, case_id: CaseId, trigger: str) 
         except CaseError as error:
             errors = getattr(error, "errors", None)
             if error.status != 422 or not errors or isinstance(error, IdempotencyKeyReused):
-                fresh = await run_in_threadpool(CasePage.read, engine, actor, labels, case_id)
+                fresh = await run_in_threadpool(_read, request, signed, case_id)
                 return _page(request, fresh, problem=_moved_on(error), status=error.status)
             faults = list(errors)
         else:

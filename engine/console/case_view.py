@@ -146,7 +146,15 @@ class CasePage:
     offers: list[Offer]
 
     @classmethod
-    def read(cls, engine: Engine, actor: Actor, labels: Labels, case_id: int) -> CasePage:
+    def read(
+        cls,
+        engine: Engine,
+        actor: Actor,
+        labels: Labels,
+        case_id: int,
+        people: Mapping[str, str] | None = None,
+    ) -> CasePage:
+        """``people``: console users' display names by user name, for the history."""
         view = engine.get_case(case_id, actor)
         d, row, events = engine.case_path(case_id, actor)
         svg = render(case_graph(d, row, events), "svg")
@@ -164,7 +172,7 @@ class CasePage:
             diagram=Markup(svg),  # noqa: S704 - our own renderer's SVG, its text escaped there
             data=Shown(rows=shown_data.rows + secret),
             timers=_timers(engine, d, view, labels),
-            history=[_event(d, e, labels) for e in reversed(history)],
+            history=[_event(d, e, labels, people or {}) for e in reversed(history)],
             offers=offers_of(d, view.state, view.available_triggers or []),
         )
 
@@ -209,7 +217,7 @@ def _timers(engine: Engine, d: Definition, view: CaseView, labels: Labels) -> li
     return out
 
 
-def _event(d: Definition, e: EventRow, labels: Labels) -> EventShown:
+def _event(d: Definition, e: EventRow, labels: Labels, people: Mapping[str, str]) -> EventShown:
     schema: Any = None
     if e.trigger:
         for t in d.transitions:
@@ -219,7 +227,7 @@ def _event(d: Definition, e: EventRow, labels: Labels) -> EventShown:
     states = ""
     if e.to_state and e.from_state != e.to_state:
         states = f"{_state(d, e.from_state)} → {_state(d, e.to_state)}".lstrip(" →")
-    who = e.actor or ""
+    who = people.get(e.actor or "", e.actor or "")
     role = labels.role(e.role) if e.role else ""
     if role:
         who = f"{who}（{role}）" if who else role

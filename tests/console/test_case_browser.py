@@ -55,5 +55,6 @@ def test_a_clerk_fires_a_trigger_through_its_form(
     assert "已办理" in page.get_by_role("status").inner_text()
     assert events.count() == before + 1
     assert "核实不属实" in events.first.inner_text()
+    assert "东昌府区分局 王科员" in events.first.inner_text()  # who, by display name
     assert _current(page) == "unfounded"
     assert len(console.engine.history(case.id, CLERK)) == before + 1
