@@ -2,7 +2,8 @@
 
 The first successful response to a key is recorded in ``idempotency_keys`` in the same
 transaction as the transition it answers, so either both exist or neither does. A repeated key
-(by the same token) gets that response back and changes nothing; the same key with a different
+(by the same owner: an API token, or a console user whose keys ``user_idempotency_keys``
+keeps) gets that response back and changes nothing; the same key with a different
 request is refused (422). A request that failed changed nothing and recorded nothing, so
 retrying it with the same key runs it again.
 
@@ -19,15 +20,16 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import CaseError, FieldError, IdempotencyKeyReused, RequestError
 from engine.handlers import Actor
 from engine.runtime import Engine
-from engine.store.repository import TokenRow, Tx
+from engine.store.repository import IdempotencyRow, TokenRow, Tx
 from engine.store.tables import dumps
 
-__all__ = ["fire", "parse_if_match", "parse_key"]
+__all__ = ["KeyOwner", "fire", "parse_if_match", "parse_key"]
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 _VERSION = re.compile(r'^\s*(?:W/)?"?([0-9]{1,18})"?\s*$')
@@ -53,6 +55,24 @@ def parse_if_match(value: str | None) -> int | None:
     if not match:
         raise _malformed("If-Match", 'If-Match must be a case version, e.g. "3"')
     return int(match[1])
+
+
+@dataclass(frozen=True)
+class KeyOwner:
+    """Whose keys they are: an API token's (``idempotency_keys``) or, with ``user``, a console
+    user's (``user_idempotency_keys``). Two owners never see each other's keys."""
+
+    id: int
+    user: bool = False
+
+    def seen(self, tx: Tx, key: str) -> IdempotencyRow | None:
+        return tx.user_idempotency(self.id, key) if self.user else tx.idempotency(self.id, key)
+
+    def record(self, tx: Tx, key: str, digest: str, body: Any, engine: Engine) -> bool:
+        now = engine.clock.now()
+        if self.user:
+            return tx.insert_user_idempotency(self.id, key, digest, 200, body, now)
+        return tx.insert_idempotency(self.id, key, digest, 200, body, now)
 
 
 class _KeyTaken(Exception):
@@ -84,7 +104,7 @@ def _fire_in(
 
 def fire(
     engine: Engine,
-    token: TokenRow,
+    token: TokenRow | KeyOwner,
     actor: Actor,
     case_id: int,
     trigger: str,
@@ -92,7 +112,9 @@ def fire(
     expected_version: int | None,
     key: str | None,
 ) -> tuple[dict[str, Any], bool]:
-    """The case after the transition, and whether this is a replayed first response."""
+    """The case after the transition, and whether this is a replayed first response. ``token``
+    owns the key (a ``KeyOwner`` for a console user)."""
+    owner = token if isinstance(token, KeyOwner) else KeyOwner(token.id)
     if key is None:
         with engine.store.write() as tx:
             return _fire_in(engine, tx, actor, case_id, trigger, payload, expected_version), False
@@ -100,11 +122,11 @@ def fire(
     while True:
         try:
             with engine.store.write() as tx:
-                seen = _replay(tx, token, key, digest)
+                seen = _replay(tx, owner, key, digest)
                 if seen is not None:
                     return seen, True
                 body = _fire_in(engine, tx, actor, case_id, trigger, payload, expected_version)
-                if not tx.insert_idempotency(token.id, key, digest, 200, body, engine.clock.now()):
+                if not owner.record(tx, key, digest, body, engine):
                     raise _KeyTaken
                 return body, False
         except _KeyTaken:
@@ -117,15 +139,15 @@ def fire(
             # recorded by now, so it is this request's answer too. Only a refused keyed request
             # pays this read.
             with engine.store.read() as tx:
-                seen = _replay(tx, token, key, digest)
+                seen = _replay(tx, owner, key, digest)
             if seen is None:
                 raise
             return seen, True
 
 
-def _replay(tx: Tx, token: TokenRow, key: str, digest: str) -> dict[str, Any] | None:
+def _replay(tx: Tx, owner: KeyOwner, key: str, digest: str) -> dict[str, Any] | None:
     """The first answer recorded for ``key``, or None; 422 if it answered another request."""
-    seen = tx.idempotency(token.id, key)
+    seen = owner.seen(tx, key)
     if seen is None:
         return None
     if seen.request_hash != digest:

@@ -12,6 +12,9 @@ from a registry package); nothing comes from another host.
     docs.py      /docs (Swagger UI) and /redoc, offline
     admin_workflows.py  /admin/workflows: workflows, versions, diagrams, diffs
     editor.py    /admin/workflows/{name}/edit: the YAML editor (check, scenarios, publish)
+    forms.py     forms generated from payload_schema, and the form back to the payload
+    case_view.py what the case page shows (data, diagram, timers, history, the offered forms)
+    case_page.py /cases/{id} and /cases/{id}/fire/{trigger}
 
 The pages call the engine facade (``engine.runtime.Engine``) as the API routes do, with the
 signed-in user as the actor: the same read scope and the same write rules, from the same code.
@@ -26,7 +29,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from engine.console import admin_users, admin_workflows, docs, editor, menu, signin
+from engine.console import admin_users, admin_workflows, case_page, docs, editor, menu, signin
 from engine.console.accounts import Accounts
 from engine.console.labels import Labels
 from engine.console.web import templates_for
@@ -52,5 +55,6 @@ def mount_console(app: FastAPI, engine: Engine, domain: Domain | None = None) ->
     app.include_router(editor.router)  # first: /admin/workflows/new is not a workflow's page
     app.include_router(admin_workflows.router)
     app.include_router(admin_users.router)
+    app.include_router(case_page.router)
     for router in domain.console_routers() if domain is not None else ():
         app.include_router(router)
