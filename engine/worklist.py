@@ -3,8 +3,9 @@
 
 ``inbox``: the open cases ``actor`` may read (the read scope of ``Engine.list_cases``: role ×
 jurisdiction × relation) whose current state has a transition that admits the actor's role, by
-the due time of their earliest running deadline (paused ones, then cases without a deadline,
-after those), then by id. Which (definition version, state) pairs a role may act in is worked
+the due time of their earliest running timer or deadline (every pending timer row counts, as
+the API's ``overdue`` filter counts them; paused ones, then cases without any, after those),
+then by id. Which (definition version, state) pairs a role may act in is worked
 out once per version from its compiled definition; the cases are filtered and ordered in SQL
 (``Tx.worklist``). Guards and ``when`` conditions need the case's data and a payload: they are
 not evaluated for the list, which shows where the role may act now; the case page shows the
@@ -66,12 +67,11 @@ class BoardCount:
 
 
 def earliest_deadline(timers: Sequence[TimerRow]) -> TimerRow | None:
-    """The running deadline due first; else the first paused one; else None."""
-    deadlines = [t for t in timers if t.deadline is not None]
-    running = [t for t in deadlines if t.status == "pending"]
+    """The running timer or deadline due first; else the first paused one; else None."""
+    running = [t for t in timers if t.status == "pending"]
     if running:
         return min(running, key=lambda t: (t.due_at, t.id))
-    paused = [t for t in deadlines if t.status == "paused"]
+    paused = [t for t in timers if t.status == "paused"]
     return paused[0] if paused else None
 
 

@@ -9,6 +9,8 @@ from a registry package); nothing comes from another host.
     menu.py      the menu each role sees
     signin.py    /login, /logout, /
     docs.py      /docs (Swagger UI) and /redoc, offline
+    inbox.py     /inbox (待办) and /cases (the case list with filters)
+    board.py     /board (督办看板): counts by jurisdiction × workflow
 
 The pages call the engine facade (``engine.runtime.Engine``) as the API routes do, with the
 signed-in user as the actor: the same read scope and the same write rules, from the same code.
@@ -23,7 +25,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from engine.console import docs, menu, signin
+from engine.console import board, docs, inbox, menu, signin
 from engine.console.accounts import Accounts
 from engine.console.labels import Labels
 from engine.console.web import templates_for
@@ -44,5 +46,7 @@ def mount_console(app: FastAPI, engine: Engine, domain: Domain | None = None) ->
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     docs.mount(app)
     app.include_router(signin.router)
+    app.include_router(inbox.router)
+    app.include_router(board.router)
     for router in domain.console_routers() if domain is not None else ():
         app.include_router(router)

@@ -1,6 +1,6 @@
 """Work-list and board queries of the storage contract (mixed into ``Tx``): the open cases in
-given (definition, state) pairs ordered by their earliest deadline, and open cases counted by
-jurisdiction × workflow × how near their earliest deadline is. Filtering, ordering and counting
+given (definition, state) pairs ordered by their earliest running timer or deadline, and open
+cases counted by jurisdiction × workflow × how near that is. Filtering, ordering and counting
 happen in SQL, so the cost follows the page, not the number of cases."""
 
 from __future__ import annotations
@@ -27,25 +27,18 @@ from engine.store.tables import case_parties, cases, definitions, timers
 
 __all__ = ["WorklistQueries"]
 
-# A deadline row (``timers.deadline`` set) that is live and running.
-_RUNNING = and_(
-    timers.c.case_id == cases.c.id,
-    timers.c.status == "pending",
-    timers.c.deadline.is_not(None),
-)
+# A timer row of the case that runs: a deadline (``timers.deadline`` set) or a timer of its
+# state. Every pending row counts, as the API's ``overdue`` filter counts them.
+_RUNNING = and_(timers.c.case_id == cases.c.id, timers.c.status == "pending")
 
 
 def _earliest_due() -> Any:
-    """The due time of the case's earliest running deadline (NULL: none runs)."""
+    """The due time of the case's earliest running timer or deadline (NULL: none runs)."""
     return select(func.min(timers.c.due_at)).where(_RUNNING).scalar_subquery()
 
 
 def _paused() -> ColumnElement[bool]:
-    return exists().where(
-        timers.c.case_id == cases.c.id,
-        timers.c.status == "paused",
-        timers.c.deadline.is_not(None),
-    )
+    return exists().where(timers.c.case_id == cases.c.id, timers.c.status == "paused")
 
 
 def _late(now: datetime) -> ColumnElement[bool]:
@@ -100,8 +93,8 @@ class WorklistQueries:
         limit: int = 50,
     ) -> list[CaseRow]:
         """Open cases in ``pairs`` (definition id → states), by the due time of their earliest
-        running deadline; cases whose deadlines are all paused next, then those without any;
-        then by id."""
+        running timer or deadline; cases whose deadlines are all paused next, then those
+        without any; then by id."""
         due = _earliest_due()
         bucket = case((due.is_not(None), 0), (_paused(), 1), else_=2)
         query = self._within(self._in_pairs(select(cases), pairs), jurisdictions, workflows, party)
@@ -117,7 +110,7 @@ class WorklistQueries:
         workflows: Sequence[str] | None = None,
         party: str | None = None,
     ) -> tuple[int, int]:
-        """How many cases ``worklist`` holds, and how many of them have a deadline past due."""
+        """How many cases ``worklist`` holds, and how many are past due (a running timer)."""
         late = func.sum(case((_late(now), 1), else_=0))
         query: Select[Any] = select(func.count(), late).select_from(cases)  # type: ignore[assignment]
         query = self._within(self._in_pairs(query, pairs), jurisdictions, workflows, party)
@@ -134,11 +127,11 @@ class WorklistQueries:
         party: str | None = None,
     ) -> list[tuple[str | None, str, str, int]]:
         """Open cases counted by (jurisdiction, workflow, colour): ``red`` when a running
-        deadline is past due at ``now``, ``yellow`` when the earliest is due before ``soon``,
-        ``green`` otherwise (no deadline running, too)."""
+        timer or deadline is past due at ``now``, ``yellow`` when the earliest is due before
+        ``soon``, ``green`` otherwise (none running, too)."""
         earliest = (
             select(timers.c.case_id, func.min(timers.c.due_at).label("due"))
-            .where(timers.c.status == "pending", timers.c.deadline.is_not(None))
+            .where(timers.c.status == "pending")
             .group_by(timers.c.case_id)
             .subquery()
         )
