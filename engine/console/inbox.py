@@ -71,7 +71,7 @@ def rows_of(request: Request, engine: Engine, items: list[WorkItem]) -> list[Row
                 jurisdiction=labels.jurisdiction(case.jurisdiction) if case.jurisdiction else "",
                 triggers=[t.title or t.trigger for t in item.triggers],
                 badge=badge(calendar, now, deadline) if deadline is not None else None,
-                due=labels.local(deadline.due_at, with_time=False) if deadline else "",
+                due=calendar.day_of(deadline.due_at).isoformat() if deadline else "",
                 is_open=case.is_open,
             )
         )
