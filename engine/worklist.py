@@ -101,11 +101,11 @@ class Worklist:
         now = self.clock.now()
         with self.store.read() as tx:
             within = self._within(tx, actor)
-            pairs = self._acting_pairs(tx, actor.role)
-            total, overdue = tx.worklist_counts(pairs, now, **within)
-            rows = tx.worklist(pairs, offset=offset, limit=limit, **within)
-            items = [self._item(tx, row, actor) for row in rows]
-        return WorkPage(items, total, overdue, offset, limit)
+            # the pairs keep to the readable workflows: no second filter on the workflow
+            pairs = self._acting_pairs(tx, actor.role, within.pop("workflows", None))
+            found = tx.worklist(pairs, now, offset=offset, limit=limit, **within)
+            items = [self._item(tx, row, actor) for row in found.rows]
+        return WorkPage(items, found.total, found.overdue, offset, limit)
 
     def work_items(self, views: Sequence[CaseView], actor: Actor) -> list[WorkItem]:
         """``views`` (as ``list_cases`` gives them) as list rows for ``actor``."""
@@ -116,10 +116,17 @@ class Worklist:
         found = self.access.list_filter(actor, self._latest(tx))
         return {"jurisdictions": self.scope.narrow(actor), **found}
 
-    def _acting_pairs(self, tx: Tx, role: str) -> dict[int, frozenset[str]]:
+    def _acting_pairs(
+        self, tx: Tx, role: str, workflows: Sequence[str] | None
+    ) -> dict[int, frozenset[str]]:
+        """The states where ``role`` may act, per definition version of ``workflows`` (None:
+        of every workflow)."""
         acting = self._acting()
+        readable = None if workflows is None else set(workflows)
         out = {}
-        for definition_id in tx.definition_ids():
+        for definition_id, name in tx.definition_names():
+            if readable is not None and name not in readable:
+                continue
             key = (definition_id, role)
             states = acting.states.get(key)
             if states is None:

@@ -6,11 +6,11 @@ happen in SQL, so the cost follows the page, not the number of cases."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Select,
     and_,
@@ -25,34 +25,41 @@ from sqlalchemy import (
 from engine.store.rows import CaseRow
 from engine.store.tables import case_parties, cases, definitions, timers
 
-__all__ = ["WorklistQueries"]
+__all__ = ["WorkRows", "WorklistQueries"]
 
-# A timer row of the case that runs: a deadline (``timers.deadline`` set) or a timer of its
-# state. Every pending row counts, as the API's ``overdue`` filter counts them.
-_RUNNING = and_(timers.c.case_id == cases.c.id, timers.c.status == "pending")
+# Every pending timer row counts as running, a deadline (``timers.deadline`` set) or a timer
+# of the case's state, as the API's ``overdue`` filter counts them; paused ones are live too.
+_LIVE = timers.c.status.in_(("pending", "paused"))
 
 
 def _earliest_due() -> Any:
-    """The due time of the case's earliest running timer or deadline (NULL: none runs)."""
-    return select(func.min(timers.c.due_at)).where(_RUNNING).scalar_subquery()
+    """Each case with a running timer or deadline, and the due time of its earliest."""
+    return (
+        select(timers.c.case_id, func.min(timers.c.due_at).label("due"))
+        .where(timers.c.status == "pending")
+        .group_by(timers.c.case_id)
+        .subquery()
+    )
 
 
-def _paused() -> ColumnElement[bool]:
-    return exists().where(timers.c.case_id == cases.c.id, timers.c.status == "paused")
+def _with_status(status: str) -> Any:
+    return select(timers.c.case_id).where(timers.c.status == status)
 
 
-def _late(now: datetime) -> ColumnElement[bool]:
-    return exists().where(_RUNNING, timers.c.due_at <= now)
+@dataclass(frozen=True)
+class WorkRows:
+    rows: list[CaseRow]
+    total: int
+    overdue: int
 
 
 class WorklistQueries:
     conn: Connection
 
-    def definition_ids(self) -> list[int]:
-        """Every published definition version's id."""
-        return list(
-            self.conn.execute(select(definitions.c.id).order_by(definitions.c.id)).scalars()
-        )
+    def definition_names(self) -> list[tuple[int, str]]:
+        """Every published definition version's id and workflow name."""
+        query = select(definitions.c.id, definitions.c.name).order_by(definitions.c.id)
+        return [(int(i), str(n)) for i, n in self.conn.execute(query)]
 
     @staticmethod
     def _in_pairs(query: Select[Any], pairs: Mapping[int, Iterable[str]]) -> Select[Any]:
@@ -85,37 +92,61 @@ class WorklistQueries:
     def worklist(
         self,
         pairs: Mapping[int, Iterable[str]],
+        now: datetime,
         *,
         jurisdictions: Sequence[str] | None = None,
         workflows: Sequence[str] | None = None,
         party: str | None = None,
         offset: int = 0,
         limit: int = 50,
-    ) -> list[CaseRow]:
+    ) -> WorkRows:
         """Open cases in ``pairs`` (definition id → states), by the due time of their earliest
         running timer or deadline; cases whose deadlines are all paused next, then those
-        without any; then by id."""
-        due = _earliest_due()
-        bucket = case((due.is_not(None), 0), (_paused(), 1), else_=2)
-        query = self._within(self._in_pairs(select(cases), pairs), jurisdictions, workflows, party)
-        query = query.order_by(bucket, due, cases.c.id).offset(offset).limit(limit)
-        return [CaseRow(**r._mapping) for r in self.conn.execute(query)]
+        without any, each by id; with how many there are and how many are past due at
+        ``now``. The three parts are read one after the other, each from its own side (the
+        running timers in due order, the paused ones, the rest by id), so a page costs what
+        its part costs, not a sort of every case."""
 
-    def worklist_counts(
-        self,
-        pairs: Mapping[int, Iterable[str]],
-        now: datetime,
-        *,
-        jurisdictions: Sequence[str] | None = None,
-        workflows: Sequence[str] | None = None,
-        party: str | None = None,
-    ) -> tuple[int, int]:
-        """How many cases ``worklist`` holds, and how many are past due (a running timer)."""
-        late = func.sum(case((_late(now), 1), else_=0))
-        query: Select[Any] = select(func.count(), late).select_from(cases)  # type: ignore[assignment]
-        query = self._within(self._in_pairs(query, pairs), jurisdictions, workflows, party)
-        found = self.conn.execute(query).one()
-        return int(found[0] or 0), int(found[1] or 0)
+        def within(query: Select[Any]) -> Select[Any]:
+            return self._within(self._in_pairs(query, pairs), jurisdictions, workflows, party)
+
+        due = _earliest_due()
+        joined = cases.join(due, due.c.case_id == cases.c.id)
+        late = func.sum(case((due.c.due <= now, 1), else_=0))
+        counting: Select[Any] = select(func.count(), late).select_from(joined)  # type: ignore[assignment]
+        counted = self.conn.execute(within(counting)).one()
+        timed, overdue = int(counted[0] or 0), int(counted[1] or 0)
+        paused = within(select(cases)).where(
+            cases.c.id.in_(_with_status("paused")), cases.c.id.not_in(_with_status("pending"))
+        )
+        count = select(func.count()).select_from(paused.subquery())
+        n_paused = int(self.conn.execute(count).scalar() or 0)
+        total = int(
+            self.conn.execute(within(select(func.count()).select_from(cases))).scalar() or 0
+        )
+        parts = [
+            (timed, within(select(cases).select_from(joined)).order_by(due.c.due, cases.c.id)),
+            (n_paused, paused.order_by(cases.c.id)),
+            (
+                total - timed - n_paused,
+                within(select(cases))
+                .where(~exists().where(timers.c.case_id == cases.c.id, _LIVE))
+                .order_by(cases.c.id),
+            ),
+        ]
+        rows: list[CaseRow] = []
+        for size, query in parts:
+            if limit <= 0:
+                break
+            if offset >= size:
+                offset -= size
+                continue
+            found = self.conn.execute(query.offset(offset).limit(limit))
+            taken = [CaseRow(**r._mapping) for r in found]
+            rows.extend(taken)
+            limit -= len(taken)
+            offset = 0
+        return WorkRows(rows, total, overdue)
 
     def board_counts(
         self,
@@ -129,18 +160,23 @@ class WorklistQueries:
         """Open cases counted by (jurisdiction, workflow, colour): ``red`` when a running
         timer or deadline is past due at ``now``, ``yellow`` when the earliest is due before
         ``soon``, ``green`` otherwise (none running, too)."""
-        earliest = (
-            select(timers.c.case_id, func.min(timers.c.due_at).label("due"))
-            .where(timers.c.status == "pending")
-            .group_by(timers.c.case_id)
-            .subquery()
+        due = _earliest_due()
+        colour = case((due.c.due <= now, "red"), else_="yellow").label("colour")
+        timed = select(cases.c.jurisdiction, cases.c.workflow, colour, func.count()).select_from(
+            cases.join(due, due.c.case_id == cases.c.id)
         )
-        colour = case(
-            (earliest.c.due <= now, "red"), (earliest.c.due < soon, "yellow"), else_="green"
-        ).label("colour")
-        query = select(cases.c.jurisdiction, cases.c.workflow, colour, func.count()).select_from(
-            cases.outerjoin(earliest, earliest.c.case_id == cases.c.id)
-        )
-        query = self._within(query, jurisdictions, workflows, party)
-        query = query.group_by(cases.c.jurisdiction, cases.c.workflow, colour)
-        return [(j, w, c, int(n)) for j, w, c, n in self.conn.execute(query)]
+        timed = self._within(timed, jurisdictions, workflows, party).where(due.c.due < soon)
+        timed = timed.group_by(cases.c.jurisdiction, cases.c.workflow, colour)
+        every = select(cases.c.jurisdiction, cases.c.workflow, func.count())
+        every = self._within(every, jurisdictions, workflows, party)
+        every = every.group_by(cases.c.jurisdiction, cases.c.workflow)
+        out: list[tuple[str | None, str, str, int]] = []
+        near: dict[tuple[str | None, str], int] = {}
+        for j, w, c, n in self.conn.execute(timed):
+            out.append((j, w, c, int(n)))
+            near[(j, w)] = near.get((j, w), 0) + int(n)
+        for j, w, n in self.conn.execute(every):
+            green = int(n) - near.get((j, w), 0)
+            if green:
+                out.append((j, w, "green", green))
+        return out
