@@ -80,7 +80,10 @@ class WorklistQueries:
     ) -> Select[Any]:
         query = query.where(cases.c.is_open.is_(True))
         if jurisdictions is not None:
-            query = query.where(cases.c.jurisdiction.in_(list(jurisdictions)))
+            # As an expression, so that SQLite (without statistics) does not walk a county's
+            # every case through ix_cases_jurisdiction: the pairs' covering index holds it.
+            place = func.coalesce(cases.c.jurisdiction, "")
+            query = query.where(place.in_(list(jurisdictions)))
         if workflows is not None:
             query = query.where(cases.c.workflow.in_(list(workflows)))
         if party is not None:
@@ -110,22 +113,42 @@ class WorklistQueries:
         def within(query: Select[Any]) -> Select[Any]:
             return self._within(self._in_pairs(query, pairs), jurisdictions, workflows, party)
 
-        due = _earliest_due()
-        joined = cases.join(due, due.c.case_id == cases.c.id)
+        total = int(
+            self.conn.execute(within(select(func.count()).select_from(cases))).scalar() or 0
+        )
+        pending = select(func.count()).select_from(timers).where(timers.c.status == "pending")
+        due: Any
+        if total <= int(self.conn.execute(pending).scalar() or 0):
+            # few cases: each one's earliest running timer, read from ix_timers_case_due
+            earliest = (
+                select(func.min(timers.c.due_at))
+                .where(timers.c.case_id == cases.c.id, timers.c.status == "pending")
+                .scalar_subquery()
+            )
+            due = within(select(cases.c.id.label("id"), earliest.label("due"))).subquery()
+        else:
+            # many cases: from the running timers' side, grouped by case
+            grouped = _earliest_due()
+            joined = cases.join(grouped, grouped.c.case_id == cases.c.id)
+            pick: Select[Any] = select(cases.c.id.label("id"), grouped.c.due)
+            due = within(pick.select_from(joined)).subquery()
         late = func.sum(case((due.c.due <= now, 1), else_=0))
-        counting: Select[Any] = select(func.count(), late).select_from(joined)  # type: ignore[assignment]
-        counted = self.conn.execute(within(counting)).one()
+        counting = select(func.count(), late).where(due.c.due.is_not(None))
+        counted = self.conn.execute(counting).one()
         timed, overdue = int(counted[0] or 0), int(counted[1] or 0)
+        running = (
+            select(cases)
+            .join(due, due.c.id == cases.c.id)
+            .where(due.c.due.is_not(None))
+            .order_by(due.c.due, cases.c.id)
+        )
         paused = within(select(cases)).where(
             cases.c.id.in_(_with_status("paused")), cases.c.id.not_in(_with_status("pending"))
         )
         count = select(func.count()).select_from(paused.subquery())
         n_paused = int(self.conn.execute(count).scalar() or 0)
-        total = int(
-            self.conn.execute(within(select(func.count()).select_from(cases))).scalar() or 0
-        )
         parts = [
-            (timed, within(select(cases).select_from(joined)).order_by(due.c.due, cases.c.id)),
+            (timed, running),
             (n_paused, paused.order_by(cases.c.id)),
             (
                 total - timed - n_paused,
