@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import tempfile
 import time
@@ -39,6 +40,7 @@ from engine.api.tokens import create_token
 from engine.clock import FakeClock
 from engine.console.accounts import Accounts
 from engine.domain import load_domain
+from engine.handlers import Actor
 from engine.runtime import Engine
 from engine.settings import Settings, build_engine, load_settings
 from engine.store.tables import cases, timers
@@ -130,7 +132,8 @@ def _clients(app: FastAPI, engine: Engine) -> dict[str, tuple[TestClient, dict[s
 
 
 def _has_case_page(app: FastAPI) -> bool:
-    return any(getattr(r, "path", "") == "/cases/{case_id}" for r in app.routes)
+    """The console's case page (``/cases/{...}``, a page, not the API's ``/api/v1/cases``)."""
+    return any(re.fullmatch(r"/cases/\{\w+\}", getattr(r, "path", "")) for r in app.routes)
 
 
 def _time(client: TestClient, path: str, headers: dict[str, str], n: int) -> dict[str, float]:
@@ -152,7 +155,7 @@ def _time(client: TestClient, path: str, headers: dict[str, str], n: int) -> dic
 
 def _measure(app: FastAPI, engine: Engine, n: int) -> dict[str, dict[str, float]]:
     clients = _clients(app, engine)
-    county_case = engine.inbox(engine_actor("dongchangfu.eeb", "county_eeb", "dongchangfu"))
+    county_case = engine.inbox(Actor("dongchangfu.eeb", "county_eeb", "dongchangfu"))
     case_id = county_case.items[0].view.id
     figures = {}
     for label, (client, token) in clients.items():
@@ -163,12 +166,6 @@ def _measure(app: FastAPI, engine: Engine, n: int) -> dict[str, dict[str, float]
         for name, path, headers in pages:
             figures[f"{label}_{name}"] = _time(client, path, headers, n)
     return figures
-
-
-def engine_actor(name: str, role: str, jurisdiction: str | None) -> Any:
-    from engine.handlers import Actor
-
-    return Actor(name, role, jurisdiction)
 
 
 def main() -> None:
