@@ -49,11 +49,12 @@ from engine.time.calendar import WorkingCalendar
 from engine.time.notes import Armed
 from engine.time.timers import TimerPlanner
 from engine.views import CaseView
+from engine.worklist import Worklist
 
 __all__ = ["Engine"]
 
 
-class Engine(CaseAdmin, Migrations):
+class Engine(CaseAdmin, Migrations, Worklist):
     def __init__(
         self,
         store: Store,

@@ -15,6 +15,8 @@ from a registry package); nothing comes from another host.
     forms.py     forms generated from payload_schema, and the form back to the payload
     case_view.py what the case page shows (data, diagram, timers, history, the offered forms)
     case_page.py /cases/{id} and /cases/{id}/fire/{trigger}
+    inbox.py     /inbox (待办) and /cases (the case list with filters)
+    board.py     /board (督办看板): counts by jurisdiction × workflow
 
 The pages call the engine facade (``engine.runtime.Engine``) as the API routes do, with the
 signed-in user as the actor: the same read scope and the same write rules, from the same code.
@@ -29,7 +31,17 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from engine.console import admin_users, admin_workflows, case_page, docs, editor, menu, signin
+from engine.console import (
+    admin_users,
+    admin_workflows,
+    board,
+    case_page,
+    docs,
+    editor,
+    inbox,
+    menu,
+    signin,
+)
 from engine.console.accounts import Accounts
 from engine.console.labels import Labels
 from engine.console.web import templates_for
@@ -56,5 +68,7 @@ def mount_console(app: FastAPI, engine: Engine, domain: Domain | None = None) ->
     app.include_router(admin_workflows.router)
     app.include_router(admin_users.router)
     app.include_router(case_page.router)
+    app.include_router(inbox.router)
+    app.include_router(board.router)
     for router in domain.console_routers() if domain is not None else ():
         app.include_router(router)

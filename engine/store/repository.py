@@ -28,6 +28,7 @@ from engine.store._parties import PartyQueries
 from engine.store._records import RecordQueries
 from engine.store._sqlite_write import KeptWriter, WriteBusy
 from engine.store._timers import TimerQueries
+from engine.store._worklist import WorklistQueries
 from engine.store.rows import (
     LIVE_TIMER,
     CaseRow,
@@ -160,7 +161,9 @@ _LATEST_DEFINITION = (
 )
 
 
-class Tx(TimerQueries, RecordQueries, PartyQueries, HistoryQueries, AccountQueries):
+class Tx(
+    TimerQueries, RecordQueries, PartyQueries, HistoryQueries, AccountQueries, WorklistQueries
+):
     """The storage contract, bound to one open transaction."""
 
     def __init__(self, conn: Connection, hot: HotStatements) -> None:

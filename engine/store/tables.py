@@ -132,6 +132,8 @@ cases = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_cases_workflow_state", "workflow", "state"),
     Index("ix_cases_jurisdiction", "jurisdiction"),
+    # The work list (revision 0008): its (version, state) pairs, counted from the index.
+    Index("ix_cases_definition_state", "definition_id", "state", "jurisdiction", "is_open"),
     Index(
         "uq_cases_open_subject",
         "workflow",
@@ -226,7 +228,8 @@ timers = Table(
     Column("remaining_seconds", BigInteger),
     Column("remaining_working_days", Integer),
     Index("ix_timers_status_due", "status", "due_at"),
-    Index("ix_timers_case", "case_id", "status"),
+    # A case's timers by status, and the earliest due time of its pending ones (revision 0008).
+    Index("ix_timers_case_due", "case_id", "status", "due_at"),
     # The sweep reads only pending rows in due order: its cost follows the due timers.
     Index(
         "ix_timers_pending_due",

@@ -1,0 +1,205 @@
+"""Work-list and board queries of the storage contract (mixed into ``Tx``): the open cases in
+given (definition, state) pairs ordered by their earliest running timer or deadline, and open
+cases counted by jurisdiction × workflow × how near that is. Filtering, ordering and counting
+happen in SQL, so the cost follows the page, not the number of cases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+)
+
+from engine.store.rows import CaseRow
+from engine.store.tables import case_parties, cases, definitions, timers
+
+__all__ = ["WorkRows", "WorklistQueries"]
+
+# Every pending timer row counts as running, a deadline (``timers.deadline`` set) or a timer
+# of the case's state, as the API's ``overdue`` filter counts them; paused ones are live too.
+_LIVE = timers.c.status.in_(("pending", "paused"))
+
+
+def _earliest_due() -> Any:
+    """Each case with a running timer or deadline, and the due time of its earliest."""
+    return (
+        select(timers.c.case_id, func.min(timers.c.due_at).label("due"))
+        .where(timers.c.status == "pending")
+        .group_by(timers.c.case_id)
+        .subquery()
+    )
+
+
+def _with_status(status: str) -> Any:
+    return select(timers.c.case_id).where(timers.c.status == status)
+
+
+@dataclass(frozen=True)
+class WorkRows:
+    rows: list[CaseRow]
+    total: int
+    overdue: int
+
+
+class WorklistQueries:
+    conn: Connection
+
+    def definition_names(self) -> list[tuple[int, str]]:
+        """Every published definition version's id and workflow name."""
+        query = select(definitions.c.id, definitions.c.name).order_by(definitions.c.id)
+        return [(int(i), str(n)) for i, n in self.conn.execute(query)]
+
+    @staticmethod
+    def _in_pairs(query: Select[Any], pairs: Mapping[int, Iterable[str]]) -> Select[Any]:
+        """Cases of definition version ``d`` in one of the states ``pairs[d]``."""
+        wanted = [
+            and_(cases.c.definition_id == d, cases.c.state.in_(sorted(states)))
+            for d, states in sorted(pairs.items())
+            if states
+        ]
+        return query.where(or_(*wanted) if wanted else false())
+
+    @staticmethod
+    def _within(
+        query: Select[Any],
+        jurisdictions: Sequence[str] | None,
+        workflows: Sequence[str] | None,
+        party: str | None,
+    ) -> Select[Any]:
+        query = query.where(cases.c.is_open.is_(True))
+        if jurisdictions is not None:
+            # As an expression, so that SQLite (without statistics) does not walk a county's
+            # every case through ix_cases_jurisdiction: the pairs' covering index holds it.
+            place = func.coalesce(cases.c.jurisdiction, "")
+            query = query.where(place.in_(list(jurisdictions)))
+        if workflows is not None:
+            query = query.where(cases.c.workflow.in_(list(workflows)))
+        if party is not None:
+            query = query.where(
+                cases.c.id.in_(select(case_parties.c.case_id).where(case_parties.c.party == party))
+            )
+        return query
+
+    def worklist(
+        self,
+        pairs: Mapping[int, Iterable[str]],
+        now: datetime,
+        *,
+        jurisdictions: Sequence[str] | None = None,
+        workflows: Sequence[str] | None = None,
+        party: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> WorkRows:
+        """Open cases in ``pairs`` (definition id → states), by the due time of their earliest
+        running timer or deadline; cases whose deadlines are all paused next, then those
+        without any, each by id; with how many there are and how many are past due at
+        ``now``. The three parts are read one after the other, each from its own side (the
+        running timers in due order, the paused ones, the rest by id), so a page costs what
+        its part costs, not a sort of every case."""
+
+        def within(query: Select[Any]) -> Select[Any]:
+            return self._within(self._in_pairs(query, pairs), jurisdictions, workflows, party)
+
+        total = int(
+            self.conn.execute(within(select(func.count()).select_from(cases))).scalar() or 0
+        )
+        pending = select(func.count()).select_from(timers).where(timers.c.status == "pending")
+        due: Any
+        if total <= int(self.conn.execute(pending).scalar() or 0):
+            # few cases: each one's earliest running timer, read from ix_timers_case_due
+            earliest = (
+                select(func.min(timers.c.due_at))
+                .where(timers.c.case_id == cases.c.id, timers.c.status == "pending")
+                .scalar_subquery()
+            )
+            due = within(select(cases.c.id.label("id"), earliest.label("due"))).subquery()
+        else:
+            # many cases: from the running timers' side, grouped by case
+            grouped = _earliest_due()
+            joined = cases.join(grouped, grouped.c.case_id == cases.c.id)
+            pick: Select[Any] = select(cases.c.id.label("id"), grouped.c.due)
+            due = within(pick.select_from(joined)).subquery()
+        late = func.sum(case((due.c.due <= now, 1), else_=0))
+        counting = select(func.count(), late).where(due.c.due.is_not(None))
+        counted = self.conn.execute(counting).one()
+        timed, overdue = int(counted[0] or 0), int(counted[1] or 0)
+        running = (
+            select(cases)
+            .join(due, due.c.id == cases.c.id)
+            .where(due.c.due.is_not(None))
+            .order_by(due.c.due, cases.c.id)
+        )
+        paused = within(select(cases)).where(
+            cases.c.id.in_(_with_status("paused")), cases.c.id.not_in(_with_status("pending"))
+        )
+        count = select(func.count()).select_from(paused.subquery())
+        n_paused = int(self.conn.execute(count).scalar() or 0)
+        parts = [
+            (timed, running),
+            (n_paused, paused.order_by(cases.c.id)),
+            (
+                total - timed - n_paused,
+                within(select(cases))
+                .where(~exists().where(timers.c.case_id == cases.c.id, _LIVE))
+                .order_by(cases.c.id),
+            ),
+        ]
+        rows: list[CaseRow] = []
+        for size, query in parts:
+            if limit <= 0:
+                break
+            if offset >= size:
+                offset -= size
+                continue
+            found = self.conn.execute(query.offset(offset).limit(limit))
+            taken = [CaseRow(**r._mapping) for r in found]
+            rows.extend(taken)
+            limit -= len(taken)
+            offset = 0
+        return WorkRows(rows, total, overdue)
+
+    def board_counts(
+        self,
+        now: datetime,
+        soon: datetime,
+        *,
+        jurisdictions: Sequence[str] | None = None,
+        workflows: Sequence[str] | None = None,
+        party: str | None = None,
+    ) -> list[tuple[str | None, str, str, int]]:
+        """Open cases counted by (jurisdiction, workflow, colour): ``red`` when a running
+        timer or deadline is past due at ``now``, ``yellow`` when the earliest is due before
+        ``soon``, ``green`` otherwise (none running, too)."""
+        due = _earliest_due()
+        colour = case((due.c.due <= now, "red"), else_="yellow").label("colour")
+        timed = select(cases.c.jurisdiction, cases.c.workflow, colour, func.count()).select_from(
+            cases.join(due, due.c.case_id == cases.c.id)
+        )
+        timed = self._within(timed, jurisdictions, workflows, party).where(due.c.due < soon)
+        timed = timed.group_by(cases.c.jurisdiction, cases.c.workflow, colour)
+        every = select(cases.c.jurisdiction, cases.c.workflow, func.count())
+        every = self._within(every, jurisdictions, workflows, party)
+        every = every.group_by(cases.c.jurisdiction, cases.c.workflow)
+        out: list[tuple[str | None, str, str, int]] = []
+        near: dict[tuple[str | None, str], int] = {}
+        for j, w, c, n in self.conn.execute(timed):
+            out.append((j, w, c, int(n)))
+            near[(j, w)] = near.get((j, w), 0) + int(n)
+        for j, w, n in self.conn.execute(every):
+            green = int(n) - near.get((j, w), 0)
+            if green:
+                out.append((j, w, "green", green))
+        return out
