@@ -1,7 +1,8 @@
 """A deadline as a badge: colour and words, the same on every page (待办, boards, case pages).
 
 - paused (补正 and the like): grey, "已暂停" (with the working days left when known);
-- past due: red, "已逾期 N 天" (calendar days since the due day, in the calendar's time zone);
+- past due: red, "已逾期 N 天" (calendar days since the due day, today counted, in the
+  calendar's time zone);
 - due within ``WARN_WORKING_DAYS`` working days (today counts): yellow, "剩余 N 个工作日";
 - otherwise: green, "剩余 N 个工作日".
 
@@ -34,7 +35,7 @@ class Badge:
 def working_days_left(calendar: WorkingCalendar, now: datetime, due: datetime) -> int:
     """Working days from today to the due day, both counted (0 when the due day is past)."""
     today = calendar.local_date(now)
-    last = calendar.local_date(due)
+    last = calendar.day_of(due)  # a due time of 00:00 is the end of the day before
     count = 0
     day = today
     while day <= last and count < _MAX_COUNT:
@@ -50,7 +51,7 @@ def badge(calendar: WorkingCalendar, now: datetime, timer: TimerRow) -> Badge:
         text = "已暂停" if left is None else f"已暂停（剩余 {left} 个工作日）"
         return Badge("grey", text, working_days_left=left)
     if timer.due_at <= now:
-        days = (calendar.local_date(now) - calendar.local_date(timer.due_at)).days
+        days = (calendar.local_date(now) - calendar.day_of(timer.due_at)).days
         days = max(days, 1)
         return Badge("red", f"已逾期 {days} 天", overdue_days=days)
     left = working_days_left(calendar, now, timer.due_at)
