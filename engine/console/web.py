@@ -17,11 +17,13 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
+from engine.api.problems import request_error
 from engine.console.accounts import Accounts, SignedIn
 from engine.console.labels import Labels
 from engine.errors import Forbidden, QingliuError, Unauthorized
@@ -166,5 +168,7 @@ class ConsoleRoute(APIRoute):
                 return _to_sign_in(request)
             except QingliuError as error:
                 return _error_page(request, error)
+            except RequestValidationError as error:  # e.g. /cases/abc: a page, not JSON
+                return _error_page(request, request_error(error))
 
         return answer

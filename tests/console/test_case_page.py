@@ -172,3 +172,10 @@ def test_a_trigger_the_case_no_longer_offers_says_so(clerk: TestClient, console:
     assert answer.status_code == 409
     assert "该事项当前不能办理" in answer.text
     assert console.engine.get_case(case.id, CLERK).version == case.version
+
+
+def test_a_malformed_case_number_is_a_page_in_chinese(clerk: TestClient) -> None:
+    answer = clerk.get("/cases/abc")
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "无法完成" in answer.text
