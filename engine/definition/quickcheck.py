@@ -77,7 +77,7 @@ def quick_predicate(schema: Any) -> Predicate | None:
         return None  # False, or not a schema at all: let jsonschema say so
     checks: list[Predicate] = []
     for keyword, value in schema.items():
-        if keyword in _ANNOTATIONS:
+        if keyword in _ANNOTATIONS or keyword.startswith("x-"):  # x-titles: labels for forms
             continue
         compiler = _COMPILERS.get(keyword)
         check = compiler(value, schema) if compiler is not None else None

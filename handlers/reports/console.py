@@ -50,6 +50,9 @@ _CASE_KEYS = frozenset({"case_id", "escalation_case_id"})
 
 
 class _NoSuchReport(NotFound):
+    status, kind, exit_code = 404, "report-not-found", 3
+    title = "No such report"
+
     def __init__(self, name: str) -> None:
         super().__init__(f"没有名为 {name!r} 的报表 (no such report)")
 

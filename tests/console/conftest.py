@@ -137,8 +137,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium, for one test module: Playwright's sync API keeps an event loop running in this
+    thread while it is open, which would break later tests that call ``asyncio.run``."""
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium")
