@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
+from engine.store._records import insert_once
 from engine.store.rows import IdempotencyRow
 from engine.store.tables import user_idempotency_keys, user_sessions, users
 
@@ -49,15 +49,8 @@ class AccountQueries:
 
     def insert_user(self, **values: Any) -> int | None:
         """The new user's id, or None when the user name is taken."""
-        savepoint = self.conn.begin_nested()
-        try:
-            found = self.conn.execute(insert(users).values(**values)).inserted_primary_key
-        except IntegrityError:
-            savepoint.rollback()
-            return None
-        savepoint.commit()
-        assert found is not None
-        return int(found[0])
+        found = insert_once(self.conn, users, values)
+        return None if found is None else int(found)
 
     def users(self) -> list[UserRow]:
         rows = self.conn.execute(select(users).order_by(users.c.id))
@@ -111,20 +104,6 @@ class AccountQueries:
         self, user_id: int, key: str, request_hash: str, status: int, body: Any, now: datetime
     ) -> bool:
         """Record a first response; False when the key was recorded meanwhile."""
-        savepoint = self.conn.begin_nested()
-        try:
-            self.conn.execute(
-                insert(user_idempotency_keys).values(
-                    user_id=user_id,
-                    key=key,
-                    request_hash=request_hash,
-                    status=status,
-                    body=body,
-                    created_at=now,
-                )
-            )
-        except IntegrityError:
-            savepoint.rollback()
-            return False
-        savepoint.commit()
-        return True
+        values = {"user_id": user_id, "key": key, "request_hash": request_hash}
+        values.update(status=status, body=body, created_at=now)
+        return insert_once(self.conn, user_idempotency_keys, values) is not None

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Select,
+    Table,
     func,
     insert,
     select,
@@ -25,6 +26,19 @@ from engine.store.tables import (
     idempotency_keys,
     subjects,
 )
+
+
+def insert_once(conn: Connection, table: Table, values: Mapping[str, Any]) -> Any | None:
+    """Insert a row unless a unique key holds it already: its primary key, or None (the
+    transaction goes on, the attempt rolled back to a savepoint)."""
+    savepoint = conn.begin_nested()
+    try:
+        found = conn.execute(insert(table).values(**values)).inserted_primary_key
+    except IntegrityError:
+        savepoint.rollback()
+        return None
+    savepoint.commit()
+    return found[0] if found is not None else None
 
 
 class RecordQueries:
@@ -227,20 +241,6 @@ class RecordQueries:
         now: datetime,
     ) -> bool:
         """Record a first response; False when the key was recorded meanwhile (another writer)."""
-        savepoint = self.conn.begin_nested()
-        try:
-            self.conn.execute(
-                insert(idempotency_keys).values(
-                    token_id=token_id,
-                    key=key,
-                    request_hash=request_hash,
-                    status=status,
-                    body=body,
-                    created_at=now,
-                )
-            )
-        except IntegrityError:
-            savepoint.rollback()
-            return False
-        savepoint.commit()
-        return True
+        values = {"token_id": token_id, "key": key, "request_hash": request_hash}
+        values.update(status=status, body=body, created_at=now)
+        return insert_once(self.conn, idempotency_keys, values) is not None
