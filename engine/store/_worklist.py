@@ -120,9 +120,9 @@ class WorklistQueries:
         running = within(select(timers.c.case_id).select_from(walk)).where(
             timers.c.status == "pending"
         )
-        late = within(
-            select(func.count(timers.c.case_id.distinct())).select_from(walk)
-        ).where(timers.c.status == "pending", timers.c.due_at <= now)
+        late = within(select(func.count(timers.c.case_id.distinct())).select_from(walk)).where(
+            timers.c.status == "pending", timers.c.due_at <= now
+        )
         overdue = int(self.conn.execute(late).scalar() or 0)
         ids, timed = self._earliest_first(running, offset + limit)
         rows = self._by_ids(ids[offset : offset + limit])
