@@ -62,14 +62,14 @@ class WorklistQueries:
         return [(int(i), str(n)) for i, n in self.conn.execute(query)]
 
     @staticmethod
-    def _in_pairs(query: Select[Any], pairs: Mapping[int, Iterable[str]]) -> Select[Any]:
+    def _in_pairs(pairs: Mapping[int, Iterable[str]]) -> Any:
         """Cases of definition version ``d`` in one of the states ``pairs[d]``."""
         wanted = [
             and_(cases.c.definition_id == d, cases.c.state.in_(sorted(states)))
             for d, states in sorted(pairs.items())
             if states
         ]
-        return query.where(or_(*wanted) if wanted else false())
+        return or_(*wanted) if wanted else false()
 
     @staticmethod
     def _within(
@@ -106,12 +106,17 @@ class WorklistQueries:
         """Open cases in ``pairs`` (definition id → states), by the due time of their earliest
         running timer or deadline; cases whose deadlines are all paused next, then those
         without any, each by id; with how many there are and how many are past due at
-        ``now``. The three parts are read one after the other, each from its own side (the
-        running timers in due order, the paused ones, the rest by id), so a page costs what
-        its part costs, not a sort of every case."""
+        ``now``. The three parts are read one after the other, each from its own side, so a
+        page costs what its part costs, not a sort of every case: the first by walking the
+        pending timers in (due, case id) order to the listed cases until the page is full
+        (``ix_timers_status_due_case``), each case at its first (= earliest) timer; the
+        paused ones and the rest by id, counted only when a page reaches them. Overdue
+        counts the listed cases over the range of pending timers due by ``now``."""
+
+        in_pairs = self._in_pairs(pairs)  # built once: it is one clause per version
 
         def within(query: Select[Any]) -> Select[Any]:
-            return self._within(self._in_pairs(query, pairs), jurisdictions, workflows, party)
+            return self._within(query.where(in_pairs), jurisdictions, workflows, party)
 
         total = int(
             self.conn.execute(within(select(func.count()).select_from(cases))).scalar() or 0

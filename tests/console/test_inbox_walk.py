@@ -57,7 +57,8 @@ def test_a_case_with_two_running_timers_is_listed_once_at_its_earliest(
     ids = [i.view.id for i in after.items]
     assert len(ids) == len(set(ids)) == after.total == len(before)
     moved = next(i for i in after.items if i.view.id == last.view.id)
-    assert moved.deadline is not None and moved.deadline.due_at == first.deadline.due_at
+    assert moved.deadline is not None
+    assert moved.deadline.due_at == first.deadline.due_at
     running = [i for i in after.items if i.deadline is not None and i.deadline.status == "pending"]
     keys = [(i.deadline.due_at, i.view.id) for i in running if i.deadline is not None]
     assert keys == sorted(keys)
