@@ -62,14 +62,14 @@ class WorklistQueries:
         return [(int(i), str(n)) for i, n in self.conn.execute(query)]
 
     @staticmethod
-    def _in_pairs(query: Select[Any], pairs: Mapping[int, Iterable[str]]) -> Select[Any]:
+    def _in_pairs(pairs: Mapping[int, Iterable[str]]) -> Any:
         """Cases of definition version ``d`` in one of the states ``pairs[d]``."""
         wanted = [
             and_(cases.c.definition_id == d, cases.c.state.in_(sorted(states)))
             for d, states in sorted(pairs.items())
             if states
         ]
-        return query.where(or_(*wanted) if wanted else false())
+        return or_(*wanted) if wanted else false()
 
     @staticmethod
     def _within(
@@ -106,49 +106,41 @@ class WorklistQueries:
         """Open cases in ``pairs`` (definition id → states), by the due time of their earliest
         running timer or deadline; cases whose deadlines are all paused next, then those
         without any, each by id; with how many there are and how many are past due at
-        ``now``. The three parts are read one after the other, each from its own side (the
-        running timers in due order, the paused ones, the rest by id), so a page costs what
-        its part costs, not a sort of every case."""
+        ``now``. The three parts are read one after the other, each from its own side, so a
+        page costs what its part costs, not a sort of every case: the first by walking the
+        pending timers in (due, case id) order to the listed cases until the page is full
+        (``ix_timers_status_due_case``), each case at its first (= earliest) timer; the
+        paused ones and the rest by id, counted only when a page reaches them. Overdue
+        counts the listed cases over the range of pending timers due by ``now``."""
+
+        in_pairs = self._in_pairs(pairs)  # built once: it is one clause per version
 
         def within(query: Select[Any]) -> Select[Any]:
-            return self._within(self._in_pairs(query, pairs), jurisdictions, workflows, party)
+            return self._within(query.where(in_pairs), jurisdictions, workflows, party)
 
         total = int(
             self.conn.execute(within(select(func.count()).select_from(cases))).scalar() or 0
         )
-        pending = select(func.count()).select_from(timers).where(timers.c.status == "pending")
-        due: Any
-        if total <= int(self.conn.execute(pending).scalar() or 0):
-            # few cases: each one's earliest running timer, read from ix_timers_case_due
-            earliest = (
-                select(func.min(timers.c.due_at))
-                .where(timers.c.case_id == cases.c.id, timers.c.status == "pending")
-                .scalar_subquery()
-            )
-            due = within(select(cases.c.id.label("id"), earliest.label("due"))).subquery()
-        else:
-            # many cases: from the running timers' side, grouped by case
-            grouped = _earliest_due()
-            joined = cases.join(grouped, grouped.c.case_id == cases.c.id)
-            pick: Select[Any] = select(cases.c.id.label("id"), grouped.c.due)
-            due = within(pick.select_from(joined)).subquery()
-        late = func.sum(case((due.c.due <= now, 1), else_=0))
-        counting = select(func.count(), late).where(due.c.due.is_not(None))
-        counted = self.conn.execute(counting).one()
-        timed, overdue = int(counted[0] or 0), int(counted[1] or 0)
-        running = (
-            select(cases)
-            .join(due, due.c.id == cases.c.id)
-            .where(due.c.due.is_not(None))
-            .order_by(due.c.due, cases.c.id)
+        walk = timers.join(cases, cases.c.id == timers.c.case_id)
+        running = within(select(timers.c.case_id).select_from(walk)).where(
+            timers.c.status == "pending"
         )
+        late = within(select(func.count(timers.c.case_id.distinct())).select_from(walk)).where(
+            timers.c.status == "pending", timers.c.due_at <= now
+        )
+        overdue = int(self.conn.execute(late).scalar() or 0)
+        ids, timed = self._earliest_first(running, offset + limit)
+        rows = self._by_ids(ids[offset : offset + limit])
+        if timed is None or limit <= len(rows):
+            return WorkRows(rows, total, overdue)
+        limit -= len(rows)
+        offset = max(0, offset - timed)
         paused = within(select(cases)).where(
             cases.c.id.in_(_with_status("paused")), cases.c.id.not_in(_with_status("pending"))
         )
         count = select(func.count()).select_from(paused.subquery())
         n_paused = int(self.conn.execute(count).scalar() or 0)
         parts = [
-            (timed, running),
             (n_paused, paused.order_by(cases.c.id)),
             (
                 total - timed - n_paused,
@@ -157,7 +149,6 @@ class WorklistQueries:
                 .order_by(cases.c.id),
             ),
         ]
-        rows: list[CaseRow] = []
         for size, query in parts:
             if limit <= 0:
                 break
@@ -170,6 +161,30 @@ class WorklistQueries:
             limit -= len(taken)
             offset = 0
         return WorkRows(rows, total, overdue)
+
+    def _earliest_first(self, running: Select[Any], wanted: int) -> tuple[list[int], int | None]:
+        """The first ``wanted`` distinct case ids of ``running`` (pending timers' case ids)
+        walked in (due, case id) order: each case at its earliest running timer. Over-fetches
+        and reads further while the page is not full and timers remain; with the number of
+        cases with a running timer when the walk got to the end (else None)."""
+        walk = running.order_by(timers.c.due_at, timers.c.case_id)
+        size = max(3 * wanted, 64)
+        while True:
+            found = [int(i) for i in self.conn.execute(walk.limit(size)).scalars()]
+            ids = list(dict.fromkeys(found))
+            if len(found) < size:
+                return ids, len(ids)
+            if len(ids) >= wanted:
+                return ids, None
+            size *= 4
+
+    def _by_ids(self, ids: Sequence[int]) -> list[CaseRow]:
+        """The cases ``ids``, in that order."""
+        if not ids:
+            return []
+        found = self.conn.execute(select(cases).where(cases.c.id.in_(list(ids))))
+        by_id = {int(r.id): CaseRow(**r._mapping) for r in found}
+        return [by_id[i] for i in ids]
 
     def board_counts(
         self,

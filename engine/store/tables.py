@@ -230,6 +230,8 @@ timers = Table(
     Index("ix_timers_status_due", "status", "due_at"),
     # A case's timers by status, and the earliest due time of its pending ones (revision 0008).
     Index("ix_timers_case_due", "case_id", "status", "due_at"),
+    # The work list walks the running timers in due order to their cases (revision 0009).
+    Index("ix_timers_status_due_case", "status", "due_at", "case_id"),
     # The sweep reads only pending rows in due order: its cost follows the due timers.
     Index(
         "ix_timers_pending_due",
