@@ -15,10 +15,11 @@ from collections.abc import Mapping
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from engine.api import tokens
+from engine.api.models import MAX_ID
 from engine.console.accounts import check_password, check_username
 from engine.console.web import ConsoleRoute, SignedAdmin, accounts_of, engine_of, labels_of, render
 from engine.definition.model import ADMIN
@@ -297,6 +298,8 @@ def create_token(
 
 
 @router.post("/admin/users/tokens/{token_id}/revoke")
-def revoke_token(request: Request, signed: SignedAdmin, token_id: int) -> Response:
+def revoke_token(
+    request: Request, signed: SignedAdmin, token_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+) -> Response:
     token = tokens.revoke_token(engine_of(request), token_id)  # TokenError: a page with why
     return _done("/admin/users/tokens", "revoked", token.name)

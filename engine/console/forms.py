@@ -16,6 +16,7 @@ read in the calendar's time zone. The engine validates the payload; the form doe
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -319,6 +320,8 @@ def _number(f: Field, text: str, reading: _Reading, missing: Any) -> Any:
     try:
         number = float(text)
     except ValueError:
+        number = math.nan
+    if not math.isfinite(number):  # nan, inf, 1e400: JSON holds none of them
         reading.fault(f.name, "请输入整数" if f.kind == "integer" else "请输入数字")
         return missing
     if number.is_integer():

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from engine.api.models import MAX_ID
 from engine.console.deadlines import Badge, badge
 from engine.console.web import ConsoleRoute, Signed, engine_of, labels_of, render
 from engine.errors import InvalidRequest
@@ -118,7 +119,7 @@ def case_list(
     overdue: str | None = None,
     subject: str | None = None,
     open: str | None = "true",  # noqa: A002 - the query parameter's name
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> Response:
     engine = engine_of(request)
     actor = signed.actor

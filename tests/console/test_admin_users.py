@@ -228,3 +228,9 @@ def test_the_role_choices_follow_the_reference_order(admin: Any) -> None:
         ("city_gov", "市政府"),
     ]
     assert ("system", "系统") not in options  # timers' own role is never given
+
+
+def test_revoking_a_token_number_past_any_id_is_a_page_not_a_500(admin: Any) -> None:
+    answer = _post(admin, "/admin/users/tokens/9223372036854775808/revoke")
+    assert answer.status_code == 422
+    assert "无法完成" in answer.text

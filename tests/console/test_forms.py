@@ -187,3 +187,11 @@ def test_errors_find_their_inputs() -> None:
     assert summary[0] == ("类别", "必填")
     assert summary[-1] == ("", "含有不允许的字段")
     assert _names(fields).count("units[0].name") == 1
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-Infinity", "1e400"])
+def test_a_number_json_cannot_hold_is_an_error_at_its_input(text: str) -> None:
+    schema = {"type": "object", "properties": {"amount": {"type": "number", "title": "金额"}}}
+    body, faults = forms.payload(forms.fields(schema), {"amount": [text]}, ZONE)
+    assert body == {}
+    assert faults == [FieldError("$.amount", "请输入数字")]

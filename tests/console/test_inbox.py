@@ -290,3 +290,10 @@ def test_the_province_and_the_admin_see_the_board(console: Console) -> None:
         answer = client_for(console, who).get("/board")
         assert answer.status_code == 200
         assert "督办看板" in answer.text
+
+
+def test_a_cursor_past_any_case_number_is_a_page_not_a_500(console: Console) -> None:
+    client = client_for(console, "city.eeb")
+    answer = client.get("/cases?after=9223372036854775808")
+    assert answer.status_code == 422
+    assert "无法完成" in answer.text
