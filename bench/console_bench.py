@@ -1,5 +1,5 @@
 """Console page times in process: 待办 (/inbox), the case list (/cases) and the case page
-(/cases/{id}, once the route exists), at the demo's size and at 100k cases.
+(/cases/{id}), at the demo's size and at 100k cases.
 
 The app is ``create_app`` on the demo city (``handlers.demo``, the clock at 2025-03-31) on a
 fresh SQLite file, driven by Starlette's TestClient in this process with a signed-in session
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import tempfile
 import time
@@ -131,11 +130,6 @@ def _clients(app: FastAPI, engine: Engine) -> dict[str, tuple[TestClient, dict[s
     return out
 
 
-def _has_case_page(app: FastAPI) -> bool:
-    """The console's case page (``/cases/{...}``, a page, not the API's ``/api/v1/cases``)."""
-    return any(re.fullmatch(r"/cases/\{\w+\}", getattr(r, "path", "")) for r in app.routes)
-
-
 def _time(client: TestClient, path: str, headers: dict[str, str], n: int) -> dict[str, float]:
     for _ in range(5):  # warm up (templates compiled, caches filled)
         client.get(path, headers=headers)
@@ -159,10 +153,12 @@ def _measure(app: FastAPI, engine: Engine, n: int) -> dict[str, dict[str, float]
     case_id = county_case.items[0].view.id
     figures = {}
     for label, (client, token) in clients.items():
-        pages = [("inbox", "/inbox", {}), ("cases", "/cases", {})]
-        if _has_case_page(app):
-            pages.append(("case", f"/cases/{case_id}", {}))
-        pages.append(("api_list", "/api/v1/cases?limit=50", token))
+        pages = [
+            ("inbox", "/inbox", {}),
+            ("cases", "/cases", {}),
+            ("case", f"/cases/{case_id}", {}),
+            ("api_list", "/api/v1/cases?limit=50", token),
+        ]
         for name, path, headers in pages:
             figures[f"{label}_{name}"] = _time(client, path, headers, n)
     return figures
