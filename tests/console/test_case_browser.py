@@ -25,7 +25,10 @@ def test_a_clerk_fires_a_trigger_through_its_form(
         if v.state == "investigating"
     )
     sign_in(page, console, "dongchangfu.eeb")
-    page.goto(console.at(f"/cases/{case.id}"))
+    # found in 待办, as a clerk finds it
+    page.get_by_role("navigation").get_by_role("link", name="待办").click()
+    page.locator("main").get_by_role("link", name=str(case.id), exact=True).click()
+    page.wait_for_url(console.at(f"/cases/{case.id}"))
     assert _current(page) == "investigating"
     events = page.locator("ol.timeline li.event")
     before = events.count()
