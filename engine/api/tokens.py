@@ -190,6 +190,9 @@ def _insert(
     jurisdiction: str | None,
     expires_at: datetime | None,
 ) -> tuple[TokenRow, str]:
+    if tx.user_by_name(name) is not None:
+        # one name, one actor in the history: a console user's name is not a token's too
+        raise TokenError(f"a console user is named {name!r}: give the token another name")
     secret = PREFIX + secrets.token_urlsafe(32)
     digest = hash_token(secret)
     now = engine.clock.now()

@@ -139,6 +139,11 @@ class Accounts:
             "password_changed_at": now,
         }
         with self.engine.store.write() as tx:
+            if tx.token_by_name(username) is not None:
+                # one name, one actor in the history: a token's name is not a user's too
+                raise TokenError(
+                    f"用户名 {username!r} 已是一个 API 令牌的名称 (an API token has this name)"
+                )
             user_id = tx.insert_user(**values)
             if user_id is None:
                 raise TokenError(f"a user named {username!r} exists already (`qingliu user list`)")

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import MetaData, select
 
+from engine.api.tokens import create_token
 from engine.console.accounts import IDLE_MINUTES, LOCK_MINUTES, MAX_FAILURES, check_password
 from engine.console.signin import _next
 from engine.console.web import COOKIE
@@ -242,3 +243,14 @@ def test_no_password_or_session_secret_is_kept_or_logged_in_clear(
         assert clear not in caplog.text
     assert hashlib.sha256(second.encode()).hexdigest() in dump  # only the digest
     assert all(u.password_hash.startswith("$argon2id$") for u in kit.accounts.users())
+
+
+def test_a_user_and_a_token_never_share_a_name(kit: Kit) -> None:
+    """The history records an actor by name: one name is one actor."""
+    create_token(kit.engine, "wang.xf", "county_eeb", "dongchangfu")
+    with pytest.raises(TokenError, match="API 令牌"):
+        kit.accounts.create_user("wang.xf", PASSWORD, "county_eeb", "dongchangfu")
+    kit.accounts.create_user("li.ming", PASSWORD, "county_eeb", "dongchangfu")
+    with pytest.raises(TokenError, match="console user"):
+        create_token(kit.engine, "li.ming", "county_eeb", "dongchangfu")
+    assert [u.username for u in kit.accounts.users()] == ["li.ming"]
