@@ -26,17 +26,8 @@ from zoneinfo import ZoneInfo
 
 from engine.errors import FieldError
 
-__all__ = [
-    "Choice",
-    "Field",
-    "choices_of",
-    "expand",
-    "fields",
-    "merged_schema",
-    "payload",
-    "placed",
-    "worded",
-]
+__all__ = ["Choice", "Field", "choices_of", "expand", "fields", "merged_schema", "payload"]
+__all__ += ["placed", "worded"]
 
 Values = Mapping[str, Sequence[str]]
 
