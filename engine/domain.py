@@ -14,6 +14,7 @@ generic engine, as one object loaded in one place.
             console_routers=console_routers,        # console pages (engine.console)
             console_templates=console_templates,    # their Jinja2 template folders
             console_menu=console_menu,              # engine.console.menu.MenuItem entries
+            console_static=console_static,          # (url prefix, folder) of static files
         )
 
 The commands and routers are offered as functions, so a process that serves no HTTP does not
@@ -63,6 +64,9 @@ class Domain:
     console_routers: Callable[[], Sequence[Any]] = _nothing
     console_templates: Callable[[], Sequence[Any]] = _nothing
     console_menu: Callable[[], Sequence[Any]] = _nothing
+    # Static files of the domain's pages: (url prefix, folder) pairs, mounted as they are
+    # (e.g. ("/static/public", handlers/public/static)).
+    console_static: Callable[[], Sequence[tuple[str, Any]]] = _nothing
 
 
 @cache

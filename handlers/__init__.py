@@ -6,6 +6,7 @@
     reports/     progress, deadlines and overdue reports and `qingliu report`
     reference/   config/reference/*.yaml: accessors, the check, `qingliu config check`
     demo/        a realistic Liaocheng and `qingliu demo`
+    public/      the public face: the QR page, 随手拍, the public column (no sign-in)
     dates.py     local days and month arithmetic; titles.py: titles users read
 
 ``config/settings.yaml`` names this package (``handlers: handlers``).
@@ -33,6 +34,7 @@ def domain() -> Domain:
         console_routers=console_routers,
         console_templates=console_templates,
         console_menu=console_menu,
+        console_static=console_static,
     )
 
 
@@ -57,16 +59,28 @@ def api_routers() -> list[Any]:
 def console_routers() -> list[Any]:
     """The domain's console pages: /reports, /escalation, /ledger (loaded for the server)."""
     from handlers.ledger.console import router as ledger_pages
+    from handlers.public import public_routers
     from handlers.reports.console import router as report_pages
     from handlers.reports.ladder import router as ladder_pages
 
-    return [report_pages, ladder_pages, ledger_pages]
+    return [report_pages, ladder_pages, ledger_pages, *public_routers()]
 
 
 def console_templates() -> list[Path]:
     """The folders of the console pages' templates."""
     here = Path(__file__).parent
-    return [here / "reports" / "templates", here / "ledger" / "templates"]
+    return [
+        here / "reports" / "templates",
+        here / "ledger" / "templates",
+        here / "public" / "templates",
+    ]
+
+
+def console_static() -> list[tuple[str, Path]]:
+    """The static files of the domain's pages (the public pages' style)."""
+    from handlers.public import STATIC
+
+    return [("/static/public", STATIC)]
 
 
 def console_menu() -> list[Any]:

@@ -61,6 +61,8 @@ def mount_console(app: FastAPI, engine: Engine, domain: Domain | None = None) ->
     app.state.labels = Labels.from_reference(engine.reference, engine.planner.calendar.tz)
     app.state.templates = templates_for(domain.console_templates() if domain else ())
     app.state.console_menu = menu.Menu(engine, domain.console_menu() if domain else ())
+    for prefix, directory in domain.console_static() if domain is not None else ():
+        app.mount(prefix, StaticFiles(directory=directory))  # before /static: more specific
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     docs.mount(app)
     app.include_router(signin.router)

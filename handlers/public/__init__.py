@@ -1,0 +1,30 @@
+"""The public face (聊政办字〔2023〕11号 三(四)6, 四(四); MEE Order 35): pages anyone reaches
+without signing in, on the console's web stack.
+
+    web.py       rendering a public page: the public layout, ETag and Cache-Control, and an
+                 in-process cache keyed by the history head (a page is rebuilt only after
+                 something was written)
+    outfall.py   /o/{code}: the page behind each outfall's QR code, and its sign-board sheet
+    snapshot.py  /report (随手拍): the public form, its photos, the receipt and /r/{receipt}
+    column.py    /gk: the public column (专栏): progress, decisions, spot checks, enforcement
+
+Nothing here reads a case for a person: the pages read as the site (``SITE``) and show only
+the fields each page names (a whitelist), so a confidential field can never reach a public
+page by being added to a workflow.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = ["public_routers", "STATIC", "TEMPLATES"]
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+TEMPLATES = HERE / "templates"
+
+
+def public_routers() -> list[Any]:
+    """The public pages' routers (loaded for the server only)."""
+    return []
