@@ -48,7 +48,7 @@ docs: install
 
 # The console's pictures in docs/console/ (docs/console.md), taken by its browser tests.
 screenshots: install
-	QINGLIU_SCREENSHOTS=1 $(BIN)/pytest -m "not postgres" tests/console
+	QINGLIU_SCREENSHOTS=1 $(BIN)/pytest -m "not postgres" tests/console tests/public
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

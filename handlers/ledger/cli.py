@@ -152,8 +152,9 @@ def outfall_group() -> None:
 @click.option("--out", "out_dir", default=".", show_default=True, type=click.Path(file_okay=False))
 @actor_options
 def outfall_card(code: str, out_dir: str, actor: Actor) -> None:
-    """Write CODE.png and CODE.svg (QR code of the record's address) and CODE.html (the
-    one-page record with its history) into --out."""
+    """Write CODE.png and CODE.svg (QR code of the outfall's public page,
+    <public_base_url>/o/CODE) and CODE.html (the one-page record with its history) into
+    --out."""
     settings = load_settings()
     ledger = open_ledger(settings)
     paths = write_card(ledger, code, out_dir, settings.public_base_url, actor)

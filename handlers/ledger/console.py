@@ -1,9 +1,9 @@
 """Console pages of the outfall ledger (排污口台账): /ledger, the records with filters (county,
 sub-type, river, status, rectification stage, a text search on code and name) as GET
 parameters, paged by code; /ledger/{code}, the outfall's page: its ID card (the fields of
-``idcard.build_card`` as the ID card shows them, the QR code of its record address), the cases
-about it and the history of its record. Every read is ``Ledger`` with the signed-in actor: an
-outfall the user may not read is a 404 page.
+``idcard.build_card`` as the ID card shows them, the QR code of its public page
+``/o/{code}``), the cases about it and the history of its record. Every read is ``Ledger``
+with the signed-in actor: an outfall the user may not read is a 404 page.
 """
 
 from __future__ import annotations
@@ -153,8 +153,9 @@ def ledger_page(request: Request, signed: Signed, after: str | None = None) -> H
 
 
 def _base_url(request: Request) -> str:
-    """Where the record lives for the QR code: the deployment's public address when the app
-    knows it (``app.state.public_base_url``), else the address the console was reached at."""
+    """The base of the QR code's address (the outfall's public page, ``/o/{code}``): the
+    deployment's public address when the app knows it (``app.state.public_base_url``), else
+    the address the console was reached at."""
     found = getattr(request.app.state, "public_base_url", None)
     return str(found or request.base_url).rstrip("/")
 

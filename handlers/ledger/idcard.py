@@ -1,8 +1,8 @@
 """The outfall ID card (身份证式管理): a QR code (PNG and SVG, segno) that encodes the address
-of the outfall's record (``<public_base_url>/api/v1/outfalls/<code>``, the code being its last
-segment), and a one-page, self-contained HTML record of the outfall with the QR code inline and
-its history: screening, responsibility, rectification, approval and supervision (every case
-about it, with its events)."""
+of the outfall's public page (``<public_base_url>/o/<code>``, handlers/public/outfall.py: no
+sign-in, the code being its last segment), and a one-page, self-contained HTML record of the
+outfall with the QR code inline and its history: screening, responsibility, rectification,
+approval and supervision (every case about it, with its events)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def record_url(base_url: str, code: str) -> str:
-    return f"{base_url.rstrip('/')}/api/v1/outfalls/{quote(code, safe='')}"
+    """What the outfall's QR code encodes: its public page, ``<base_url>/o/<code>``, which
+    anyone reaches without signing in (the API's ``/api/v1/outfalls/<code>`` asks a token)."""
+    return f"{base_url.rstrip('/')}/o/{quote(code, safe='')}"
 
 
 def qr(payload: str) -> segno.QRCode:

@@ -4,6 +4,7 @@ without signing in, on the console's web stack.
     web.py       rendering a public page: the public layout, ETag and Cache-Control, and an
                  in-process cache keyed by the history head (a page is rebuilt only after
                  something was written)
+    facts.py     what the public may read about an outfall (a whitelist of named facts)
     outfall.py   /o/{code}: the page behind each outfall's QR code, and its sign-board sheet
     snapshot.py  /report (随手拍): the public form, its photos, the receipt and /r/{receipt}
     column.py    /gk: the public column (专栏): progress, decisions, spot checks, enforcement
@@ -27,4 +28,6 @@ TEMPLATES = HERE / "templates"
 
 def public_routers() -> list[Any]:
     """The public pages' routers (loaded for the server only)."""
-    return []
+    from handlers.public.outfall import router as outfall_pages
+
+    return [outfall_pages]

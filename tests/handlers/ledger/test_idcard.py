@@ -30,9 +30,9 @@ class Collect(HTMLParser):
         self.text.append(data)
 
 
-def test_the_qr_code_holds_the_address_of_the_record() -> None:
+def test_the_qr_code_holds_the_address_of_the_public_page() -> None:
     url = record_url(BASE, "371502-0001")
-    assert url == "https://hb.liaocheng.example/api/v1/outfalls/371502-0001"
+    assert url == "https://hb.liaocheng.example/o/371502-0001"
     code = qr(url)
     assert code.error == "M"
     assert code.mode == "byte"
@@ -67,7 +67,7 @@ def test_card_files_png_svg_and_html(
     assert "script" not in parsed.tags
     assert "<link" not in page
     assert "东昌府区&lt;化工&gt;1号排污口" in page  # escaped
-    assert "https://hb.liaocheng.example/api/v1/outfalls/371502-0001" in text
+    assert "https://hb.liaocheng.example/o/371502-0001" in text
     assert "工矿企业排污口" in text  # names, not codes
     assert "某化工公司" in text
     for section in ("排查", "溯源与责任主体", "整治与销号", "设置审批与备案", "监督检查"):

@@ -44,6 +44,6 @@ def test_import_list_show_export_and_card(run: Run, tmp_path: Path) -> None:
         "371502-0001.png",
         "371502-0001.svg",
     ]
-    assert "http://localhost:8000/api/v1/outfalls/371502-0001" in (
-        cards / "371502-0001.html"
-    ).read_text(encoding="utf-8")
+    assert "http://localhost:8000/o/371502-0001" in (cards / "371502-0001.html").read_text(
+        encoding="utf-8"
+    )
