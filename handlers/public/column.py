@@ -27,10 +27,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 
 from engine.console.web import ConsoleRoute
-from engine.errors import NotFound
+from engine.errors import InvalidRequest, NotFound
 from handlers.ledger import Ledger
 from handlers.public import lists
-from handlers.public.web import SITE, cached_page, engine_of, rendered
+from handlers.public.web import SITE, cached_page, engine_of, public_page, rendered
 from handlers.reports import compute
 from handlers.reports.compute import Report
 from handlers.reports.console import BAR_WIDTH, parse_day
@@ -118,9 +118,18 @@ def _context(name: str, day: date) -> dict[str, Any]:
     }
 
 
+def _not_a_day(request: Request, error: InvalidRequest) -> Response:
+    """A page in the public layout saying the date is wrong (not the console's error page)."""
+    context = {"message": str(error), "tabs": TABS, "tab": None, "as_of": ""}
+    return public_page(request, "public/column/error.html", context, status=error.status)
+
+
 @router.get("/gk")
 def column_home(request: Request, as_of: str | None = None) -> Response:
-    day = _day(request, as_of)
+    try:
+        day = _day(request, as_of)
+    except InvalidRequest as error:
+        return _not_a_day(request, error)
 
     def build() -> tuple[bytes, str]:
         progress, deadlines = _reports(request, day)
@@ -139,7 +148,10 @@ def column_home(request: Request, as_of: str | None = None) -> Response:
 
 
 def _list_page(request: Request, name: str, as_of: str | None) -> Response:
-    day = _day(request, as_of)
+    try:
+        day = _day(request, as_of)
+    except InvalidRequest as error:
+        return _not_a_day(request, error)
     make = lists.LISTS[name]
 
     def build() -> tuple[bytes, str]:

@@ -110,10 +110,12 @@ def test_each_answer_has_an_etag_and_a_conditional_request_gets_304(
         assert other.status_code == 200  # another day, another page
 
 
-def test_a_bad_day_is_a_400_and_an_unknown_list_a_404(anonymous: TestClient) -> None:
-    page = anonymous.get("/gk", params={"as_of": "2024-13-01"})
-    assert page.status_code == 422
-    assert "YYYY-MM-DD" in page.text
+def test_a_bad_day_is_a_422_and_an_unknown_list_a_404(anonymous: TestClient) -> None:
+    for path in PAGES:
+        page = anonymous.get(path, params={"as_of": "2024-13-01"})
+        assert page.status_code == 422
+        assert "请按 YYYY-MM-DD 填写" in page.text
+        assert 'href="/static/public/column.css"' in page.text  # the public layout
     problem = anonymous.get("/gk/decisions.json", params={"as_of": "yesterday"})
     assert problem.status_code == 422
     assert problem.headers["content-type"] == "application/problem+json"
