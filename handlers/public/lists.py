@@ -38,11 +38,13 @@ __all__ = [
     "public_name",
 ]
 
-# A name with one of these is an organisation's (a legal person or an office): published as it
-# is. Any other name is taken for a natural person's and masked, so a doubt masks.
+# A name ending with one of these is an organisation's (a legal person or an office), published
+# as it is: 某某有限公司, 某某污水处理厂, 某某村民委员会, 某某镇人民政府. Any other name is taken
+# for a natural person's and masked, so a doubt masks.
 _ORGANISATION = re.compile(
-    "公司|集团|厂|场|站|中心|局|院|所|社|会|政府|委员会|管委|处|队|学校|医院|店|部|园|馆|办|基地|单位"
+    "(公司|集团|厂|场|站|中心|局|院|所|社|会|政府|管委|处|队|学校|医院|店|部|园|馆|办|基地|村)$"
 )
+_TRAILING_NOTE = re.compile(r"\s*[（(][^（()）]*[)）]$")  # 某某律师事务所（普通合伙）
 
 
 def public_name(name: Any) -> str:
@@ -51,7 +53,7 @@ def public_name(name: Any) -> str:
     text = str(name or "").strip()
     if not text:
         return ""
-    if len(text) >= 4 and _ORGANISATION.search(text):
+    if len(text) >= 4 and _ORGANISATION.search(_TRAILING_NOTE.sub("", text)):
         return text
     return text[0] + "**"
 
