@@ -7,7 +7,9 @@ without signing in, on the console's web stack.
     facts.py     what the public may read about an outfall (a whitelist of named facts)
     outfall.py   /o/{code}: the page behind each outfall's QR code, and its sign-board sheet
     snapshot.py  /report (随手拍): the public form, its photos, the receipt and /r/{receipt}
-    column.py    /gk: the public column (专栏): progress, decisions, spot checks, enforcement
+    column.py    /gk: the public column (专栏): progress, decisions, spot checks, enforcement,
+                 each also as CSV and JSON
+    lists.py     the column's lists (decisions, spot checks, penalties) from whitelisted fields
 
 Nothing here reads a case for a person: the pages read as the site (``SITE``) and show only
 the fields each page names (a whitelist), so a confidential field can never reach a public
@@ -28,6 +30,7 @@ TEMPLATES = HERE / "templates"
 
 def public_routers() -> list[Any]:
     """The public pages' routers (loaded for the server only)."""
+    from handlers.public import column
     from handlers.public.outfall import router as outfall_pages
 
-    return [outfall_pages]
+    return [outfall_pages, column.data_router, column.router]
