@@ -266,6 +266,9 @@ def test_the_outfall_page_shows_its_id_card_qr_code_cases_and_history(
     # the ID card's QR, inline, encoding the configured public address (settings.yaml)
     url = record_url(console.settings.public_base_url, view.code)
     assert qr(url).svg_inline(scale=4, title=view.code) in page
+    # and links to the outfall's public page and its sign board (the page the QR opens)
+    assert f'href="/o/{view.code}">公开页面</a>' in page
+    assert f'href="/o/{view.code}/sign">打印标识牌</a>' in page
     for case in full.cases:
         assert f'href="/cases/{case.id}"' in page
     changes = _cells(page, "changes")
