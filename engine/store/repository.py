@@ -25,6 +25,7 @@ from engine.store._chain import EVENT_COLUMNS, HistoryQueries, SubjectEventRow
 from engine.store._connect import make_engine
 from engine.store._hot import HotStatements
 from engine.store._parties import PartyQueries
+from engine.store._public import PublicQueries
 from engine.store._records import RecordQueries
 from engine.store._sqlite_write import KeptWriter, WriteBusy
 from engine.store._timers import TimerQueries
@@ -162,7 +163,13 @@ _LATEST_DEFINITION = (
 
 
 class Tx(
-    TimerQueries, RecordQueries, PartyQueries, HistoryQueries, AccountQueries, WorklistQueries
+    TimerQueries,
+    RecordQueries,
+    PartyQueries,
+    HistoryQueries,
+    AccountQueries,
+    WorklistQueries,
+    PublicQueries,
 ):
     """The storage contract, bound to one open transaction."""
 
