@@ -27,4 +27,6 @@ TEMPLATES = HERE / "templates"
 
 def public_routers() -> list[Any]:
     """The public pages' routers (loaded for the server only)."""
-    return []
+    from handlers.public import snapshot
+
+    return [snapshot.router]
