@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,13 +14,14 @@ from sqlalchemy import select
 
 from engine.api.tokens import create_token
 from engine.console.accounts import Accounts
-from engine.errors import ConfigError, TokenError
+from engine.errors import ConfigError, FieldError, TokenError
 from engine.handlers import Actor
 from engine.store.tables import cases, public_receipts, public_report_hits
 from handlers.ledger.service import Ledger
 from handlers.public import challenge, receipts
 from handlers.public.filing import PUBLIC
-from handlers.public.limits import ReportLimits
+from handlers.public.limits import ReportLimits, address_key
+from handlers.public.report_form import from_invalid
 from handlers.public.web import SITE
 from tests.public.conftest import Console
 from tests.public.reports import FIELDS, file, form_of, png
@@ -283,3 +285,26 @@ def test_receipt_codes_read_as_crockford_reads_them() -> None:
     assert receipts.normalise("7KQ2-M9XD-4HR") is None
     assert receipts.normalise("7KQ2-M9XD-4HRU") is None
     assert receipts.display("7KQ2M9XD4HRT") == "7KQ2-M9XD-4HRT"
+
+
+def test_an_ipv6_address_counts_by_its_network(console: Console) -> None:
+    key = partial(address_key, console.engine)
+    assert key("2001:db8::1") == key("2001:db8::ffff:1")  # one /64
+    assert key("2001:db8::1") != key("2001:db8:0:1::1")
+    assert key("::ffff:10.1.2.3") == key("10.1.2.3")
+    assert key("10.1.2.3") != key("10.1.2.4")
+
+
+def test_what_the_schema_refuses_is_shown_at_the_form_field() -> None:
+    errors = [
+        FieldError("$.reporter.phone", "does not match"),
+        FieldError("$.photos[0]", "not an attachment"),
+        FieldError("$.longitude", "is not a number"),
+        FieldError("$.routing", "readOnly"),
+    ]
+    assert from_invalid(errors) == {
+        "phone": "联系电话填写有误，请检查",
+        "photos": "照片填写有误，请检查",
+        "longitude": "经度填写有误，请检查",
+        "form": "举报内容不完整，请检查后重新提交",
+    }
