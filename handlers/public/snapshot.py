@@ -17,6 +17,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 
 from engine.api.auth import client_address
 from engine.console.web import ConsoleRoute, render
@@ -93,7 +95,7 @@ async def _photos(form: Any) -> list[Photo]:
 async def report_submit(request: Request) -> Response:
     try:
         form = await request.form(max_files=MAX_PHOTOS * 2, max_fields=len(TEXT_FIELDS) + 10)
-    except Exception:  # a malformed or oversized multipart body  # noqa: BLE001
+    except (HTTPException, MultiPartException):  # malformed, or too many files or fields
         return _form_page(request, {}, status=400, error="表单无法读取，请重新填写后提交")
     try:
         return await _submitted(request, form)

@@ -308,3 +308,13 @@ def test_what_the_schema_refuses_is_shown_at_the_form_field() -> None:
         "longitude": "经度填写有误，请检查",
         "form": "举报内容不完整，请检查后重新提交",
     }
+
+
+def test_a_form_with_too_many_files_is_a_page_not_an_error(anonymous: TestClient) -> None:
+    photos = [(f"{n}.png", png(), "image/png") for n in range(13)]
+    answer = file(anonymous, photos=photos)
+    assert answer.status_code == 400
+    assert "表单无法读取" in answer.text
+    seven = file(anonymous, photos=[(f"{n}.png", png(), "image/png") for n in range(7)])
+    assert seven.status_code == 422
+    assert "最多 6 张照片" in seven.text
