@@ -51,7 +51,7 @@ DAY = timedelta(days=1)
 class ReportLimits:
     per_hour: int = 5
     per_day: int = 20
-    bits: int = 16  # leading zero bits of the challenge: ~65 000 hashes, about 0.5 s on a phone
+    bits: int = 15  # leading zero bits of the challenge: ~33 000 hashes, about 0.5 s on a phone
     challenge_minutes: int = 30  # time to fill the form in
 
     @classmethod

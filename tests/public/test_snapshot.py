@@ -274,6 +274,7 @@ def test_the_public_actor_is_a_name_no_token_or_user_can_take(console: Console) 
 def test_the_limits_come_from_the_environment() -> None:
     assert ReportLimits.from_environment({}) == ReportLimits()
     given = {"QINGLIU_REPORT_BITS": "12", "QINGLIU_REPORT_PER_HOUR": "3"}
+    assert ReportLimits().bits == 15
     assert ReportLimits.from_environment(given) == ReportLimits(per_hour=3, bits=12)
     with pytest.raises(ConfigError, match="QINGLIU_REPORT_BITS"):
         ReportLimits.from_environment({"QINGLIU_REPORT_BITS": "99"})

@@ -4,6 +4,7 @@ the status page shows the county's action."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -80,3 +81,11 @@ def test_a_reporter_files_a_photo_and_follows_the_receipt(
     assert "13900139000" not in page
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "public-receipt-phone")
+
+
+def test_the_pages_sha256_is_sha256(phone: Any, console: Console) -> None:
+    phone.goto(console.at("/report"))
+    texts = ["", "abc", "a" * 55, "a" * 56, "a" * 64, "v1.1." + "f" * 120 + ":123456"]
+    for text in texts:
+        found = phone.evaluate("text => window.qingliuSha256Hex(text)", text)
+        assert found == hashlib.sha256(text.encode()).hexdigest(), text
