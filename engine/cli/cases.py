@@ -178,7 +178,8 @@ def audit_verify(since_file: str | None) -> None:
     ledger, and its head; name each damage found (exit status 1)."""
     since = _read_checkpoint(since_file) if since_file else None
     engine = configured_engine()
-    report = history_audit.verify_store(engine.store, engine.keys, since)
+    blobs = engine.attachments.blobs
+    report = history_audit.verify_store(engine.store, engine.keys, since, blobs)
     if report.problems:
         raise history_audit.AuditFailed(report.problems)
     legacy = ""
