@@ -4,14 +4,16 @@ and a helper that uploads one through the facade."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
+from engine.blobs.stand_in import stand_in
 from engine.handlers import Actor
 from engine.runtime import Engine
 
-__all__ = ["GPS_IFD", "jpeg", "jpeg_with_gps", "png", "upload"]
+__all__ = ["GPS_IFD", "jpeg", "jpeg_with_gps", "png", "png_file", "stand_ins", "upload"]
 
 GPS_IFD = 0x8825
 
@@ -63,3 +65,25 @@ def upload(
         field=field,
         case_id=case_id,
     )
+
+
+def stand_ins(
+    engine: Engine,
+    actor: Actor,
+    workflow: str,
+    values: dict[str, Any],
+    *,
+    trigger: str | None = None,
+    case_id: int | None = None,
+) -> dict[str, Any]:
+    """``values`` with each string where an attachment belongs (``photos: ["a.jpg"]``) made a
+    real upload by ``actor`` (``engine.blobs.stand_in``)."""
+    d = engine.definition(workflow)[1]
+    return stand_in(engine.attachments, d, values, actor, trigger=trigger, case_id=case_id)
+
+
+def png_file(folder: Path, name: str = "photo.png") -> str:
+    """A small PNG written to ``folder``: its path, for ``qingliu case attach``."""
+    path = folder / name
+    path.write_bytes(png())
+    return str(path)
