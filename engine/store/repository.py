@@ -21,6 +21,7 @@ from sqlalchemy import Connection, bindparam, func, insert, make_url, select, up
 from sqlalchemy.exc import IntegrityError
 
 from engine.store._accounts import AccountQueries
+from engine.store._attachments import AttachmentQueries
 from engine.store._chain import EVENT_COLUMNS, HistoryQueries, SubjectEventRow
 from engine.store._connect import make_engine
 from engine.store._hot import HotStatements
@@ -170,6 +171,7 @@ class Tx(
     AccountQueries,
     WorklistQueries,
     PublicQueries,
+    AttachmentQueries,
 ):
     """The storage contract, bound to one open transaction."""
 

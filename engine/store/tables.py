@@ -29,6 +29,7 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "api_tokens",
+    "attachments",
     "case_parties",
     "cases",
     "definitions",
@@ -372,4 +373,24 @@ public_challenges = Table(
     metadata,
     Column("digest", String(64), primary_key=True),
     Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+# Files uploaded as attachments (engine/blobs): one row per upload, the bytes in the blob store
+# under their SHA-256. case_id is None for an upload made before its case was opened (then it
+# counts for the actor who made it). media_type is what the bytes are (sniffed), never what the
+# client said.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("media_type", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("workflow", String(64), nullable=False),
+    Column("field", String(200), nullable=False),
+    Column("case_id", Id, ForeignKey("cases.id"), index=True),
+    Column("uploaded_by", String(200), nullable=False),
+    Column("uploaded_role", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )

@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["public_routers", "STATIC", "TEMPLATES"]
+__all__ = ["body_ceilings", "public_routers", "STATIC", "TEMPLATES"]
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -30,3 +30,11 @@ def public_routers() -> list[Any]:
     from handlers.public import snapshot
 
     return [snapshot.router]
+
+
+def body_ceilings() -> list[tuple[Any, int]]:
+    """The body limits of the public forms that take files: ``/report``, its photos at their
+    largest and room for the other fields."""
+    from handlers.public import snapshot
+
+    return [snapshot.BODY_CEILING]

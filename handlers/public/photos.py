@@ -1,10 +1,12 @@
-"""The photo step of the 随手拍 form: the photos a person attached, checked and stored, as the
-values of the report's ``photos`` field.
+"""The photo step of the 随手拍 form: the photos a person attached, checked and stored as
+attachments (``engine.attachments``), as the values of the report's ``photos`` field.
 
-Every photo is checked before any is stored (its size, and its type sniffed from its bytes:
-the name and the browser's type are not trusted), so a refused photo leaves nothing behind;
-then each is stored. A refusal is a ``PhotoRefused`` with its HTTP status (413: too large,
-415: not a JPG/PNG/WebP photo) and a sentence for the photo field.
+Every photo is checked against the field's rule (workflows/public_report.yaml: ``accept``,
+``max_bytes``) before any is stored: its size, its type sniffed from its bytes (the name and
+the browser's type are not trusted) and that the image decodes, as the engine's upload checks
+them. So a refused photo leaves nothing behind, not even the photos before it; then each is
+uploaded for a case about to be opened. A refusal is a ``PhotoRefused`` with its HTTP status
+(413: too large, 415: not a JPG/PNG/WebP photo) and a sentence for the photo field.
 """
 
 from __future__ import annotations
@@ -12,14 +14,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from engine.blobs import TooLarge, UnsupportedMedia, images
+from engine.blobs.attachments import field_rule
+from engine.blobs.sniff import sniff
+from engine.definition.attachments import IMAGE_TYPES, Rule
 from engine.handlers import Actor
 from engine.runtime import Engine
 
-__all__ = ["MAX_BYTES", "MAX_PHOTOS", "Photo", "PhotoRefused", "sniff", "store_photos"]
+__all__ = ["MAX_BYTES", "MAX_PHOTOS", "Photo", "PhotoRefused", "store_photos"]
 
+WORKFLOW, FIELD = "public_report", "photos"
 MAX_PHOTOS = 6
-MAX_BYTES = 10 * 1024 * 1024  # the photos field's limit
-TOO_LARGE = "照片过大：每张不超过 10 MB"
+MAX_BYTES = 10 * 1024 * 1024  # the photos field's limit (the rule's, when it gives one)
 UNSUPPORTED = "只接受 JPG/PNG/WebP 照片"
 
 
@@ -38,26 +44,43 @@ class PhotoRefused(Exception):
         self.message = message
 
 
-def sniff(data: bytes) -> str | None:
-    """The photo's type from its first bytes (JPEG, PNG, WebP), or None."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
+def _rule(engine: Engine) -> Rule:
+    _, definition = engine.definition(WORKFLOW)
+    return field_rule(definition, FIELD) or Rule(max_bytes=MAX_BYTES)
+
+
+def _too_large(rule: Rule, name: str) -> PhotoRefused:
+    return PhotoRefused(413, f"照片过大：每张不超过 {rule.limit_text()}（{name}）")
+
+
+def _refusal(photo: Photo, rule: Rule) -> PhotoRefused | None:
+    name = photo.filename or "照片"
+    if len(photo.data) > rule.max_bytes:
+        return _too_large(rule, name)
+    media_type = sniff(photo.data)
+    if media_type is None or media_type not in rule.accept:
+        return PhotoRefused(415, f"{UNSUPPORTED}（{name} 不是照片）")
+    if media_type in IMAGE_TYPES and images.readable(photo.data, media_type):
+        return PhotoRefused(415, f"{UNSUPPORTED}（{name} 无法读取）")
     return None
 
 
-def _check(photo: Photo) -> None:
-    if len(photo.data) > MAX_BYTES:
-        raise PhotoRefused(413, f"{TOO_LARGE}（{photo.filename or '照片'}）")
-    if sniff(photo.data) is None:
-        raise PhotoRefused(415, f"{UNSUPPORTED}（{photo.filename or '照片'}不是照片）")
-
-
 def store_photos(engine: Engine, photos: list[Photo], actor: Actor) -> list[Any]:
-    """The ``photos`` values of a new report: every photo checked, then each stored."""
+    """The ``photos`` values of a new report: every photo checked, then each uploaded."""
+    rule = _rule(engine)
     for photo in photos:
-        _check(photo)
-    return [photo.filename or f"photo-{n}" for n, photo in enumerate(photos, 1)]
+        refused = _refusal(photo, rule)
+        if refused is not None:
+            raise refused
+    values = []
+    for n, photo in enumerate(photos, 1):
+        name = photo.filename or f"photo-{n}"
+        try:
+            values.append(
+                engine.attachments.upload(photo.data, name, actor, workflow=WORKFLOW, field=FIELD)
+            )
+        except TooLarge as error:
+            raise _too_large(rule, name) from error
+        except UnsupportedMedia as error:
+            raise PhotoRefused(415, f"{UNSUPPORTED}（{name}）") from error
+    return values

@@ -10,6 +10,7 @@ receipt code: none is cached (the security headers' ``Cache-Control: no-store``)
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from typing import Annotated, Any
 
@@ -34,6 +35,9 @@ __all__ = ["router"]
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
 TOKEN_COOKIE = "qingliu_report"
+# POST /report carries its photos: six at their largest, and room for the other fields (a
+# larger body is refused by engine.api.limits before the page sees it).
+BODY_CEILING = (re.compile(r"/report"), MAX_PHOTOS * MAX_BYTES + 256 * 1024)
 _STALE = "页面已过期或来源不明，请重新提交（照片需重新选择）"
 
 

@@ -3,6 +3,7 @@ flood protection (token, challenge, rate limits)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -16,7 +17,7 @@ from engine.api.tokens import create_token
 from engine.console.accounts import Accounts
 from engine.errors import ConfigError, FieldError, TokenError
 from engine.handlers import Actor
-from engine.store.tables import cases, public_receipts, public_report_hits
+from engine.store.tables import attachments, cases, public_receipts, public_report_hits
 from handlers.ledger.service import Ledger
 from handlers.public import challenge, receipts
 from handlers.public.filing import PUBLIC
@@ -100,7 +101,9 @@ def test_a_report_opens_a_case_the_receipt_follows_and_the_reporter_is_sealed(
     view = console.engine.get_case(case_id, SITE)
     assert view.data["channel"] == "snapshot"
     assert view.data["county"] == "dongchangfu"
-    assert view.data["photos"]
+    (photo,) = view.data["photos"]
+    assert (photo["type"], photo["name"]) == ("image/png", "p.png")
+    assert console.engine.attachments.blobs.exists(photo["sha256"])
     assert view.data["assigned_department"] == "eeb_city"
     with console.engine.store.read() as tx:
         stored = tx.conn.execute(select(cases.c.data).where(cases.c.id == case_id)).scalar_one()
@@ -175,17 +178,38 @@ def test_field_problems_are_shown_in_chinese_at_the_field_with_the_values_kept(
     assert _reports(console) == before
 
 
-def test_a_photo_that_is_not_one_is_415_and_nothing_is_opened(
+def _uploads(console: Console) -> int:
+    with console.engine.store.read() as tx:
+        return len(tx.conn.execute(select(attachments.c.id)).all())
+
+
+def test_a_photo_that_is_not_one_is_415_and_nothing_is_stored(
     console: Console, anonymous: TestClient
 ) -> None:
-    before = _reports(console)
-    answer = file(
-        anonymous, photos=[("p.png", png(), "image/png"), ("a.png", b"MZ\x90\x00", "image/png")]
-    )
+    before, uploads = _reports(console), _uploads(console)
+    good = png(5, 7)  # bytes no other test sends
+    photos = [("p.png", good, "image/png"), ("a.png", b"MZ\x90\x00", "image/png")]
+    answer = file(anonymous, photos=photos)
     assert answer.status_code == 415
     assert '<p class="field-error" id="photos-error">只接受 JPG/PNG/WebP 照片' in answer.text
     assert 'value="徒骇河东昌府区段桥下东侧"' in answer.text
-    assert _reports(console) == before
+    broken = file(anonymous, photos=[("b.png", good[:40], "image/png")])  # a PNG cut short
+    assert broken.status_code == 415
+    assert "无法读取" in broken.text
+    assert (_reports(console), _uploads(console)) == (before, uploads)
+    assert not console.engine.attachments.blobs.exists(hashlib.sha256(good).hexdigest())
+
+
+def test_a_photo_over_10_mb_is_413_and_nothing_is_stored(
+    console: Console, anonymous: TestClient
+) -> None:
+    before, uploads = _reports(console), _uploads(console)
+    large = png(6, 6) + b"\0" * (10 * 1024 * 1024)
+    answer = file(anonymous, photos=[("big.png", large, "image/png")])
+    assert answer.status_code == 413
+    assert "照片过大：每张不超过 10 MB" in answer.text
+    assert (_reports(console), _uploads(console)) == (before, uploads)
+    assert not console.engine.attachments.blobs.exists(hashlib.sha256(large).hexdigest())
 
 
 def test_the_sixth_report_in_an_hour_is_429_until_the_hour_has_passed(console: Console) -> None:

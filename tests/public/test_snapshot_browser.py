@@ -70,7 +70,8 @@ def test_a_reporter_files_a_photo_and_follows_the_receipt(
     case_id = receipts.case_of(console.engine, code)
     case = console.engine.get_case(case_id, COUNTY)
     assert case.data["longitude"] == HERE["longitude"]
-    assert len(case.data["photos"]) == 1
+    (attached,) = case.data["photos"]
+    assert attached["sha256"] == hashlib.sha256(photo.read_bytes()).hexdigest()
     assert case.data["reporter"] == {"name": "李四", "phone": "13900139000"}
 
     console.engine.fire(case_id, "start_investigation", COUNTY)

@@ -1,7 +1,7 @@
 """随手拍: receipt codes, the reports accepted per address, the challenges solved
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-04 19:00:00
 
 Issue 18: a member of the public files a 随手拍 report on the public form (handlers/public) and
@@ -12,8 +12,8 @@ address is kept as a keyed hash only (an address is personal data). public_chall
 the digests of the proof-of-work challenges solved, until they expire, so none is used twice.
 Three new tables: existing rows untouched.
 
-On the snapshot branch this revises 0009; the attachments branch adds 0010, and the merge
-re-points down_revision at "0010".
+Written on the snapshot branch after 0009; re-pointed at 0010 (attachments) when the
+attachments branch was merged into it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
