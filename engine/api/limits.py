@@ -5,9 +5,10 @@ nesting-depth limit (``BodyLimits``, a pure ASGI middleware mounted by ``engine.
   byte of the body; a body sent without one (chunked) is counted as it arrives and answered
   413 as soon as it passes the limit. The limit is ``max_body_bytes`` in
   ``config/settings.yaml`` (default 1 MiB), for JSON and YAML bodies alike. A route may have
-  its own ceiling (``ceilings``: a path pattern and its limit, checked on ``POST`` only): the
-  upload routes take files up to the largest ``max_bytes`` a definition may give
-  (``engine.api.routes_attachments``); every other route keeps ``max_body_bytes``.
+  its own ceiling (``ceilings``: a path pattern and its limit, for a ``multipart/form-data``
+  ``POST`` only): the upload routes and the console's forms take files up to the largest
+  ``max_bytes`` a definition may give (``engine.api.routes_attachments``); every other route
+  keeps ``max_body_bytes``.
 - **Depth**: a JSON body nested more than ``MAX_JSON_DEPTH`` levels is 400: nothing deeper
   reaches the parser, the schemas or the engine, so no RecursionError can come of it.
 
@@ -89,10 +90,11 @@ class BodyLimits:
         self.max_depth = max_depth
         self.ceilings = list(ceilings)
 
-    def limit(self, scope: Scope) -> int:
+    def limit(self, scope: Scope, content_type: bytes | None) -> int:
         """The body limit of this request: a ceiling whose pattern matches the whole path of a
-        POST, else ``max_bytes``."""
-        if scope.get("method") == "POST":
+        multipart POST (a form with files), else ``max_bytes``."""
+        multipart = content_type is not None and content_type.lower().startswith(b"multipart/")
+        if scope.get("method") == "POST" and multipart:
             path = scope.get("path", "")
             for pattern, ceiling in self.ceilings:
                 if pattern.fullmatch(path):
@@ -115,7 +117,7 @@ class BodyLimits:
                 declared = value
             elif name == b"content-type":
                 content_type = value
-        limit = self.limit(scope) if self.ceilings else self.max_bytes
+        limit = self.limit(scope, content_type) if self.ceilings else self.max_bytes
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send, self._too_large(limit))
             return

@@ -27,7 +27,10 @@ router = APIRouter(prefix="/api/v1", tags=["attachments"])
 
 # The file at its largest, with room for the multipart framing and the field name.
 UPLOAD_BODY_BYTES = MAX_BYTES + 64 * 1024
-UPLOAD_PATHS = re.compile(r"/api/v1/(cases/[0-9]+|workflows/[^/]+)/attachments")
+# The API's upload routes, and the console's forms (a form with file inputs posts multipart).
+UPLOAD_PATHS = re.compile(
+    r"/api/v1/(cases/[0-9]+|workflows/[^/]+)/attachments|/cases/[0-9]+/fire/[^/]+"
+)
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ActorDep = Annotated[Actor, Depends(current_actor)]

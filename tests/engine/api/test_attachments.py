@@ -252,3 +252,11 @@ def test_audit_verify_fails_on_a_tampered_or_missing_blob(
     missing = runner.invoke(cli, ["audit", "verify"])
     assert missing.exit_code == 1
     assert f"attachment {digest} is missing from the blob store" in missing.output
+
+
+def test_the_upload_ceiling_is_for_multipart_bodies_only(
+    client: TestClient, tokens: dict[str, Headers]
+) -> None:
+    url = f"/api/v1/workflows/{REPORT}/attachments"
+    raw = {**tokens["citizen"], "Content-Type": "application/octet-stream"}
+    problem(client.post(url, content=b"\0" * (2 << 20), headers=raw), 413, "payload-too-large")
