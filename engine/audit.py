@@ -12,7 +12,9 @@ checkpoint``).
   first from the digest of the rows that predate the chain; the head's MAC, and that it points
   at the last row;
 - every subject's changes numbered 1..n;
-- with a checkpoint: its signature, and that the chain still holds the row it saw.
+- with a checkpoint: its signature, and that the chain still holds the row it saw;
+- every attachment the history names: its blob is in the store and hashes to its digest
+  (``engine/blobs/audit.py``).
 
 So a chain recomputed without the key, a deleted case, a rolled-back case and a case with no
 events are each reported. Someone who holds the key and the database can still rewrite the
@@ -29,6 +31,8 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
+from engine.blobs.audit import blob_problems
+from engine.blobs.store import BlobStore
 from engine.errors import ConfigError, QingliuError
 from engine.keys import KeyRing
 from engine.store._chain import (
@@ -323,9 +327,11 @@ def _subject_links(changes: list[SubjectEventRow]) -> Iterator[_Link]:
         yield c.gseq, c.ghash, subject_digest(c.__dict__), label, None
 
 
-def verify(tx: Tx, keys: KeyRing, since: Checkpoint | None = None) -> Report:
+def verify(
+    tx: Tx, keys: KeyRing, since: Checkpoint | None = None, blobs: BlobStore | None = None
+) -> Report:
     """Every check of the module docstring, in ``tx``: the report's ``problems`` name each
-    damage (case by case first, then the global chain), empty when sound."""
+    damage (case by case first, then the global chain, then the blobs), empty when sound."""
     audit = _Audit(tx, keys)
     audit.cases()
     changes = tx.all_subject_events()
@@ -334,13 +340,17 @@ def verify(tx: Tx, keys: KeyRing, since: Checkpoint | None = None) -> Report:
     audit.chain(head, changes)
     if since is not None:
         audit.since(since)
+    if blobs is not None:
+        audit.report.problems.extend(blob_problems(tx, blobs))
     return audit.report
 
 
-def verify_store(store: Store, keys: KeyRing, since: Checkpoint | None = None) -> Report:
+def verify_store(
+    store: Store, keys: KeyRing, since: Checkpoint | None = None, blobs: BlobStore | None = None
+) -> Report:
     """``verify`` in one snapshot of the database (so concurrent writes do not show half)."""
     with store.snapshot() as tx:
-        return verify(tx, keys, since)
+        return verify(tx, keys, since, blobs)
 
 
 def checkpoint(store: Store, keys: KeyRing, now: Callable[[], datetime]) -> Checkpoint:

@@ -15,6 +15,7 @@ generic engine, as one object loaded in one place.
             console_templates=console_templates,    # their Jinja2 template folders
             console_menu=console_menu,              # engine.console.menu.MenuItem entries
             console_static=console_static,          # (url prefix, folder) of static files
+            body_ceilings=body_ceilings,            # larger body limits of some pages
         )
 
 The commands and routers are offered as functions, so a process that serves no HTTP does not
@@ -67,6 +68,9 @@ class Domain:
     # Static files of the domain's pages: (url prefix, folder) pairs, mounted as they are
     # (e.g. ("/static/public", handlers/public/static)).
     console_static: Callable[[], Sequence[tuple[str, Any]]] = _nothing
+    # Pages that take a larger body than max_body_bytes (a form with photos): (path pattern,
+    # matched whole on POST, limit in bytes) pairs, as engine.api.limits.BodyLimits takes them.
+    body_ceilings: Callable[[], Sequence[tuple[Any, int]]] = _nothing
 
 
 @cache

@@ -18,6 +18,8 @@ fails when one does not declare all four itself.
     │   ├── Unauthorized             401   unauthorized            4
     │   ├── InvalidRequest           422   invalid-request         2   query, headers, body shape
     │   ├── PayloadTooLarge          413   payload-too-large       2
+    │   │   └── TooLarge             413   file-too-large          2   in engine/blobs/errors.py
+    │   ├── UnsupportedMedia         415   unsupported-media-type  2   in engine/blobs/errors.py
     │   └── TooManyRequests          429   too-many-requests       4   failed logins (api/auth.py)
     └── CaseError                    409   case-error              5   asked of a workflow or case
         ├── NotFound                 404   not-found               3

@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.access import OPENED, Access
 from engine.admin_ops import CaseAdmin
+from engine.blobs import Attachments, BlobStore, MemoryBlobStore
 from engine.case_ops import TxOps
 from engine.catalog import Catalog, Published
 from engine.clock import Clock, SystemClock
@@ -42,6 +43,7 @@ from engine.migration import Migrations
 from engine.roles import RoleBook
 from engine.scope import Scope
 from engine.sealing import Sealer
+from engine.settable import judged, owned
 from engine.sign_off import SignOff
 from engine.store.repository import CaseRow, DefinitionRow, Store, Tx
 from engine.time.arming import Arming
@@ -64,6 +66,7 @@ class Engine(CaseAdmin, Migrations, Worklist):
         scope: Scope | None = None,
         reference: Mapping[str, Any] | None = None,
         keys: KeyRing | None = None,
+        blobs: BlobStore | None = None,
     ) -> None:
         self.store = store
         self.clock = clock or SystemClock()
@@ -78,6 +81,8 @@ class Engine(CaseAdmin, Migrations, Worklist):
         self.keys = keys or KeyRing()
         self.sealer = Sealer(self.keys)
         self.sign_off = SignOff(self)
+        # Evidence files: without a blob store (settings.blobs_dir), kept in memory.
+        self.attachments = Attachments(self, blobs or MemoryBlobStore())
 
     # -- definitions --------------------------------------------------------------------------
 
@@ -149,7 +154,7 @@ class Engine(CaseAdmin, Migrations, Worklist):
             raise Forbidden(f"role {actor.role!r} may not open {workflow!r} cases", role=actor.role)
         errors = wf.data_errors(data)
         if by_caller:
-            errors += _owned(d, data)
+            errors += owned(d, data)
         if errors:
             raise InvalidInput("data", errors)
         jurisdiction = data.get(d.jurisdiction_field)
@@ -184,6 +189,7 @@ class Engine(CaseAdmin, Migrations, Worklist):
         ctx.data = data
         wf.enter_initial(ctx)
         self._check_data(wf, ctx.data)
+        self.attachments.check(tx, wf, case_id, {}, ctx.data, actor, trusted=not by_caller)
         if d.party_fields:
             tx.rename_parties(case_id, self.access.parties_of(d, ctx.data))
         armed = self.arming.on_create(tx, d, case_id, ctx.data, now)
@@ -277,6 +283,10 @@ class Engine(CaseAdmin, Migrations, Worklist):
         taken = wf.fire(row.state, trigger, ctx)
         d = wf.definition
         self._check_fired(tx, wf, taken, row, ctx)
+        trusted = actor.role == SYSTEM  # the sweep, the engine: the values come from handlers
+        self.attachments.check(
+            tx, wf, case_id, row.data, ctx.data, actor, (taken, body), trusted=trusted
+        )
         dest = taken.dest if taken.dest is not None else row.state
         armed = Armed()
         if not taken.internal:
@@ -305,7 +315,7 @@ class Engine(CaseAdmin, Migrations, Worklist):
         the named parties follow the data."""
         d = wf.definition
         if taken.merge_payload and ctx.actor.role != SYSTEM:
-            refused = _owned(d, ctx.payload) + _judged(wf.judged[taken.index], ctx.payload)
+            refused = owned(d, ctx.payload) + judged(wf.judged[taken.index], ctx.payload)
             if refused:
                 raise InvalidInput("payload", refused)
         self._check_data(wf, ctx.data)
@@ -376,19 +386,3 @@ class Engine(CaseAdmin, Migrations, Worklist):
 
     def _view(self, tx: Tx, wf: CompiledWorkflow, row: CaseRow, actor: Actor | None) -> CaseView:
         return self.seen_by(tx, wf, row, actor)
-
-
-def _owned(d: Definition, given: Mapping[str, Any]) -> list[FieldError]:
-    """The fields of ``given`` that the definition's handlers own (``readOnly``)."""
-    return [
-        FieldError(f"$.{name}", f"{name!r} is set by the workflow, not by the caller (readOnly)")
-        for name in sorted(d.read_only.intersection(given))
-    ]
-
-
-def _judged(judged: frozenset[str], given: Mapping[str, Any]) -> list[FieldError]:
-    """The fields of a merged ``given`` that the transition's ``when`` judged."""
-    return [
-        FieldError(f"$.{name}", f"{name!r} is what this transition's when judges: not settable")
-        for name in sorted(judged.intersection(given))
-    ]

@@ -9,6 +9,10 @@ environment, and the one place that assembles an ``Engine`` from them.
     public_base_url: http://localhost:8000    # the API as agencies reach it (QR codes)
     keys: var/keys                            # QINGLIU_KEYS wins: keys kept outside the database
     max_body_bytes: 1048576                   # the largest HTTP request body (JSON or YAML)
+    blobs_dir: var/blobs                      # QINGLIU_BLOBS wins: evidence files (engine/blobs)
+
+Without ``blobs_dir`` the blob folder is ``blobs`` next to an embedded SQLite database
+(``var/blobs`` for ``var/qingliu.db``), else ``var/blobs``. Back it up with the database.
 
 ``config/calendar.yaml`` is the working-day calendar; every YAML file in ``config/reference/``
 is reference data handed to handlers as ``ctx.reference[<file stem>]``. If
@@ -26,6 +30,7 @@ from typing import Any
 import yaml
 from sqlalchemy.exc import ArgumentError
 
+from engine.blobs import FileBlobStore
 from engine.clock import Clock
 from engine.domain import Domain, load_domain
 from engine.errors import ConfigError
@@ -37,13 +42,14 @@ from engine.store.repository import Store
 from engine.time.calendar import WorkingCalendar
 from engine.time.logical import InstallationClock
 
-__all__ = ["Settings", "build_engine", "calendar_of", "load_settings", "scope_of"]
+__all__ = ["Settings", "blobs_of", "build_engine", "calendar_of", "load_settings", "scope_of"]
 
 DEFAULT_DATABASE_URL = "sqlite:///var/qingliu.db"
 # Where agencies reach the HTTP API; outfall QR codes point at records under it.
 DEFAULT_PUBLIC_BASE_URL = "http://localhost:8000"
 # The largest request body the HTTP API reads (413 beyond it): JSON and YAML alike.
 DEFAULT_MAX_BODY_BYTES = 1 << 20
+DEFAULT_BLOBS_DIR = "var/blobs"
 KNOWN_SETTINGS = {
     "database_url",
     "handlers",
@@ -51,6 +57,7 @@ KNOWN_SETTINGS = {
     "public_base_url",
     "keys",
     "max_body_bytes",
+    "blobs_dir",
 }
 
 
@@ -63,6 +70,7 @@ class Settings:
     public_base_url: str = DEFAULT_PUBLIC_BASE_URL
     keys_dir: str | None = None  # None: QINGLIU_KEYS, else var/keys (engine.keys)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    blobs_dir: str | None = None  # None: QINGLIU_BLOBS, else beside the SQLite file (blobs_of)
     reference: dict[str, Any] = field(default_factory=dict)
 
 
@@ -101,6 +109,7 @@ def load_settings(config_dir: str | Path | None = None) -> Settings:
         public_base_url=str(raw.get("public_base_url", DEFAULT_PUBLIC_BASE_URL)).rstrip("/"),
         keys_dir=os.environ.get("QINGLIU_KEYS") or raw.get("keys") or None,
         max_body_bytes=_positive(raw, "max_body_bytes", DEFAULT_MAX_BODY_BYTES, settings_file),
+        blobs_dir=os.environ.get("QINGLIU_BLOBS") or raw.get("blobs_dir") or None,
         reference=reference,
     )
 
@@ -167,6 +176,17 @@ def scope_of(settings: Settings) -> Scope:
     return _scope(settings.reference)
 
 
+def blobs_of(settings: Settings) -> Path:
+    """The blob folder: ``blobs_dir`` (or ``QINGLIU_BLOBS``), else ``blobs`` beside an
+    embedded SQLite database file, else ``var/blobs``."""
+    if settings.blobs_dir:
+        return Path(settings.blobs_dir)
+    url = settings.database_url
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        return Path(url.removeprefix("sqlite:///")).parent / "blobs"
+    return Path(DEFAULT_BLOBS_DIR)
+
+
 def build_engine(settings: Settings | None = None, clock: Clock | None = None) -> Engine:
     """An engine on the configured database. A new embedded SQLite database is created on
     first use; any other database must be at the schema head (`qingliu db upgrade`). Without
@@ -191,4 +211,5 @@ def build_engine(settings: Settings | None = None, clock: Clock | None = None) -
         scope=_scope(settings.reference),
         reference=settings.reference,
         keys=KeyRing(settings.keys_dir),
+        blobs=FileBlobStore(blobs_of(settings)),
     )

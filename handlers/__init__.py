@@ -35,6 +35,7 @@ def domain() -> Domain:
         console_templates=console_templates,
         console_menu=console_menu,
         console_static=console_static,
+        body_ceilings=body_ceilings,
     )
 
 
@@ -81,6 +82,13 @@ def console_static() -> list[tuple[str, Path]]:
     from handlers.public import STATIC
 
     return [("/static/public", STATIC)]
+
+
+def body_ceilings() -> list[tuple[Any, int]]:
+    """The 随手拍 form takes its photos in its body (handlers/public/snapshot.py)."""
+    from handlers.public import body_ceilings as public
+
+    return public()
 
 
 def console_menu() -> list[Any]:

@@ -88,13 +88,14 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     base = load_settings(ROOT / "config")
     return Settings(
         config_dir=base.config_dir,
         database_url=database_url,
         handlers=base.handlers,
         workflows=str(ROOT / "workflows"),
+        blobs_dir=str(tmp_path / "blobs"),
         reference=base.reference,
     )
 

@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from engine.api import (
     problems,
     routes_admin,
+    routes_attachments,
     routes_cases,
     routes_diagrams,
     routes_simulate,
@@ -91,11 +92,14 @@ def create_app(
     app.include_router(routes_admin.cases_router, dependencies=checked)
     app.include_router(routes_simulate.router, dependencies=checked)
     app.include_router(routes_diagrams.router, dependencies=checked)
+    app.include_router(routes_attachments.router, dependencies=checked)
     for router in domain.api_routers() if domain is not None else ():
         prefix = "" if router.prefix.startswith("/api/") else API_PREFIX
         app.include_router(router, prefix=prefix, dependencies=checked)
     mount_console(app, engine, domain)
-    app.add_middleware(BodyLimits, max_bytes=max_body_bytes)
+    uploads = (routes_attachments.UPLOAD_PATHS, routes_attachments.UPLOAD_BODY_BYTES)
+    pages = list(domain.body_ceilings()) if domain is not None else []
+    app.add_middleware(BodyLimits, max_bytes=max_body_bytes, ceilings=[uploads, *pages])
     app.add_middleware(problems.Shield)  # outside: it answers what BodyLimits raises too
     app.add_middleware(SecurityHeaders)  # on every answer
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -4,7 +4,11 @@ nesting-depth limit (``BodyLimits``, a pure ASGI middleware mounted by ``engine.
 - **Size**: a ``Content-Length`` over the limit is answered 413 at once, without reading a
   byte of the body; a body sent without one (chunked) is counted as it arrives and answered
   413 as soon as it passes the limit. The limit is ``max_body_bytes`` in
-  ``config/settings.yaml`` (default 1 MiB), for JSON and YAML bodies alike.
+  ``config/settings.yaml`` (default 1 MiB), for JSON and YAML bodies alike. A route may have
+  its own ceiling (``ceilings``: a path pattern and its limit, for a ``multipart/form-data``
+  ``POST`` only): the upload routes and the console's forms take files up to the largest
+  ``max_bytes`` a definition may give (``engine.api.routes_attachments``); every other route
+  keeps ``max_body_bytes``.
 - **Depth**: a JSON body nested more than ``MAX_JSON_DEPTH`` levels is 400: nothing deeper
   reaches the parser, the schemas or the engine, so no RecursionError can come of it.
 
@@ -16,7 +20,7 @@ as one message. A request's body is usually one chunk; the common case costs a j
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 from engine.api.problems import engine_problem
@@ -74,14 +78,33 @@ class BodyLimits:
     """Refuse a body over ``max_bytes`` (413) or a JSON body nested deeper than
     ``max_depth`` (400), before the app runs."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, max_depth: int = MAX_JSON_DEPTH) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        max_depth: int = MAX_JSON_DEPTH,
+        ceilings: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_depth = max_depth
+        self.ceilings = list(ceilings)
 
-    def _too_large(self) -> PayloadTooLarge:
+    def limit(self, scope: Scope, content_type: bytes | None) -> int:
+        """The body limit of this request: a ceiling whose pattern matches the whole path of a
+        multipart POST (a form with files), else ``max_bytes``."""
+        multipart = content_type is not None and content_type.lower().startswith(b"multipart/")
+        if scope.get("method") == "POST" and multipart:
+            path = scope.get("path", "")
+            for pattern, ceiling in self.ceilings:
+                if pattern.fullmatch(path):
+                    return ceiling
+        return self.max_bytes
+
+    @staticmethod
+    def _too_large(limit: int) -> PayloadTooLarge:
         return PayloadTooLarge(
-            f"the request body is larger than {self.max_bytes} bytes, the limit of this server"
+            f"the request body is larger than {limit} bytes, the limit of this server"
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -94,8 +117,9 @@ class BodyLimits:
                 declared = value
             elif name == b"content-type":
                 content_type = value
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send, self._too_large())
+        limit = self.limit(scope, content_type) if self.ceilings else self.max_bytes
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, self._too_large(limit))
             return
         chunks: list[bytes] = []
         size = 0
@@ -106,8 +130,8 @@ class BodyLimits:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(scope, receive, send, self._too_large())
+            if size > limit:
+                await self._refuse(scope, receive, send, self._too_large(limit))
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)

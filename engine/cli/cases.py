@@ -1,5 +1,5 @@
 """Definitions and cases from the command line: ``validate``, ``load``, ``workflows``,
-``case create|fire|show|list|history``, ``replay``, ``audit verify|checkpoint``."""
+``case create|attach|fire|show|list|history``, ``replay``, ``audit verify|checkpoint``."""
 
 from __future__ import annotations
 
@@ -85,6 +85,25 @@ def case_create(workflow: str, data: str, subject: str | None, actor: Actor) -> 
         workflow, json_arg(data, "--data"), actor, subject=subject
     )
     echo_json(view.to_json())
+
+
+@case.command("attach")
+@click.argument("workflow")
+@click.argument("field")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--case", "case_id", type=int, default=None, help="upload to this case")
+@actor_options
+def case_attach(workflow: str, field: str, file: str, case_id: int | None, actor: Actor) -> None:
+    """Upload FILE for attachment FIELD (dotted: evidence.photos) of WORKFLOW, to case --case
+    or for a case the same actor opens next; prints the attachment value to put in the data or
+    the payload (docs/attachments.md)."""
+    data = Path(file).read_bytes()
+    engine = configured_engine()
+    echo_json(
+        engine.attachments.upload(
+            data, Path(file).name, actor, workflow=workflow, field=field, case_id=case_id
+        )
+    )
 
 
 @case.command("fire")
@@ -178,7 +197,8 @@ def audit_verify(since_file: str | None) -> None:
     ledger, and its head; name each damage found (exit status 1)."""
     since = _read_checkpoint(since_file) if since_file else None
     engine = configured_engine()
-    report = history_audit.verify_store(engine.store, engine.keys, since)
+    blobs = engine.attachments.blobs
+    report = history_audit.verify_store(engine.store, engine.keys, since, blobs)
     if report.problems:
         raise history_audit.AuditFailed(report.problems)
     legacy = ""

@@ -35,6 +35,7 @@ from engine.console import (
     admin_users,
     admin_workflows,
     board,
+    case_files,
     case_page,
     docs,
     editor,
@@ -70,6 +71,7 @@ def mount_console(app: FastAPI, engine: Engine, domain: Domain | None = None) ->
     app.include_router(admin_workflows.router)
     app.include_router(admin_users.router)
     app.include_router(case_page.router)
+    app.include_router(case_files.router)
     app.include_router(inbox.router)
     app.include_router(board.router)
     for router in domain.console_routers() if domain is not None else ():

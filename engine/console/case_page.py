@@ -16,11 +16,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from engine.api import idempotency
 from engine.api.models import MAX_ID
 from engine.console import forms
 from engine.console.accounts import SignedIn
+from engine.console.case_files import uploaded
 from engine.console.case_view import CasePage, Offer
 from engine.console.web import ConsoleRoute, Signed, accounts_of, engine_of, labels_of, render
 from engine.definition.model import Definition
@@ -100,8 +102,17 @@ def _moved_on(error: CaseError) -> str:
 
 @router.post("/cases/{case_id}/fire/{trigger}")
 async def fire(request: Request, signed: Signed, case_id: CaseId, trigger: str) -> Response:
-    engine, labels = engine_of(request), labels_of(request)
     form = await request.form()
+    try:
+        return await _fire(request, signed, case_id, trigger, form)
+    finally:
+        await form.close()  # the uploaded files' temporary files
+
+
+async def _fire(
+    request: Request, signed: SignedIn, case_id: int, trigger: str, form: FormData
+) -> Response:
+    engine, labels = engine_of(request), labels_of(request)
     values = {
         k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form if k not in _HIDDEN
     }
@@ -113,7 +124,10 @@ async def fire(request: Request, signed: Signed, case_id: CaseId, trigger: str) 
     given = _fields_of(page.definition, form_id)
     if given is None:
         return _page(request, page, problem=_NOT_NOW, status=409)
-    body, faults = forms.payload(given, values, labels.zone)
+    workflow = page.definition.name
+    files, faults = await uploaded(engine, actor, form, given, workflow, case_id)
+    body, unread = forms.payload(given, values, labels.zone, files)
+    faults += unread
     if not faults:
         owner = idempotency.KeyOwner(signed.user.id, user=True)
         try:

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from engine.console import forms
 from engine.console.deadlines import Badge, badge
 from engine.console.labels import Labels
+from engine.definition.attachments import is_attachment
 from engine.definition.model import Definition
 from engine.definition.sign_off import sign_offs
 from engine.diagram import case_graph, render
@@ -43,6 +44,7 @@ class Shown:
     text: str | None = None
     rows: tuple[tuple[str, Shown], ...] = ()
     items: tuple[Shown, ...] = ()
+    file: Mapping[str, Any] | None = None  # an attachment value: a thumbnail and a link
 
 
 def _titles(schema: Any) -> tuple[dict[str, str], dict[str, Any]]:
@@ -57,6 +59,8 @@ def shown(value: Any, schema: Any, labels: Labels) -> Shown:
     """``value`` for people: titles from ``schema``, booleans as 是/否, enum values by their
     ``x-titles``, moments in local time."""
     merged = forms.merged_schema(schema) if isinstance(schema, Mapping) else {}
+    if is_attachment(value):
+        return Shown(file=value)
     if isinstance(value, Mapping):
         names, props = _titles(merged)
         return Shown(
@@ -102,6 +106,11 @@ class Offer:
     values: Mapping[str, Sequence[str]] = field(default_factory=dict)
     errors: dict[str, list[str]] = field(default_factory=dict)
     summary: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def has_files(self) -> bool:
+        """A file input anywhere in the form: it posts ``multipart/form-data``."""
+        return forms.has_files(self.fields)
 
 
 @dataclass(frozen=True)

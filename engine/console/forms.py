@@ -3,7 +3,8 @@
 ``fields(schema)`` reads the schema (``allOf`` parts merged) into ``Field``s: the property's
 ``title`` (else its ``description``, else its name) as the label, the ``description`` as a hint
 when a title is there, ``enum`` (titled by ``x-titles`` or ``oneOf`` const/title) as a select,
-``format: date`` / ``date-time`` as date and datetime-local inputs, integers and numbers as
+``format: date`` / ``date-time`` as date and datetime-local inputs, ``format: attachment``
+as a file input (``multiple`` for an array, ``accept`` from the field), integers and numbers as
 number inputs, booleans as a checkbox, arrays of strings as a textarea (one item a line),
 arrays of enums as checkboxes, arrays of objects as rows of fieldsets, nested objects as a
 fieldset, and a ``const`` (the transition's own choice, e.g. ``mode: ban``) as a fixed value.
@@ -24,33 +25,15 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.console.form_errors import placed, worded
+from engine.console.form_fields import Choice, Field
+from engine.definition.attachments import ATTACHMENT, Rule
 from engine.errors import FieldError
 
 __all__ = ["Choice", "Field", "choices_of", "expand", "fields", "merged_schema", "payload"]
-__all__ += ["placed", "worded"]
+__all__ += ["has_files", "placed", "worded"]
 
 Values = Mapping[str, Sequence[str]]
-
-
-@dataclass(frozen=True)
-class Choice:
-    value: str  # the option's token in the form
-    title: str
-    raw: Any = None  # the JSON value it stands for
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    label: str
-    # text textarea integer number date datetime checkbox select multi lines group rows fixed
-    kind: str
-    required: bool = False
-    hint: str = ""
-    choices: tuple[Choice, ...] = ()
-    children: tuple[Field, ...] = ()  # a group's fields; for rows, one row's fields (template)
-    fixed: Any = None
-    min_rows: int = 0
 
 
 def merged_schema(schema: Any) -> dict[str, Any]:
@@ -121,6 +104,8 @@ def _kind(schema: Mapping[str, Any]) -> str:
 
 
 def _array_kind(items: Mapping[str, Any]) -> str:
+    if items.get("format") == ATTACHMENT:
+        return "files"
     if choices_of(items):
         return "multi"
     if _type(items) == "object" or "properties" in items:
@@ -129,6 +114,8 @@ def _array_kind(items: Mapping[str, Any]) -> str:
 
 
 def _string_kind(schema: Mapping[str, Any]) -> str:
+    if schema.get("format") == ATTACHMENT:
+        return "file"
     if schema.get("format") == "date":
         return "date"
     if schema.get("format") == "date-time":
@@ -160,6 +147,9 @@ def _field(path: str, name: str, schema: Mapping[str, Any], required: bool) -> F
     made = Field(path, label, kind, required, hint)
     if kind == "fixed":
         return replace(made, fixed=schema["const"])
+    if kind in ("file", "files"):
+        rule = Rule.of(schema if kind == "file" else merged_schema(schema.get("items")))
+        return replace(made, accept=rule.accept)
     if kind == "select":
         return replace(made, choices=choices_of(schema))
     if kind == "multi":
@@ -171,6 +161,10 @@ def _field(path: str, name: str, schema: Mapping[str, Any], required: bool) -> F
         row = fields(schema.get("items"), "")
         return replace(made, children=row, min_rows=least if isinstance(least, int) else 0)
     return made
+
+
+def has_files(given: Iterable[Field]) -> bool:
+    return any(f.kind in ("file", "files") or has_files(f.children) for f in given)
 
 
 # -- rows of arrays of objects ------------------------------------------------------------------
@@ -237,6 +231,7 @@ class _Reading:
     values: Values
     zone: ZoneInfo
     errors: list[FieldError] = field(default_factory=list)
+    uploads: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def one(self, name: str) -> str:
         found = self.values.get(name) or []
@@ -247,11 +242,16 @@ class _Reading:
 
 
 def payload(
-    given: Sequence[Field], values: Values, zone: ZoneInfo
+    given: Sequence[Field],
+    values: Values,
+    zone: ZoneInfo,
+    uploads: Mapping[str, list[dict[str, Any]]] | None = None,
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """The JSON payload the form ``values`` stand for, and the inputs that could not be read
-    (a number that is not one): those paths, like the engine's, find their inputs."""
-    reading = _Reading(values, zone)
+    (a number that is not one): those paths, like the engine's, find their inputs.
+    ``uploads``: the attachment values of the files each file input carried (uploaded by the
+    route through ``engine.attachments`` first)."""
+    reading = _Reading(values, zone, uploads=uploads or {})
     out = _object(expand(given, values, spare=False), reading)
     return out, reading.errors
 
@@ -268,6 +268,11 @@ def _object(given: Sequence[Field], reading: _Reading) -> dict[str, Any]:
 
 
 def _value(f: Field, reading: _Reading, missing: Any) -> Any:
+    if f.kind in ("file", "files"):
+        got = reading.uploads.get(f.name) or []
+        if not got:
+            return missing
+        return got if f.kind == "files" else got[0]
     if f.kind in ("fixed", "group", "rows", "checkbox", "multi", "lines"):
         return _structured(f, reading, missing)
     text = reading.one(f.name)
@@ -321,72 +326,3 @@ def _number(f: Field, text: str, reading: _Reading, missing: Any) -> Any:
         reading.fault(f.name, "请输入整数")
         return missing
     return number
-
-
-# -- errors at their inputs ---------------------------------------------------------------------
-
-_REQUIRED = re.compile(r"^'(.+)' is a required property$")
-_WORDS = (
-    ("is a required property", "必填"),
-    ("is not one of", "请从选项中选择"),
-    ("should be non-empty", "不能为空"),
-    ("is too short", "不能为空或太短"),
-    ("is too long", "太长"),
-    ("is not of type", "类型不正确"),
-    ("does not match", "格式不正确"),
-    ("is not a 'date'", "日期格式不正确"),
-    ("is not a 'date-time'", "日期时间格式不正确"),
-    ("Additional properties", "含有不允许的字段"),
-    ("less than the minimum", "数值过小"),
-    ("greater than the maximum", "数值过大"),
-    ("non-unique elements", "有重复项"),
-    ("was expected", "与所选办理事项不符"),
-)
-
-
-def worded(message: str) -> str:
-    """jsonschema's message in Chinese where it is one of the common ones."""
-    for words, chinese in _WORDS:
-        if words in message:
-            return chinese
-    return message
-
-
-def _names(given: Iterable[Field]) -> dict[str, Field]:
-    out: dict[str, Field] = {}
-    for f in given:
-        out[f.name] = f
-        out.update(_names(f.children))
-    return out
-
-
-def _path_name(error: FieldError) -> str:
-    path = error.json_path.lstrip("$").lstrip(".")
-    required = _REQUIRED.match(error.message)
-    if required:
-        path = f"{path}.{required[1]}" if path else required[1]
-    return path
-
-
-def _parent(name: str) -> str:
-    cut = max(name.rfind("."), name.rfind("["))
-    return name[:cut] if cut > 0 else ""
-
-
-def placed(
-    given: Sequence[Field], errors: Sequence[FieldError]
-) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
-    """Each error at its input's name (or its nearest enclosing input), and the summary:
-    (label, message) for every error, the label empty when no input matches."""
-    names = _names(given)
-    at: dict[str, list[str]] = {}
-    summary = []
-    for error in errors:
-        message = worded(error.message)
-        name = _path_name(error)
-        while name and name not in names:
-            name = _parent(name)
-        if name:
-            at.setdefault(name, []).append(message)
-        summary.append((names[name].label if name else "", message))
-    return at, summary

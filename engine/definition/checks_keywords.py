@@ -3,7 +3,8 @@
 JSON Schema ignores a keyword it does not know, so ``requird: [name]`` or ``minimun: 0`` checks
 nothing and nobody notices. Known are the draft 2020-12 vocabularies (core, applicator,
 unevaluated, validation, meta-data, format, content) and Qingliu's own annotation
-``confidential`` (``engine/definition/fields.py``); a key starting ``x-`` is an extension
+``confidential`` (``engine/definition/fields.py``) and ``accept``/``max_bytes`` of
+``format: attachment`` (``engine/definition/attachments.py``); a key starting ``x-`` is an extension
 annotation the author means to be ignored. Anything else is an error naming the nearest known
 keyword. Draft-7 spellings that 2020-12 dropped (``definitions``, ``dependencies``,
 ``additionalItems``) are unknown too: jsonschema would ignore them under 2020-12.
@@ -33,6 +34,7 @@ _VALIDATION |= {"uniqueItems", "maxContains", "minContains", "maxProperties", "m
 _VALIDATION |= {"required", "dependentRequired"}
 _META = {"title", "description", "default", "deprecated", "readOnly", "writeOnly", "examples"}
 _OTHER = {"format", "contentEncoding", "contentMediaType", "contentSchema", "confidential"}
+_OTHER |= {"accept", "max_bytes"}  # format: attachment (engine/definition/attachments.py)
 KEYWORDS = frozenset(_CORE | _APPLICATOR | _VALIDATION | _META | _OTHER)
 _RENAMED = {"definitions": "$defs", "dependencies": "dependentRequired", "additionalItems": "items"}
 

@@ -37,6 +37,8 @@ _ANNOTATIONS = frozenset(
         "writeOnly",
         "$schema",
         "confidential",  # engine.definition.fields: who may read the field
+        "accept",  # format: attachment (engine.definition.attachments): checked on upload
+        "max_bytes",
     }
 )
 _FORMATS = FORMATS

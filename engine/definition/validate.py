@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from engine.definition.access_checks import access_problems
+from engine.definition.checks_attachments import attachment_problems
 from engine.definition.checks_data import data_problems
 from engine.definition.checks_graph import ending_problems, graph_problems
 from engine.definition.checks_keywords import keyword_problems
@@ -49,7 +50,7 @@ _RESERVED_TRIGGERS = {"state", "trigger", "machine"}
 _RESERVED_PREFIXES = ("is_", "may_", "to_")
 # The rules that came after versions were published: not applied to a stored version. The
 # first read any schema; the others judge what valid embedded schemas mean.
-_LATER_RULES = (date_problems, keyword_problems)
+_LATER_RULES = (date_problems, keyword_problems, attachment_problems)
 _LATER_MEANING_RULES = (data_problems, unsatisfiable_problems, timing_problems)
 
 

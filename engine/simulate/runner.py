@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.blobs.stand_in import stand_in
 from engine.catalog import definition_files
 from engine.clock import FakeClock
 from engine.errors import DefinitionError, QingliuError
@@ -189,9 +190,8 @@ class _Run:
         actor = self.scenario.actors[spec["as"]]
         what = f"create {workflow} as {actor.name}"
         try:
-            view = self.engine.create_case(
-                workflow, spec.get("data", {}), actor, subject=spec.get("subject")
-            )
+            data = self._stand_ins(workflow, spec.get("data", {}), actor)
+            view = self.engine.create_case(workflow, data, actor, subject=spec.get("subject"))
         except QingliuError as exc:
             return self._refusal(step, exc, what)
         self.cases[spec.get("name", workflow)] = view.id
@@ -225,10 +225,27 @@ class _Run:
         actor = self.scenario.actors[spec["as"]]
         what = f"fire {spec['fire']} on case #{case_id} as {actor.name}"
         try:
-            self.engine.fire(case_id, spec["fire"], actor, spec.get("payload", {}))
+            workflow = self.engine.get_case(case_id, None).case.workflow
+            payload = self._stand_ins(
+                workflow, spec.get("payload", {}), actor, spec["fire"], case_id
+            )
+            self.engine.fire(case_id, spec["fire"], actor, payload)
         except QingliuError as exc:
             return self._refusal(step, exc, what)
         return self._refusal(step, None, what)
+
+    def _stand_ins(
+        self,
+        workflow: str,
+        values: dict[str, Any],
+        actor: Actor,
+        trigger: str | None = None,
+        case_id: int | None = None,
+    ) -> dict[str, Any]:
+        """Attachments named by a string (``photos: [a.jpg]``) become uploaded stand-ins."""
+        d = self.engine.definition(workflow)[1]
+        attachments = self.engine.attachments
+        return stand_in(attachments, d, values, actor, trigger=trigger, case_id=case_id)
 
     def _advance(self, step: Step) -> bool:
         target = advance_target(self.engine, self.clock.now(), step.spec["advance"])

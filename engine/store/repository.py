@@ -21,10 +21,12 @@ from sqlalchemy import Connection, bindparam, func, insert, make_url, select, up
 from sqlalchemy.exc import IntegrityError
 
 from engine.store._accounts import AccountQueries
+from engine.store._attachments import AttachmentQueries
 from engine.store._chain import EVENT_COLUMNS, HistoryQueries, SubjectEventRow
 from engine.store._connect import make_engine
 from engine.store._hot import HotStatements
 from engine.store._parties import PartyQueries
+from engine.store._public import PublicQueries
 from engine.store._records import RecordQueries
 from engine.store._sqlite_write import KeptWriter, WriteBusy
 from engine.store._timers import TimerQueries
@@ -162,7 +164,14 @@ _LATEST_DEFINITION = (
 
 
 class Tx(
-    TimerQueries, RecordQueries, PartyQueries, HistoryQueries, AccountQueries, WorklistQueries
+    TimerQueries,
+    RecordQueries,
+    PartyQueries,
+    HistoryQueries,
+    AccountQueries,
+    WorklistQueries,
+    PublicQueries,
+    AttachmentQueries,
 ):
     """The storage contract, bound to one open transaction."""
 

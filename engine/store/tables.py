@@ -29,6 +29,7 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "api_tokens",
+    "attachments",
     "case_parties",
     "cases",
     "definitions",
@@ -36,6 +37,9 @@ __all__ = [
     "history_head",
     "idempotency_keys",
     "metadata",
+    "public_challenges",
+    "public_receipts",
+    "public_report_hits",
     "subject_events",
     "subjects",
     "timers",
@@ -344,4 +348,49 @@ user_idempotency_keys = Table(
     Column("body", Json, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("user_id", "key", name="uq_user_idempotency_user_key"),
+)
+
+# 随手拍 (handlers/public): a receipt code's keyed hash -> its case; the reports accepted per
+# client address (a keyed hash: an address is personal data), counted for the rate limits; the
+# challenges solved, each once, kept until they expire.
+public_receipts = Table(
+    "public_receipts",
+    metadata,
+    Column("receipt_hash", String(64), primary_key=True),
+    Column("case_id", Id, ForeignKey("cases.id"), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+public_report_hits = Table(
+    "public_report_hits",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("address_hash", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_public_report_hits_address_at", "address_hash", "at"),
+)
+public_challenges = Table(
+    "public_challenges",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+# Files uploaded as attachments (engine/blobs): one row per upload, the bytes in the blob store
+# under their SHA-256. case_id is None for an upload made before its case was opened (then it
+# counts for the actor who made it). media_type is what the bytes are (sniffed), never what the
+# client said.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("media_type", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("workflow", String(64), nullable=False),
+    Column("field", String(200), nullable=False),
+    Column("case_id", Id, ForeignKey("cases.id"), index=True),
+    Column("uploaded_by", String(200), nullable=False),
+    Column("uploaded_role", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )

@@ -28,6 +28,7 @@ from engine.time.logical import set_logical_time
 from engine.time.sweep import sweep
 from handlers.demo import supervision
 from handlers.demo.names import MODES, Named, county_eeb_name, name_outfall
+from handlers.demo.photos import after_photos
 from handlers.ledger import Ledger
 from handlers.reference import data as ref
 from handlers.reference import sectors
@@ -351,7 +352,7 @@ def _ban_order(story: _Story, code: str, gov: Actor) -> None:
 def _complete(story: _Story, code: str, eeb: Actor) -> None:
     case_id = story.case_of("rectification", code)
     state = story.engine.get_case(case_id).state if case_id else ""
-    evidence = {"photos": [f"evidence/{code}/after-1.jpg", f"evidence/{code}/after-2.jpg"]}
+    evidence = after_photos(story.engine, eeb, code, case_id)
     if state == "regularising":
         standard = {"signboard": True, "sampling_point": True, "qr_code": True}
         story.fire(

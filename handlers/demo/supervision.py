@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from engine.handlers import Actor
 from engine.runtime import Engine
 from handlers.demo.names import Named, county_eeb_name
+from handlers.demo.photos import demo_photos
 from handlers.ledger import Ledger
 from handlers.reference import data as ref
 
@@ -253,7 +254,9 @@ def public_report(story: _Story, planned: Sequence[Planned]) -> None:
         "address": first.record["address"],
         "longitude": first.record["longitude"],
         "latitude": first.record["latitude"],
-        "photos": ["photos/2024/06/0001.jpg"],
+        "photos": demo_photos(
+            story.engine, DESK, "public_report", "photos", ["photos/2024/06/0001.jpg"]
+        ),
         "description": "河边排水口有白色泡沫",
         "sub_type": "urban_scattered",
     }
@@ -295,7 +298,9 @@ def public_report(story: _Story, planned: Sequence[Planned]) -> None:
         "address": target.record["address"],
         "longitude": target.record["longitude"],
         "latitude": target.record["latitude"],
-        "photos": ["photos/2024/09/0007.jpg"],
+        "photos": demo_photos(
+            story.engine, DESK, "public_report", "photos", ["photos/2024/09/0007.jpg"]
+        ),
         "description": "夜间有暗管往河里排黑水",
         "sub_type": "industrial_enterprise",
     }
@@ -316,7 +321,8 @@ def public_report(story: _Story, planned: Sequence[Planned]) -> None:
     reply = {"reply": "经核实属实，已移送执法，奖励2000元"}
     _then(story, _at(2024, 9, 25), "有奖举报 replied", tip, "reply", DESK, reply)
 
-    grid = {**photo, "channel": "grid_officer", "photos": ["photos/2025/03/0012.jpg"]}
+    shot = demo_photos(story.engine, DESK, "public_report", "photos", ["photos/2025/03/0012.jpg"])
+    grid = {**photo, "channel": "grid_officer", "photos": shot}
     grid.update(description="沟渠内有生活污水直排", area="rural", sub_type="rural_scattered")
     late: dict[str, int] = {}
     create = lambda: story.engine.create_case("public_report", grid, DESK)  # noqa: E731

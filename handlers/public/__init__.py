@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["public_routers", "STATIC", "TEMPLATES"]
+__all__ = ["body_ceilings", "public_routers", "STATIC", "TEMPLATES"]
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -30,7 +30,15 @@ TEMPLATES = HERE / "templates"
 
 def public_routers() -> list[Any]:
     """The public pages' routers (loaded for the server only)."""
-    from handlers.public import column
+    from handlers.public import column, snapshot
     from handlers.public.outfall import router as outfall_pages
 
-    return [outfall_pages, column.data_router, column.router]
+    return [outfall_pages, snapshot.router, column.data_router, column.router]
+
+
+def body_ceilings() -> list[tuple[Any, int]]:
+    """The body limits of the public forms that take files: ``/report``, its photos at their
+    largest and room for the other fields."""
+    from handlers.public import snapshot
+
+    return [snapshot.BODY_CEILING]

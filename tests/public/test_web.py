@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from engine.handlers import Actor
 from handlers.public.web import cached_page
+from tests.attachkit import upload
 from tests.public.conftest import Console
 
 
@@ -37,6 +38,8 @@ def test_a_cached_page_is_rebuilt_only_after_a_history_row(console: Console) -> 
         etag = first.headers["etag"]
         assert client.get("/test-cached", headers={"If-None-Match": etag}).status_code == 304
 
+        site = Actor("public_site", "system")
+        photo = upload(console.engine, site, "public_report", "photos")
         case = console.engine.create_case(
             "public_report",
             {
@@ -44,10 +47,10 @@ def test_a_cached_page_is_rebuilt_only_after_a_history_row(console: Console) -> 
                 "county": "dongchangfu",
                 "longitude": 115.98,
                 "latitude": 36.45,
-                "photos": ["p.jpg"],
+                "photos": [photo],
                 "description": "排口冒黑水",
             },
-            Actor("public_site", "system"),
+            site,
         )
         assert case.id
         assert client.get("/test-cached").text == "build 2"

@@ -38,6 +38,7 @@ from handlers.reference import data as ref
 from handlers.reference import sectors
 from handlers.sampling.commit import pool_digest, verify_draw
 from handlers.sampling.draw import sample_size
+from tests.attachkit import stand_ins
 from tests.conftest import ROOT
 
 CITY = Actor("聊城市生态环境局", "eeb_city", "liaocheng")
@@ -77,7 +78,9 @@ class City:
         return next(c.id for c in cases if c.workflow == workflow)
 
     def fire(self, key: str, workflow: str, trigger: str, actor: Actor, **payload: Any) -> None:
-        self.engine.fire(self.case(key, workflow), trigger, actor, payload)
+        case_id = self.case(key, workflow)
+        filled = stand_ins(self.engine, actor, workflow, payload, trigger=trigger, case_id=case_id)
+        self.engine.fire(case_id, trigger, actor, filled)
 
     def screen(self, admin: Actor) -> None:
         for county in self.counties:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from engine.handlers import Actor
 from engine.runtime import Engine
 from handlers.ledger import Ledger
 from handlers.ledger.idcard import build_card
+from tests.attachkit import png, png_file
 from tests.conftest import ROOT
 from tests.handlers.flows.support import ledger_record, outfall, seed_ledger
 
@@ -76,8 +78,22 @@ def report(**fields: Any) -> dict[str, Any]:
     }
 
 
+def with_photo(client: TestClient, who: Headers, body: dict[str, Any]) -> dict[str, Any]:
+    """A report's ``body`` with its photo uploaded by ``who`` first, as a reporter does."""
+    if body["workflow"] != "public_report":
+        return body
+    answer = client.post(
+        "/api/v1/workflows/public_report/attachments",
+        files={"file": ("0001.png", png(), "image/png")},
+        data={"field": "photos"},
+        headers=who,
+    )
+    assert answer.status_code == 201, answer.text
+    return {**body, "data": {**body["data"], "photos": [answer.json()]}}
+
+
 def opened(client: TestClient, who: Headers, body: dict[str, Any]) -> dict[str, Any]:
-    answer = client.post("/api/v1/cases", json=body, headers=who)
+    answer = client.post("/api/v1/cases", json=with_photo(client, who, body), headers=who)
     assert answer.status_code == 201, answer.text
     return dict(answer.json())
 
@@ -206,10 +222,13 @@ def test_an_anonymous_report_shows_no_identity_but_to_the_city_desk(
         assert PHONE not in history_text(client, as_[who], case["id"]), who
 
 
-def test_the_cli_redacts_as_the_api_does(run: Any) -> None:
+def test_the_cli_redacts_as_the_api_does(run: Any, tmp_path: Path) -> None:
     run("load", str(ROOT / "workflows"))
-    data = json.dumps(report(reporter={**REPORTER, "anonymous": True})["data"])
     public = ("--as", "public", "--actor", "市民张三", "--jurisdiction", "donge")
+    photo = json.loads(
+        run("case", "attach", "public_report", "photos", png_file(tmp_path), *public)
+    )
+    data = json.dumps(report(reporter={**REPORTER, "anonymous": True}, photos=[photo])["data"])
     created = json.loads(run("case", "create", "public_report", "--data", data, *public))
     county = ("--as", "county_eeb", "--jurisdiction", "donge")
     for command in ("show", "history"):
@@ -287,7 +306,9 @@ def test_callers_cannot_preset_what_handlers_own_nor_act_on_anothers_report(
 ) -> None:
     preset = client.post(
         "/api/v1/cases",
-        json=report(responsibility_case_id=1, enforcement_case_id=2),
+        json=with_photo(
+            client, as_["zhang"], report(responsibility_case_id=1, enforcement_case_id=2)
+        ),
         headers=as_["zhang"],
     )
     assert preset.status_code == 422, preset.text
@@ -348,7 +369,8 @@ def test_a_countys_handlers_cannot_touch_another_countys_ledger(
 def test_an_unknown_jurisdiction_is_refused_at_its_path(
     client: TestClient, as_: dict[str, Headers]
 ) -> None:
-    answer = client.post("/api/v1/cases", json=report(county="atlantis"), headers=as_["admin"])
+    body = with_photo(client, as_["admin"], report(county="atlantis"))
+    answer = client.post("/api/v1/cases", json=body, headers=as_["admin"])
     assert answer.status_code == 422, answer.text
     assert answer.json()["errors"][0]["json_path"] == "$.data.county"
 

@@ -14,6 +14,7 @@ from engine.handlers import Actor
 from engine.runtime import Engine
 from handlers.ledger import Ledger
 from handlers.reference import sectors
+from tests.attachkit import stand_ins
 from tests.conftest import ROOT
 from tests.handlers.flows.support import outfall, seed_ledger
 
@@ -132,7 +133,11 @@ def _pre_closed(engine: Engine, code: str, sub_type: str) -> int:
     data = {"outfall_code": code, "county": "donge", "sub_type": sub_type, "river": "tuhaihe"}
     case_id = engine.create_case("rectification", data, DONGE_EEB, subject=code).id
     engine.fire(case_id, "choose_mode", DONGE_GOV, {"mode": "regularise"})
-    engine.fire(case_id, "complete", DONGE_EEB, {**EVIDENCE, "standardisation": STANDARD})
+    done = {**EVIDENCE, "standardisation": STANDARD}
+    payload = stand_ins(
+        engine, DONGE_EEB, "rectification", done, trigger="complete", case_id=case_id
+    )
+    engine.fire(case_id, "complete", DONGE_EEB, payload)
     engine.fire(case_id, "pre_close", DONGE_GOV)
     return case_id
 

@@ -11,6 +11,7 @@ from engine.clock import FakeClock
 from engine.handlers import Actor
 from engine.runtime import Engine
 from handlers.ledger import Ledger
+from tests.attachkit import upload
 from tests.conftest import ROOT
 from tests.handlers.flows.support import pass_time
 
@@ -55,7 +56,8 @@ def test_an_untraceable_outfall_is_merged_and_delisted(engine: Engine, clock: Fa
 
     engine.fire(rect.id, "choose_mode", YANGGU_GOV, {"mode": "merge", "merged_into": "371521-0200"})
     clock.set(datetime(2024, 5, 20, 2, 0, tzinfo=UTC))
-    evidence = {"photos": ["evidence/371521-0201/sealed.jpg"], "description": "接入污水管网"}
+    sealed = upload(engine, YANGGU_EEB, "rectification", "evidence.photos", case_id=rect.id)
+    evidence = {"photos": [sealed], "description": "接入污水管网"}
     metering = [{"unit": "阳谷县人民政府", "device": "JL-371521-0201", "location": "接管口前"}]
     engine.fire(rect.id, "install_metering", YANGGU_EEB, {"metering": metering})  # before joining
     engine.fire(rect.id, "complete", YANGGU_EEB, {"evidence": evidence})

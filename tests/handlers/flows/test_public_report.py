@@ -19,6 +19,7 @@ from engine.domain import load_domain
 from engine.errors import GuardFailed, InputRefused
 from engine.handlers import Actor
 from engine.runtime import Engine
+from tests.attachkit import png_file, stand_ins
 from tests.conftest import ROOT, Run
 from tests.handlers.flows.support import ledger_record, outfall, pass_time, seed_ledger
 
@@ -36,7 +37,9 @@ def desk(engine: Engine) -> Engine:
 
 
 def _report(engine: Engine, **fields: Any) -> Any:
-    return engine.create_case("public_report", _report_data(**fields), DESK)
+    return engine.create_case(
+        "public_report", stand_ins(engine, DESK, "public_report", _report_data(**fields)), DESK
+    )
 
 
 def _report_data(**fields: Any) -> dict[str, Any]:
@@ -113,7 +116,11 @@ def test_a_refused_department_is_a_422_at_its_json_path_through_the_api_and_exit
     assert desk.get_case(case_id).version == 1  # nothing changed
     # the same refusal from the command line: exit code 7, the field named, no traceback
     run("load")
-    data = json.dumps(_report_data(sub_type="urban_wwtp", area="urban"), ensure_ascii=False)
+    photo = json.loads(
+        run("case", "attach", "public_report", "photos", png_file(tmp_path), "--as", "public")
+    )
+    report = _report_data(sub_type="urban_wwtp", area="urban", photos=[photo])
+    data = json.dumps(report, ensure_ascii=False)
     created = json.loads(run("case", "create", "public_report", "--data", data, "--as", "public"))
     out = run(
         "case",

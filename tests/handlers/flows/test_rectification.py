@@ -13,6 +13,8 @@ from engine.clock import FakeClock
 from engine.errors import Forbidden, GuardFailed, InputRefused, InvalidInput, TriggerNotAllowed
 from engine.handlers import Actor
 from engine.runtime import Engine
+from engine.views import CaseView
+from tests.attachkit import stand_ins
 from tests.conftest import ROOT
 from tests.handlers.flows.support import due_times, ledger_record, outfall, pass_time, seed_ledger
 
@@ -40,6 +42,14 @@ def _open(engine: Engine, code: str, river: str = "huanghe", **data: Any) -> int
     return engine.create_case("rectification", body, DONGE_EEB, subject=code).id
 
 
+def _complete(engine: Engine, case_id: int, payload: dict[str, Any]) -> CaseView:
+    """``complete`` as the discharger, its photos uploaded first."""
+    filled = stand_ins(
+        engine, DISCHARGER, "rectification", payload, trigger="complete", case_id=case_id
+    )
+    return engine.fire(case_id, "complete", DISCHARGER, filled)
+
+
 def _end_of_day(year: int, month: int, day: int) -> datetime:
     return datetime(year, month, day, 16, 0, tzinfo=UTC)  # 24:00 in Shanghai
 
@@ -53,7 +63,7 @@ def _to_city_review(engine: Engine, case_id: int, **choice: Any) -> None:
     if choice["mode"] == "merge":
         engine.fire(case_id, "install_metering", DISCHARGER, {"metering": METERING})
     extra = {"regularise": {"standardisation": STANDARD}}.get(choice["mode"], {})
-    engine.fire(case_id, "complete", DISCHARGER, {**EVIDENCE, **extra})
+    _complete(engine, case_id, {**EVIDENCE, **extra})
     engine.fire(case_id, "pre_close", DONGE_GOV)
 
 
@@ -119,15 +129,17 @@ def test_completion_needs_evidence_and_regularising_needs_the_standard_items(
     case_id = _open(flows, "371524-0030")
     flows.fire(case_id, "choose_mode", DONGE_GOV, {"mode": "regularise"})
     with pytest.raises(InvalidInput, match=r"\$\.evidence\.photos"):
-        flows.fire(case_id, "complete", DISCHARGER, {"evidence": {"photos": []}})
+        _complete(flows, case_id, {"evidence": {"photos": []}})
     with pytest.raises(InvalidInput, match=r"standardisation"):
-        flows.fire(case_id, "complete", DISCHARGER, EVIDENCE)
+        _complete(flows, case_id, EVIDENCE)
     without_qr = {**STANDARD, "qr_code": False}
     with pytest.raises(InvalidInput, match=r"qr_code"):
-        flows.fire(case_id, "complete", DISCHARGER, {**EVIDENCE, "standardisation": without_qr})
-    view = flows.fire(case_id, "complete", DISCHARGER, {**EVIDENCE, "standardisation": STANDARD})
+        _complete(flows, case_id, {**EVIDENCE, "standardisation": without_qr})
+    view = _complete(flows, case_id, {**EVIDENCE, "standardisation": STANDARD})
     assert view.state == "county_acceptance"
-    assert view.data["evidence"]["photos"] == ["oss://evidence/a.jpg"]
+    [photo] = view.data["evidence"]["photos"]
+    assert photo["name"] == "a.jpg"
+    assert photo["type"] == "image/png"
 
 
 def test_the_city_may_send_back_and_the_county_may_reopen_the_works(flows: Engine) -> None:
@@ -142,7 +154,7 @@ def test_the_city_may_send_back_and_the_county_may_reopen_the_works(flows: Engin
     assert view.data["send_backs"] == 1
     assert view.data["send_back_reason"] == "封堵照片不清晰"
     assert flows.fire(case_id, "reject_work", DONGE_GOV).state == "banning"  # back to its mode
-    flows.fire(case_id, "complete", DISCHARGER, EVIDENCE)
+    _complete(flows, case_id, EVIDENCE)
     flows.fire(case_id, "pre_close", DONGE_GOV)
     assert flows.fire(case_id, "approve_delisting", CITY_EEB).state == "delisted"
     assert (ledger_record(flows, "371524-0040") or {})["status"] == "abolished"
@@ -184,7 +196,7 @@ def test_a_merge_meters_every_discharging_unit_before_the_drainage_joins(flows: 
     view = flows.fire(case_id, "choose_mode", DONGE_GOV, choice)
     assert (view.state, view.state_title) == ("merge_metering", "清理合并-汇入前安装监测计量设施")
     with pytest.raises(TriggerNotAllowed):  # no joining before every unit is metered
-        flows.fire(case_id, "complete", DISCHARGER, {**EVIDENCE, "metering": BOTH})
+        _complete(flows, case_id, {**EVIDENCE, "metering": BOTH})
     with pytest.raises(InvalidInput, match=r"\$\.metering"):
         flows.fire(case_id, "install_metering", DISCHARGER, {"metering": []})
     with pytest.raises(InputRefused) as unmetered:  # the second unit has no meter
@@ -206,8 +218,8 @@ def test_a_merge_meters_every_discharging_unit_before_the_drainage_joins(flows: 
     assert view.data["metering"] == BOTH
     assert view.data["metered_at"] == view.case.updated_at.isoformat()
     with pytest.raises(InvalidInput, match="metering"):  # attested before joining, not after
-        flows.fire(case_id, "complete", DISCHARGER, {**EVIDENCE, "metering": BOTH})
-    view = flows.fire(case_id, "complete", DISCHARGER, EVIDENCE)
+        _complete(flows, case_id, {**EVIDENCE, "metering": BOTH})
+    view = _complete(flows, case_id, EVIDENCE)
     assert view.state == "county_acceptance"
     assert (ledger_record(flows, "371524-0099") or {})["shared_by"] == [
         {"unit": "甲公司", "device": "JL-9"}
@@ -239,8 +251,8 @@ def test_a_ban_needs_no_meter(flows: Engine) -> None:
     flows.fire(case_id, "choose_mode", DONGE_GOV, {"mode": "ban"})
     flows.fire(case_id, "issue_ban_order", DONGE_GOV, {"ban_decision_number": "东政取〔2024〕2号"})
     with pytest.raises(InvalidInput, match="metering"):
-        flows.fire(case_id, "complete", DISCHARGER, {**EVIDENCE, "metering": METERING})
-    assert flows.fire(case_id, "complete", DISCHARGER, EVIDENCE).state == "county_acceptance"
+        _complete(flows, case_id, {**EVIDENCE, "metering": METERING})
+    assert _complete(flows, case_id, EVIDENCE).state == "county_acceptance"
 
 
 # -- extension of the deadline (延期) ------------------------------------------------------------

@@ -18,6 +18,7 @@ from engine.domain import load_domain
 from engine.errors import Refused
 from engine.handlers import Actor
 from engine.runtime import Engine
+from tests.attachkit import png
 from tests.conftest import ROOT, Run
 from tests.engine.api.helpers import problem
 from tests.handlers.flows.support import outfall, seed_ledger
@@ -150,9 +151,17 @@ def test_a_self_check_result_for_an_outfall_not_in_the_ledger_is_refused(
 def test_a_reroute_to_a_department_not_in_the_reference_data_is_refused(
     client: TestClient, admin: Headers
 ) -> None:
+    photo = client.post(
+        "/api/v1/workflows/public_report/attachments",
+        files={"file": ("0001.png", png(), "image/png")},
+        data={"field": "photos"},
+        headers=admin,
+    )
+    assert photo.status_code == 201, photo.text
     data = {
         **PATHS["public_report"]["data"],
         "reporter": {"name": "王先生", "phone": "13800000000"},
+        "photos": [photo.json()],
     }
     opened = open_case(client, admin, "public_report", data)
     assert opened.status_code == 201, opened.text

@@ -21,6 +21,7 @@ from engine.definition.sign_off import sign_offs
 from engine.domain import load_domain
 from engine.handlers import Actor
 from engine.runtime import Engine
+from tests.attachkit import stand_ins
 from tests.conftest import ROOT
 from tests.handlers.flows.support import seed_ledger
 
@@ -126,6 +127,7 @@ def test_a_case_reaches_every_final_state(
     seed_ledger(engine, *spec.get("ledger", []))
     data = {**example(d.data_schema), **spec.get("data", {})}
     data.update(spec.get("data_for", {}).get(final, {}))
+    data = stand_ins(engine, admin, d.name, data)  # attachments named by a string: uploaded
     view = engine.create_case(d.name, data, admin, subject=spec.get("subject"))
     examples = {**spec.get("payloads", {}), **spec.get("payloads_for", {}).get(final, {})}
     # A sign-off's done transition is the engine's own: taken when the round holds (here: a
@@ -135,7 +137,9 @@ def test_a_case_reaches_every_final_state(
     for i, t in enumerate(path):
         if t.trigger in done and view.state == t.dest:
             continue
-        view = engine.fire(view.id, t.trigger, admin, payload_for(t, examples))
+        payload = payload_for(t, examples)
+        payload = stand_ins(engine, admin, d.name, payload, trigger=t.trigger, case_id=view.id)
+        view = engine.fire(view.id, t.trigger, admin, payload)
         after = path[i + 1] if i + 1 < len(path) else None
         settled = after is not None and after.trigger in done and view.state == after.dest
         assert view.state == t.dest or settled, f"{t.trigger} led to {view.state}, not {t.dest}"

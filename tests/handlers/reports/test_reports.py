@@ -26,6 +26,7 @@ from handlers.dates import CST
 from handlers.ledger import Ledger
 from handlers.ledger.tabular import format_table, read_sheet, write_table
 from handlers.reports import Report
+from tests.attachkit import stand_ins
 from tests.conftest import ROOT
 from tests.handlers.conftest import Record
 
@@ -67,7 +68,9 @@ class City:
 
     def fire(self, key: str, workflow: str, trigger: str, role: str, **payload: Any) -> None:
         actor = Actor(role, role, OUTFALLS[key][1] if role.startswith("county") else "liaocheng")
-        self.ledger.engine.fire(self.case(key, workflow), trigger, actor, payload)
+        engine, case_id = self.ledger.engine, self.case(key, workflow)
+        filled = stand_ins(engine, actor, workflow, payload, trigger=trigger, case_id=case_id)
+        engine.fire(case_id, trigger, actor, filled)
 
     def trace(self, key: str, rectify: bool = True) -> None:
         self.fire(
@@ -333,15 +336,12 @@ def test_an_outfall_that_needs_no_rectification_is_out_of_the_count(
     engine.fire(listing, "file", CITY)
     case = _case_of(ledger, rectified, "rectification")
     engine.fire(case, "choose_mode", DONGE_EEB, {"mode": "regularise"})
-    engine.fire(
-        case,
-        "complete",
-        DONGE_EEB,
-        {
-            "evidence": {"photos": ["p.jpg"]},
-            "standardisation": {"signboard": True, "sampling_point": True, "qr_code": True},
-        },
-    )
+    done = {
+        "evidence": {"photos": ["p.jpg"]},
+        "standardisation": {"signboard": True, "sampling_point": True, "qr_code": True},
+    }
+    payload = stand_ins(engine, DONGE_EEB, "rectification", done, trigger="complete", case_id=case)
+    engine.fire(case, "complete", DONGE_EEB, payload)
     engine.fire(case, "pre_close", Actor("东阿县人民政府", "county_gov", "donge"))
     clock.set(cst("2024-05-10"))
     engine.fire(case, "approve_delisting", CITY)

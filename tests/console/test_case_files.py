@@ -1,0 +1,90 @@
+"""Files in the console: an attachment field is a file input, the form posts multipart, the
+route uploads each file through engine.attachments and fires with their values; the case page
+shows thumbnails through a route with the case's read access."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from engine.handlers import Actor
+from tests.attachkit import jpeg
+from tests.console.conftest import Console
+from tests.console.test_case_page import a_case, field_block, hidden, signed_client
+
+CLERK = Actor("dongchangfu.eeb", "county_eeb", "dongchangfu")
+STANDARD = {f"standardisation.{k}": "on" for k in ("signboard", "sampling_point", "qr_code")}
+
+
+@pytest.fixture(scope="module")
+def clerk(console: Console) -> Iterator[TestClient]:
+    with signed_client(console, "dongchangfu.eeb") as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def regularising(console: Console) -> int:
+    """The demo's rectification case in planning, now in works (规范整治-施工中)."""
+    case = a_case(console, "rectification", "planning")
+    console.engine.fire(case.id, "choose_mode", CLERK, {"mode": "regularise"})
+    return case.id
+
+
+def test_photos_are_a_file_input_and_the_form_posts_multipart(
+    clerk: TestClient, regularising: int
+) -> None:
+    case_id = regularising
+    html = clerk.get(f"/cases/{case_id}").text
+    action = f"/cases/{case_id}/fire/complete"
+    start = html.index(f'action="{action}"')
+    assert 'enctype="multipart/form-data"' in html[start : html.index(">", start)]
+    block = field_block(html, "evidence.photos", action)
+    assert 'type="file"' in block
+    assert 'accept="image/jpeg,image/png,image/webp"' in block
+    assert " multiple" in block
+
+
+def test_a_wrong_file_is_refused_at_its_input_then_photos_fire_and_show_as_thumbnails(
+    clerk: TestClient, console: Console, regularising: int
+) -> None:
+    case_id = regularising
+    before = len(console.engine.history(case_id, CLERK))
+    action = f"/cases/{case_id}/fire/complete"
+    form = hidden(clerk.get(f"/cases/{case_id}").text, action)
+    files = [("evidence.photos", ("photo.jpg", b"%PDF-1.4\n", "image/jpeg"))]
+    answer = clerk.post(action, data={**form, **STANDARD}, files=files)
+    assert answer.status_code == 422
+    block = field_block(answer.text, "evidence.photos", action)
+    assert "field-error" in block
+    assert re.search(r"photo\.jpg：文件类型 application/pdf 不被接受", block)
+    assert len(console.engine.history(case_id, CLERK)) == before
+    assert console.engine.get_case(case_id, CLERK).state == "regularising"
+    action = f"/cases/{case_id}/fire/complete"
+    form = hidden(clerk.get(f"/cases/{case_id}").text, action)
+    photos = [
+        ("evidence.photos", ("封堵前.jpg", jpeg((800, 600), (10, 10, 200)), "image/jpeg")),
+        ("evidence.photos", ("封堵后.jpg", jpeg((800, 600), (10, 200, 10)), "image/jpeg")),
+    ]
+    answer = clerk.post(action, data={**form, **STANDARD}, files=photos, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    view = console.engine.get_case(case_id, CLERK)
+    assert view.state == "county_acceptance"
+    stored = view.data["evidence"]["photos"]
+    assert [p["name"] for p in stored] == ["封堵前.jpg", "封堵后.jpg"]
+    page = clerk.get(f"/cases/{case_id}").text
+    for photo in stored:
+        url = f"/cases/{case_id}/files/{photo['sha256']}"
+        assert f'<a class="attachment" href="{url}"' in page
+        assert f'<img src="{url}?variant=thumb"' in page
+    url = f"/cases/{case_id}/files/{stored[0]['sha256']}"
+    thumb = clerk.get(url, params={"variant": "thumb"})
+    assert thumb.status_code == 200
+    assert thumb.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(thumb.content)).size == (320, 240)
+    with signed_client(console, "chiping.eeb") as other:  # another county: no such case
+        assert other.get(url).status_code == 404
