@@ -6,7 +6,13 @@ without signing in, on the console's web stack.
                  something was written)
     facts.py     what the public may read about an outfall (a whitelist of named facts)
     outfall.py   /o/{code}: the page behind each outfall's QR code, and its sign-board sheet
-    snapshot.py  /report (随手拍): the public form, its photos, the receipt and /r/{receipt}
+    snapshot.py  /report (随手拍): the public form, /r and /r/{receipt} (the report's status)
+    report_form.py  the form's fields, the outfall prefill, problems in Chinese at the field
+    filing.py    filing a report: the checks in order, the case and its receipt, or the reason
+    photos.py    the form's photos, checked and stored as attachments (engine.attachments)
+    receipts.py  receipt codes (only their keyed hash stored) and what a receipt shows
+    limits.py    rate limits per client address (kept in the database, on the engine's clock)
+    challenge.py the offline proof-of-work challenge against scripted floods
     column.py    /gk: the public column (专栏): progress, decisions, spot checks, enforcement,
                  each also as CSV and JSON
     lists.py     the column's lists (decisions, spot checks, penalties) from whitelisted fields
