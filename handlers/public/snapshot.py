@@ -112,7 +112,7 @@ async def _submitted(request: Request, form: Any) -> Response:
     values["outfall_name"] = values.get("outfall_name", "")
     expected = request.cookies.get(TOKEN_COOKIE, "")
     given = values.pop("report_token", "")
-    if not expected or not hmac.compare_digest(expected, given):
+    if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
         return _form_page(request, values, status=403, error=_STALE)
     photos = await _photos(form)
     engine = engine_of(request)

@@ -254,6 +254,10 @@ def test_a_reused_forged_or_unsolved_challenge_is_refused(
     answer = file(anonymous, hidden={"challenge": forged, "nonce": challenge.solve(forged)})
     assert answer.status_code == 403
     assert "安全校验无效" in answer.text
+    accented = given["challenge"].rsplit(".", 1)[0] + "." + "é" * 64  # not ASCII: not a 500
+    answer = file(anonymous, hidden={"challenge": accented, "nonce": challenge.solve(accented)})
+    assert answer.status_code == 403
+    assert "安全校验无效" in answer.text
     unsolved = file(anonymous, solve=False)
     assert unsolved.status_code == 403
     assert "请启用浏览器的 JavaScript" in unsolved.text
@@ -279,6 +283,9 @@ def test_a_form_without_its_token_is_refused(console: Console, anonymous: TestCl
     assert missing.status_code == 403
     assert "页面已过期或来源不明" in missing.text
     assert 'value="徒骇河东昌府区段桥下东侧"' in missing.text  # kept for the next try
+    not_ascii = file(anonymous, hidden={"report_token": "令牌"})  # not a 500
+    assert not_ascii.status_code == 403
+    assert "页面已过期或来源不明" in not_ascii.text
     with TestClient(console.app) as other:  # another site's page: no cookie of this form
         given = form_of(anonymous.get("/report").text)
         given["nonce"] = challenge.solve(given["challenge"])
