@@ -158,10 +158,12 @@ def address_key(engine: Engine, address: str) -> str:
 def reserve(engine: Engine, limits: ReportLimits, address: str, solved: Solved) -> int:
     """Count a report from ``address`` now, in one write: ``TooManyReports`` when the hour's or
     the day's are filed, ``ChallengeRefused`` when the challenge was used before. The hit's id
-    (``release`` it when the report is not opened after all)."""
+    (``release`` it when the report is not opened after all). The write holds the address's
+    lock (``lock_report_address``), so concurrent reports of one address count in turn."""
     key = address_key(engine, address)
     now = engine.clock.now()
     with engine.store.write() as tx:
+        tx.lock_report_address(key)  # concurrent reports of one address: one at a time
         for window, limit, span in (("小时", limits.per_hour, HOUR), ("天", limits.per_day, DAY)):
             count, oldest = tx.report_hits(key, now - span)
             if count >= limit:
