@@ -32,13 +32,15 @@ from engine.api.problems import engine_problem
 from engine.api.spool import Body, Gate, UploadsBusy
 from engine.errors import FieldError, PayloadTooLarge, QingliuError, RequestError
 
-__all__ = ["MAX_JSON_DEPTH", "BodyLimits", "body_size", "too_deep"]
+__all__ = ["MAX_JSON_DEPTH", "BodyCheck", "BodyLimits", "body_size", "too_deep"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# A route's check before its body is read: a response to answer instead, or None to read on.
+BodyCheck = Callable[[Scope], Awaitable[Response | None]]
 
 MAX_JSON_DEPTH = 64
 _SIZE = "qingliu.body_bytes"  # the scope key where the body's size is left for the routes
@@ -90,11 +92,13 @@ class BodyLimits:
         max_bytes: int,
         max_depth: int = MAX_JSON_DEPTH,
         ceilings: Sequence[tuple[re.Pattern[str], int]] = (),
+        checks: Sequence[tuple[re.Pattern[str], BodyCheck]] = (),
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_depth = max_depth
         self.ceilings = list(ceilings)
+        self.checks = list(checks)
         self.gate = Gate()  # the large bodies in flight at once (engine.api.spool)
 
     def limit(self, scope: Scope, content_type: bytes | None) -> int:
@@ -128,6 +132,13 @@ class BodyLimits:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send, self._too_large(limit))
             return
+        for pattern, check in self.checks:
+            if scope.get("method") == "POST" and pattern.fullmatch(scope.get("path", "")):
+                refusal = await check(scope)
+                if refusal is not None:  # answered without reading the body
+                    refusal.headers["Connection"] = "close"
+                    await refusal(scope, receive, send)
+                    return
         is_json = content_type is not None and _is_json(content_type)
         body = Body(self.gate, spool=not is_json)
         try:
