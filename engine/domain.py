@@ -16,6 +16,7 @@ generic engine, as one object loaded in one place.
             console_menu=console_menu,              # engine.console.menu.MenuItem entries
             console_static=console_static,          # (url prefix, folder) of static files
             body_ceilings=body_ceilings,            # larger body limits of some pages
+            body_checks=body_checks,                # refusals before a large body is read
         )
 
 The commands and routers are offered as functions, so a process that serves no HTTP does not
@@ -71,6 +72,9 @@ class Domain:
     # Pages that take a larger body than max_body_bytes (a form with photos): (path pattern,
     # matched whole on POST, limit in bytes) pairs, as engine.api.limits.BodyLimits takes them.
     body_ceilings: Callable[[], Sequence[tuple[Any, int]]] = _nothing
+    # Checks of such a page run before its body is read (engine.api.limits.BodyCheck): (path
+    # pattern, async function of the ASGI scope giving a response to answer instead, or None).
+    body_checks: Callable[[], Sequence[tuple[Any, Any]]] = _nothing
 
 
 @cache

@@ -14,6 +14,7 @@ fails when one does not declare all four itself.
     ├── AuditFailed                  500   audit-failed            1   in engine/audit.py
     ├── TokenError                   422   token-refused           2   token create/rotate/revoke
     ├── Unavailable                  503   unavailable            10   in engine/store/faults.py
+    │   └── UploadsBusy              503   uploads-busy           10   in engine/api/spool.py
     ├── RequestError                 400   malformed-request       2   the HTTP request itself
     │   ├── Unauthorized             401   unauthorized            4
     │   ├── InvalidRequest           422   invalid-request         2   query, headers, body shape

@@ -36,6 +36,7 @@ def domain() -> Domain:
         console_menu=console_menu,
         console_static=console_static,
         body_ceilings=body_ceilings,
+        body_checks=body_checks,
     )
 
 
@@ -87,6 +88,13 @@ def console_static() -> list[tuple[str, Path]]:
 def body_ceilings() -> list[tuple[Any, int]]:
     """The 随手拍 form takes its photos in its body (handlers/public/snapshot.py)."""
     from handlers.public import body_ceilings as public
+
+    return public()
+
+
+def body_checks() -> list[tuple[Any, Any]]:
+    """The 随手拍 form is refused before its photos are read when it cannot be filed."""
+    from handlers.public import body_checks as public
 
     return public()
 

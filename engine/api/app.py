@@ -99,7 +99,10 @@ def create_app(
     mount_console(app, engine, domain)
     uploads = (routes_attachments.UPLOAD_PATHS, routes_attachments.UPLOAD_BODY_BYTES)
     pages = list(domain.body_ceilings()) if domain is not None else []
-    app.add_middleware(BodyLimits, max_bytes=max_body_bytes, ceilings=[uploads, *pages])
+    checks = list(domain.body_checks()) if domain is not None else []
+    app.add_middleware(
+        BodyLimits, max_bytes=max_body_bytes, ceilings=[uploads, *pages], checks=checks
+    )
     app.add_middleware(problems.Shield)  # outside: it answers what BodyLimits raises too
     app.add_middleware(SecurityHeaders)  # on every answer
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -12,9 +12,12 @@ nesting-depth limit (``BodyLimits``, a pure ASGI middleware mounted by ``engine.
 - **Depth**: a JSON body nested more than ``MAX_JSON_DEPTH`` levels is 400: nothing deeper
   reaches the parser, the schemas or the engine, so no RecursionError can come of it.
 
-The body is read here, whole, before the route runs (it is at most the limit) and handed on
-as one message. A request's body is usually one chunk; the common case costs a join and two
-``bytes.count`` calls (``too_deep``).
+The body is read here, whole, before the route runs (it is at most the limit), and handed on
+(``engine.api.spool``): a small one from memory as one message (usually the one chunk it came
+in, the common case costs two ``bytes.count`` calls of ``too_deep``); one past ``SPOOL_AT``
+(1 MiB: an upload) from a temporary file in chunks, never joined, and at most ``MAX_LARGE``
+(4) such bodies at once per process; the next one is 503 with ``Retry-After`` (``UploadsBusy``:
+a problem document, or a short page in Chinese when the client asks for HTML).
 """
 
 from __future__ import annotations
@@ -23,16 +26,21 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
+from starlette.responses import HTMLResponse, Response
+
 from engine.api.problems import engine_problem
+from engine.api.spool import Body, Gate, UploadsBusy
 from engine.errors import FieldError, PayloadTooLarge, QingliuError, RequestError
 
-__all__ = ["MAX_JSON_DEPTH", "BodyLimits", "body_size", "too_deep"]
+__all__ = ["MAX_JSON_DEPTH", "BodyCheck", "BodyLimits", "body_size", "too_deep"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# A route's check before its body is read: a response to answer instead, or None to read on.
+BodyCheck = Callable[[Scope], Awaitable[Response | None]]
 
 MAX_JSON_DEPTH = 64
 _SIZE = "qingliu.body_bytes"  # the scope key where the body's size is left for the routes
@@ -84,11 +92,14 @@ class BodyLimits:
         max_bytes: int,
         max_depth: int = MAX_JSON_DEPTH,
         ceilings: Sequence[tuple[re.Pattern[str], int]] = (),
+        checks: Sequence[tuple[re.Pattern[str], BodyCheck]] = (),
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_depth = max_depth
         self.ceilings = list(ceilings)
+        self.checks = list(checks)
+        self.gate = Gate()  # the large bodies in flight at once (engine.api.spool)
 
     def limit(self, scope: Scope, content_type: bytes | None) -> int:
         """The body limit of this request: a ceiling whose pattern matches the whole path of a
@@ -121,47 +132,64 @@ class BodyLimits:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send, self._too_large(limit))
             return
-        chunks: list[bytes] = []
-        size = 0
+        for pattern, check in self.checks:
+            if scope.get("method") == "POST" and pattern.fullmatch(scope.get("path", "")):
+                refusal = await check(scope)
+                if refusal is not None:  # answered without reading the body
+                    refusal.headers["Connection"] = "close"
+                    await refusal(scope, receive, send)
+                    return
+        is_json = content_type is not None and _is_json(content_type)
+        body = Body(self.gate, spool=not is_json)
+        try:
+            await self._pass(scope, receive, send, body, limit, is_json)
+        finally:
+            body.close()
+
+    async def _pass(
+        self, scope: Scope, receive: Receive, send: Send, body: Body, limit: int, is_json: bool
+    ) -> None:
         more = True
         while more:
             message = await receive()
             if message["type"] != "http.request":  # the client left: nothing to answer
                 return
             chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
+            if body.size + len(chunk) > limit:
                 await self._refuse(scope, receive, send, self._too_large(limit))
                 return
-            chunks.append(chunk)
+            try:
+                await body.add(chunk)
+            except UploadsBusy as busy:
+                await self._refuse(scope, receive, send, busy)
+                return
             more = message.get("more_body", False)
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        if content_type is not None and _is_json(content_type) and too_deep(body, self.max_depth):
+        if is_json and too_deep(body.in_memory(), self.max_depth):
             problem = f"nested more than {self.max_depth} levels deep"
             error = RequestError(f"the JSON body is {problem}", [FieldError("$", problem)])
             await self._refuse(scope, receive, send, error)
             return
-        scope[_SIZE] = size
-        await self.app(scope, _replay(body, receive), send)
+        scope[_SIZE] = body.size
+        await self.app(scope, body.receive(receive), send)
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, error: QingliuError) -> None:
-        response = engine_problem(error, scope.get("path"))
-        if isinstance(error, PayloadTooLarge):  # the rest of the body is not read
+        response: Response = engine_problem(error, scope.get("path"))
+        if isinstance(error, UploadsBusy) and _wants_html(scope):  # a person at a form
+            response = HTMLResponse(_BUSY_PAGE, status_code=error.status, headers=error.headers())
+        if isinstance(error, PayloadTooLarge | UploadsBusy):  # the rest of the body is not read
             response.headers["Connection"] = "close"
         await response(scope, receive, send)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """``receive`` for the app: the body read, in one message, then the client's own
-    messages (a disconnect)."""
-    pending = True
+def _wants_html(scope: Scope) -> bool:
+    accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
+    return b"text/html" in accept
 
-    async def replayed() -> Message:
-        nonlocal pending
-        if pending:
-            pending = False
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
 
-    return replayed
+_BUSY_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>请稍后重新提交</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><main><h1>请稍后重新提交</h1>
+<p>服务器正在接收其他上传的照片或附件，请过几秒钟后返回上一页重新提交。</p></main></body></html>
+"""

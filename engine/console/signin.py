@@ -69,7 +69,7 @@ async def login(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     expected = request.cookies.get(_LOGIN_CSRF, "")
-    if not expected or not hmac.compare_digest(expected, login_token):
+    if not expected or not hmac.compare_digest(expected.encode(), login_token.encode()):
         return _login_page(request, "页面已过期，请重新登录", status=403)
     address = client_address(request)
     key = ("console:" + request.app.state.engine.store.url, address)

@@ -103,7 +103,7 @@ async def _form_token(request: Request) -> str | None:
 def csrf(request: Request, given: str | None) -> None:
     """``Forbidden`` unless ``given`` is the signed-in session's form token."""
     signed: SignedIn = request.state.signed
-    if not given or not hmac.compare_digest(given, signed.csrf_token):
+    if not given or not hmac.compare_digest(given.encode(), signed.csrf_token.encode()):
         raise Forbidden(
             "表单已过期或来源不明，请刷新页面后重试 (missing or wrong form token)",
             role=signed.user.role,

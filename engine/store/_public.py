@@ -13,6 +13,9 @@ from engine.store.tables import public_challenges, public_receipts, public_repor
 
 __all__ = ["PublicQueries"]
 
+# The first key of the advisory locks of report addresses (PostgreSQL): "qlRA".
+_ADDRESS_LOCKS = 0x716C5241
+
 
 class PublicQueries:
     conn: Connection
@@ -30,6 +33,16 @@ class PublicQueries:
         return None if value is None else int(value)
 
     # -- reports per address ------------------------------------------------------------------
+
+    def lock_report_address(self, address_hash: str) -> None:
+        """Hold ``address_hash``'s lock until the transaction ends, so that two reports from
+        one address count and insert one after the other: on PostgreSQL a transaction-level
+        advisory lock (two keys: this class of lock, and 31 bits of the hash), under READ
+        COMMITTED the count would not see the other's uncommitted hit; SQLite's write
+        transactions (``BEGIN IMMEDIATE``) are serialised already."""
+        if self.conn.dialect.name == "postgresql":
+            bits = int(address_hash[:8], 16) & 0x7FFFFFFF
+            self.conn.execute(select(func.pg_advisory_xact_lock(_ADDRESS_LOCKS, bits)))
 
     def report_hits(self, address_hash: str, since: datetime) -> tuple[int, datetime | None]:
         """How many reports ``address_hash`` filed since ``since``, and the oldest of them."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["body_ceilings", "public_routers", "STATIC", "TEMPLATES"]
+__all__ = ["body_ceilings", "body_checks", "public_routers", "STATIC", "TEMPLATES"]
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -48,3 +48,11 @@ def body_ceilings() -> list[tuple[Any, int]]:
     from handlers.public import snapshot
 
     return [snapshot.BODY_CEILING]
+
+
+def body_checks() -> list[tuple[Any, Any]]:
+    """``/report`` without its form-token cookie, or from an address over its rate limit, is
+    refused before its body (photos) is read."""
+    from handlers.public import snapshot
+
+    return [(snapshot.BODY_CEILING[0], snapshot.before_reading)]

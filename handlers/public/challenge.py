@@ -71,7 +71,7 @@ def check(engine: Engine, limits: ReportLimits, challenge: str, nonce: str) -> S
     if len(parts) != 5 or parts[0] != VERSION or not parts[1].isdigit() or not parts[2].isdigit():
         raise ChallengeRefused(_FORGED)
     body, signature = challenge.rsplit(".", 1)
-    if not hmac.compare_digest(_sign(engine, body), signature):
+    if not hmac.compare_digest(_sign(engine, body).encode(), signature.encode()):
         raise ChallengeRefused(_FORGED)
     expires = datetime.fromtimestamp(int(parts[1]), UTC)
     if expires <= engine.clock.now():

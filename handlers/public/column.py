@@ -12,7 +12,8 @@ China, as the reports count it).
                          and Chinese headers, JSON with English keys; the same as-of rule
 
 Every answer is cached under the history head and the day (``web.cached_page``) and carries an
-ETag. The lists come from ``handlers.public.lists`` (whitelists of fields).
+ETag. The day is between 1 January of the plan's year (``first_day``) and today: another is 422
+as a wrong date is. The lists come from ``handlers.public.lists`` (whitelists of fields).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -27,7 +29,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 
 from engine.console.web import ConsoleRoute
-from engine.errors import InvalidRequest, NotFound
+from engine.errors import FieldError, InvalidRequest, NotFound
 from handlers.ledger import Ledger
 from handlers.public import lists
 from handlers.public.web import SITE, cached_page, engine_of, public_page, rendered
@@ -61,9 +63,33 @@ class _NoSuchList(NotFound):
         super().__init__(f"专栏没有名为 {name!r} 的清单 (no such list)")
 
 
+def first_day(reference: Mapping[str, Any]) -> date:
+    """The first day the column answers for: 1 January of the year of the plan's earliest
+    date (``deadlines.yaml``: 2023-01-01); before it the campaign had not begun."""
+    written = ((reference.get("deadlines") or {}).get("deadlines") or {}).values()
+    days = [date.fromisoformat(str(d)) for d in written if d]
+    return date(min(days).year, 1, 1) if days else date(2023, 1, 1)
+
+
 def _day(request: Request, as_of: str | None) -> date:
+    """The as-of day: today (the engine clock, in China) unless given; a day after today or
+    before ``first_day`` is refused as a wrong date is, so no one builds (and caches) a page
+    for every day of a thousand years."""
     engine = engine_of(request)
-    return parse_day(as_of, compute.today(engine.clock.now()))
+    today = compute.today(engine.clock.now())
+    day = parse_day(as_of, today)
+    first = first_day(engine.reference)
+    if not first <= day <= today:
+        raise InvalidRequest(
+            f"日期 {as_of!r} 超出范围，请填写 {first.isoformat()} 至今天 ({today.isoformat()}) "
+            f"之间的日期 (as_of is not between {first.isoformat()} and today)",
+            [FieldError("$.as_of", "not between the plan's start and today", where="query")],
+        )
+    return day
+
+
+def _past(request: Request, day: date) -> bool:
+    return day < compute.today(engine_of(request).clock.now())
 
 
 def _rate(done: int, due: int) -> str:
@@ -144,7 +170,7 @@ def column_home(request: Request, as_of: str | None = None) -> Response:
         }
         return rendered(request, "public/column/home.html", context)
 
-    return cached_page(request, ("gk", "home", day.isoformat()), build)
+    return cached_page(request, ("gk", "home", day.isoformat()), build, past=_past(request, day))
 
 
 def _list_page(request: Request, name: str, as_of: str | None) -> Response:
@@ -159,7 +185,7 @@ def _list_page(request: Request, name: str, as_of: str | None) -> Response:
         context = {**_context(name, day), "list": found}
         return rendered(request, f"public/column/{name}.html", context)
 
-    return cached_page(request, ("gk", name, day.isoformat()), build)
+    return cached_page(request, ("gk", name, day.isoformat()), build, past=_past(request, day))
 
 
 @router.get("/gk/decisions")
@@ -213,7 +239,8 @@ def _download(request: Request, name: str, as_of: str | None, suffix: str) -> Re
         text = json.dumps(document, ensure_ascii=False, indent=2)
         return text.encode("utf-8"), "application/json"
 
-    answer = cached_page(request, ("gk", name, suffix, day.isoformat()), build)
+    key = ("gk", name, suffix, day.isoformat())
+    answer = cached_page(request, key, build, past=_past(request, day))
     if suffix == "csv" and answer.status_code == 200:
         filename = f"{name}_{day.isoformat()}.csv"
         answer.headers["Content-Disposition"] = (

@@ -20,6 +20,7 @@ from engine.store.repository import CaseRow
 from handlers.dates import local_day
 from handlers.ledger import Ledger
 from handlers.ledger.io import LABELS
+from handlers.public.lists import public_name
 from handlers.public.web import SITE
 from handlers.reference import data as ref
 from handlers.titles import Titles
@@ -183,7 +184,7 @@ def public_facts(engine: Engine, code: str) -> OutfallFacts:
         basin=_text(basin.get("name")),
         county=ref.jurisdiction_name(reference, _text(record.get("county"))),
         address=_text(record.get("address")),
-        responsible_party=_text(record.get("responsible_party")),
+        responsible_party=public_name(record.get("responsible_party")),
         departments=_department_names(reference, sub_type),
         status=LABELS["status"].get(_text(record.get("status")), ""),
         merged_into=_text(record.get("merged_into")),

@@ -36,6 +36,7 @@ __all__ = [
     "Solved",
     "TooManyReports",
     "address_key",
+    "check_rate",
     "limits_of",
     "release",
     "reserve",
@@ -158,19 +159,32 @@ def address_key(engine: Engine, address: str) -> str:
 def reserve(engine: Engine, limits: ReportLimits, address: str, solved: Solved) -> int:
     """Count a report from ``address`` now, in one write: ``TooManyReports`` when the hour's or
     the day's are filed, ``ChallengeRefused`` when the challenge was used before. The hit's id
-    (``release`` it when the report is not opened after all)."""
+    (``release`` it when the report is not opened after all). The write holds the address's
+    lock (``lock_report_address``), so concurrent reports of one address count in turn."""
     key = address_key(engine, address)
     now = engine.clock.now()
     with engine.store.write() as tx:
-        for window, limit, span in (("小时", limits.per_hour, HOUR), ("天", limits.per_day, DAY)):
-            count, oldest = tx.report_hits(key, now - span)
-            if count >= limit:
-                wait = (oldest + span - now).total_seconds() if oldest is not None else 1
-                raise TooManyReports(max(1, math.ceil(wait)), limit, window)
+        tx.lock_report_address(key)  # concurrent reports of one address: one at a time
+        _count(tx, limits, key, now)
         if not tx.use_challenge(solved.digest, solved.expires_at, now):
             raise ChallengeRefused(REUSED)
         tx.forget_report_hits(now - DAY)
         return tx.insert_report_hit(key, now)
+
+
+def _count(tx: Any, limits: ReportLimits, key: str, now: datetime) -> None:
+    for window, limit, span in (("小时", limits.per_hour, HOUR), ("天", limits.per_day, DAY)):
+        count, oldest = tx.report_hits(key, now - span)
+        if count >= limit:
+            wait = (oldest + span - now).total_seconds() if oldest is not None else 1
+            raise TooManyReports(max(1, math.ceil(wait)), limit, window)
+
+
+def check_rate(engine: Engine, limits: ReportLimits, address: str) -> None:
+    """``TooManyReports`` when ``address`` filed the hour's or the day's already (a read, before
+    the form's body is taken; ``reserve`` counts again, under the address's lock)."""
+    with engine.store.read() as tx:
+        _count(tx, limits, address_key(engine, address), engine.clock.now())
 
 
 def release(engine: Engine, hit_id: int) -> None:

@@ -25,12 +25,18 @@ from engine.api.auth import client_address
 from engine.console.web import ConsoleRoute, render
 from handlers.public import challenge, receipts
 from handlers.public.filing import FormRefused, file_report
-from handlers.public.limits import ChallengeRefused, ReceiptNotFound, TooManyReports, limits_of
+from handlers.public.limits import (
+    ChallengeRefused,
+    ReceiptNotFound,
+    TooManyReports,
+    check_rate,
+    limits_of,
+)
 from handlers.public.photos import MAX_BYTES, MAX_PHOTOS, Photo
 from handlers.public.report_form import TEXT_FIELDS, choices, outfall_prefill
 from handlers.public.web import engine_of
 
-__all__ = ["router"]
+__all__ = ["BODY_CEILING", "before_reading", "router"]
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -95,6 +101,30 @@ async def _photos(form: Any) -> list[Photo]:
     return found
 
 
+async def before_reading(scope: Any) -> Response | None:
+    """``POST /report`` refused before its body (the photos) is read (``engine.api.limits``):
+    without the form's token cookie (403, as a wrong token is) or from an address over its
+    rate limit (429); None to read on."""
+    request = Request(scope)
+    if not request.cookies.get(TOKEN_COOKIE):
+        return _form_page(request, {}, status=403, error=_STALE)
+    engine = engine_of(request)
+    try:
+        await run_in_threadpool(
+            check_rate, engine, limits_of(request.app.state), client_address(request)
+        )
+    except TooManyReports as refused:
+        return _too_many(request, refused)
+    return None
+
+
+def _too_many(request: Request, refused: TooManyReports) -> Response:
+    message = str(refused).split(" (")[0]
+    page = render(request, "public/report_refused.html", {"message": message}, status=429)
+    page.headers.update(refused.headers())
+    return page
+
+
 @router.post("/report")
 async def report_submit(request: Request) -> Response:
     try:
@@ -112,7 +142,7 @@ async def _submitted(request: Request, form: Any) -> Response:
     values["outfall_name"] = values.get("outfall_name", "")
     expected = request.cookies.get(TOKEN_COOKIE, "")
     given = values.pop("report_token", "")
-    if not expected or not hmac.compare_digest(expected, given):
+    if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
         return _form_page(request, values, status=403, error=_STALE)
     photos = await _photos(form)
     engine = engine_of(request)
@@ -130,14 +160,7 @@ async def _submitted(request: Request, form: Any) -> Response:
     except ChallengeRefused as refused:
         return _form_page(request, values, status=403, error=str(refused).split(" (")[0])
     except TooManyReports as refused:
-        page = render(
-            request,
-            "public/report_refused.html",
-            {"message": str(refused).split(" (")[0]},
-            status=429,
-        )
-        page.headers.update(refused.headers())
-        return page
+        return _too_many(request, refused)
     return render(
         request,
         "public/report_done.html",

@@ -71,11 +71,18 @@ class PageCache:
             self._pages.clear()
 
 
-def cache_of(request: Request) -> PageCache:
+PAST_PAGES = 64  # pages of other days than today the column keeps (``cached_page(past=True)``)
+
+
+def cache_of(request: Request, past: bool = False) -> PageCache:
+    """The app's page cache; ``past``: the small one of pages as of another day than today,
+    so asking for many days never pushes today's pages out."""
     state = request.app.state
-    found: PageCache | None = getattr(state, "public_cache", None)
+    name = "public_past_cache" if past else "public_cache"
+    found: PageCache | None = getattr(state, name, None)
     if found is None:
-        found = state.public_cache = PageCache()
+        found = PageCache(PAST_PAGES if past else 512)
+        setattr(state, name, found)
     return found
 
 
@@ -112,10 +119,12 @@ def cached_page(
     build: Callable[[], tuple[bytes, str]],
     *,
     max_age: int = DEFAULT_MAX_AGE,
+    past: bool = False,
 ) -> Response:
     """The answer ``build()`` gives (body, media type), cached under ``key`` and the history
-    head: built again only after a history row was written since."""
-    cache = cache_of(request)
+    head: built again only after a history row was written since. ``past``: a page as of a day
+    before today, kept in the small cache of those (``PAST_PAGES``)."""
+    cache = cache_of(request, past)
     full = (*key, head_of(engine_of(request)))
     found = cache.get(full)
     if found is None:

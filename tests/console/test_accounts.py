@@ -120,7 +120,7 @@ def test_a_post_without_or_with_a_wrong_form_token_is_refused_and_changes_nothin
     client = kit.client()
     sign_in(client, "admin1")
     token = csrf_of(client)
-    for data in ({}, {"csrf_token": "forged"}, {"csrf_token": token + "x"}):
+    for data in ({}, {"csrf_token": "forged"}, {"csrf_token": token + "x"}, {"csrf_token": "令牌"}):
         refused = client.post("/admin/users/wang/disable", data=data)
         assert refused.status_code == 403
         assert "表单已过期或来源不明" in refused.text
@@ -146,6 +146,8 @@ def test_the_sign_in_form_carries_its_own_token(kit: Kit) -> None:
     assert COOKIE not in answer.cookies
     client.get("/login")  # the cookie, but not the token of the page
     assert client.post("/login", data=data).status_code == 403
+    not_ascii = {**data, "login_token": "令牌"}  # compared as bytes: a refusal, not a 500
+    assert client.post("/login", data=not_ascii).status_code == 403
     assert sign_in(client, "wang").status_code == 303
 
 

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from handlers.dates import local_day
+from handlers.public.web import PAST_PAGES
 from handlers.reports.cli import report_command
 from tests.conftest import ROOT
 from tests.public.conftest import Console, screenshot
@@ -121,6 +123,39 @@ def test_a_bad_day_is_a_422_and_an_unknown_list_a_404(anonymous: TestClient) -> 
     assert problem.headers["content-type"] == "application/problem+json"
     assert anonymous.get("/gk/reporters.json").status_code == 404
     assert anonymous.get("/gk/reporters.csv").status_code == 404
+
+
+def test_a_day_after_today_or_before_the_plans_year_is_a_422(
+    console: Console, anonymous: TestClient
+) -> None:
+    today = local_day(console.engine.clock.now())
+    for day in (today + timedelta(days=1), date(2999, 12, 31), date(2022, 12, 31)):
+        for path in PAGES:
+            page = anonymous.get(path, params={"as_of": day.isoformat()})
+            assert page.status_code == 422
+            assert "超出范围" in page.text
+            assert 'href="/static/public/column.css"' in page.text
+        for name in ("decisions.json", "progress.csv"):
+            problem = anonymous.get(f"/gk/{name}", params={"as_of": day.isoformat()})
+            assert problem.status_code == 422
+            assert problem.headers["content-type"] == "application/problem+json"
+            assert problem.json()["errors"][0]["json_path"] == "$.as_of"
+    for day in (today, date(2023, 1, 1)):
+        assert anonymous.get("/gk", params={"as_of": day.isoformat()}).status_code == 200
+
+
+def test_pages_of_past_days_are_kept_apart_so_they_cannot_push_todays_out(
+    console: Console, anonymous: TestClient
+) -> None:
+    assert anonymous.get("/gk/decisions").status_code == 200  # today: the main cache
+    main, past = console.app.state.public_cache, console.app.state.public_past_cache
+    kept = len(main._pages)
+    start = date(2024, 1, 1)
+    for n in range(PAST_PAGES + 10):
+        day = (start + timedelta(days=n)).isoformat()
+        assert anonymous.get("/gk/decisions.json", params={"as_of": day}).status_code == 200
+    assert len(main._pages) == kept
+    assert len(past._pages) == PAST_PAGES
 
 
 def test_the_lists_are_the_demos_decided_cases(anonymous: TestClient, console: Console) -> None:

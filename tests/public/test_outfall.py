@@ -15,6 +15,7 @@ import zxingcpp
 from fastapi.testclient import TestClient
 
 from engine.api.headers import HTML_POLICY
+from engine.handlers import Actor
 from handlers.ledger import Ledger, OutfallView
 from handlers.ledger.idcard import record_url
 from handlers.ledger.io import LABELS
@@ -156,6 +157,24 @@ def test_the_sign_sheet_has_the_qr_svg_and_the_print_stylesheet(
     assert f"@page {{ size: {size.upper()} portrait;" in sheet
     assert "@media print" in anonymous.get("/static/public/sign.css").text
     assert "window.print()" in anonymous.get("/static/public/print.js").text
+
+
+def test_a_natural_persons_name_is_masked_on_the_page_and_the_sign(
+    console: Console, anonymous: TestClient
+) -> None:
+    ledger, admin = Ledger(console.engine), Actor("test-admin", "admin")
+    view = _approved_and_rectified(console)
+    before = view.record["responsible_party"]
+    ledger.update(view.code, {"responsible_party": "王小明"}, admin)  # a person, not a unit
+    try:
+        for path in (f"/o/{view.code}", f"/o/{view.code}/sign"):
+            text = anonymous.get(path).text
+            assert "王**" in text
+            assert "王小明" not in text
+            assert "小明" not in text
+    finally:
+        ledger.update(view.code, {"responsible_party": before}, admin)
+    assert before in anonymous.get(f"/o/{view.code}").text  # a unit's name is shown in full
 
 
 def test_an_unknown_size_is_a4(console: Console, anonymous: TestClient) -> None:

@@ -3,11 +3,13 @@ flood protection (token, challenge, rate limits)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import Iterator
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -229,6 +231,58 @@ def test_the_sixth_report_in_an_hour_is_429_until_the_hour_has_passed(console: C
     assert all(re.fullmatch("[0-9a-f]{64}", k) for k in kept)
 
 
+def _post_unread(console: Console, address: str, cookie: str | None) -> tuple[int, str]:
+    """POST /report straight to the app with a 50 MiB body declared that must not be read:
+    the status and the page of the answer."""
+
+    async def receive() -> dict[str, Any]:
+        raise AssertionError("the body was read")
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    headers = [
+        (b"content-type", b"multipart/form-data; boundary=x"),
+        (b"content-length", str(50 << 20).encode()),
+        (b"host", b"testserver"),
+    ]
+    if cookie:
+        headers.append((b"cookie", f"qingliu_report={cookie}".encode()))
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/report",
+        "raw_path": b"/report",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": (address, 50000),
+        "server": ("testserver", 80),
+    }
+    asyncio.run(console.app(scope, receive, send))
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return sent[0]["status"], body.decode()
+
+
+def test_a_form_that_cannot_be_filed_is_refused_before_its_body_is_read(
+    console: Console,
+) -> None:
+    status, page = _post_unread(console, "10.9.9.1", cookie=None)  # no form-token cookie
+    assert status == 403
+    assert "页面已过期或来源不明" in page
+    with _from(console, "10.9.9.2") as client:
+        for _ in range(5):
+            assert file(client).status_code == 200
+        status, page = _post_unread(console, "10.9.9.2", cookie="some-token")
+    assert status == 429  # over the hour's limit: the photos are not taken in
+    assert "每小时最多提交 5 件" in page
+    console.clock.advance(timedelta(hours=1, seconds=1))
+
+
 def test_a_day_allows_twenty(console: Console) -> None:
     limits = ReportLimits(bits=4, per_hour=100, per_day=2)
     console.app.state.report_limits = limits
@@ -252,6 +306,10 @@ def test_a_reused_forged_or_unsolved_challenge_is_refused(
     assert "此表单已提交过" in reused.text
     forged = given["challenge"].rsplit(".", 1)[0] + "." + "0" * 64
     answer = file(anonymous, hidden={"challenge": forged, "nonce": challenge.solve(forged)})
+    assert answer.status_code == 403
+    assert "安全校验无效" in answer.text
+    accented = given["challenge"].rsplit(".", 1)[0] + "." + "é" * 64  # not ASCII: not a 500
+    answer = file(anonymous, hidden={"challenge": accented, "nonce": challenge.solve(accented)})
     assert answer.status_code == 403
     assert "安全校验无效" in answer.text
     unsolved = file(anonymous, solve=False)
@@ -279,6 +337,9 @@ def test_a_form_without_its_token_is_refused(console: Console, anonymous: TestCl
     assert missing.status_code == 403
     assert "页面已过期或来源不明" in missing.text
     assert 'value="徒骇河东昌府区段桥下东侧"' in missing.text  # kept for the next try
+    not_ascii = file(anonymous, hidden={"report_token": "令牌"})  # not a 500
+    assert not_ascii.status_code == 403
+    assert "页面已过期或来源不明" in not_ascii.text
     with TestClient(console.app) as other:  # another site's page: no cookie of this form
         given = form_of(anonymous.get("/report").text)
         given["nonce"] = challenge.solve(given["challenge"])

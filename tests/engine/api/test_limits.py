@@ -5,12 +5,17 @@ of a JSON body (400, never a RecursionError or a 500)."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import re
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from engine.api import spool
 from engine.api.app import create_app
 from engine.api.limits import MAX_JSON_DEPTH, BodyLimits, too_deep
 from engine.runtime import Engine
@@ -163,3 +168,115 @@ def test_a_yaml_body_is_not_scanned_as_json(client: TestClient, tokens: Tokens) 
     headers = {**tokens["admin"], "Content-Type": "application/yaml"}
     answer = client.post("/api/v1/workflows/validate", content=b"#" + b"[" * 200, headers=headers)
     assert answer.status_code == 200, answer.text
+
+
+# -- large bodies: spooled to a file, a few at a time ------------------------------------------
+
+UPLOAD = re.compile(r"/upload")
+
+
+def _post(body: bytes, size: int = 64 * 1024, accept: bytes = b"*/*") -> tuple[Any, Any]:
+    """The scope and ``receive`` of a multipart POST to /upload sending ``body`` in chunks."""
+    parts = [body[i : i + size] for i in range(0, len(body), size)] or [b""]
+    messages = [
+        {"type": "http.request", "body": part, "more_body": i < len(parts) - 1}
+        for i, part in enumerate(parts)
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/upload",
+        "headers": [(b"content-type", b"multipart/form-data; boundary=x"), (b"accept", accept)],
+    }
+    return scope, receive
+
+
+def _run(limits: BodyLimits, scope: Any, receive: Any) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(limits(scope, receive, send))
+    return sent
+
+
+class _Echo:
+    """An app that reads the whole body as a route does and answers 200."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def __call__(self, _scope: Any, receive: Any, send: Any) -> None:
+        more = True
+        while more:
+            message = await receive()
+            self.messages.append(message["body"])
+            more = message["more_body"]
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+def test_a_large_body_goes_through_a_temporary_file_and_arrives_intact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[Any] = []
+
+    class Recorded(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(spool.tempfile, "SpooledTemporaryFile", Recorded)
+    body = os.urandom(3 * MiB + 17)
+    app = _Echo()
+    limits = BodyLimits(app, max_bytes=MiB, ceilings=[(UPLOAD, 10 * MiB)])
+    sent = _run(limits, *_post(body))
+    assert sent[0]["status"] == 200
+    assert b"".join(app.messages) == body
+    assert len(app.messages) == -(-len(body) // spool.CHUNK)  # chunks from the file, no join
+    assert len(made) == 1
+    assert made[0].closed  # dropped once the route is done
+    small = _Echo()
+    assert _run(BodyLimits(small, max_bytes=MiB), *_post(b"x" * spool.SPOOL_AT))[0]["status"] == 200
+    assert small.messages == [b"x" * spool.SPOOL_AT]  # a small body: one message from memory
+    assert len(made) == 1
+    for _ in range(spool.MAX_LARGE):  # every place was given back
+        assert limits.gate.enter()
+
+
+def test_a_large_body_over_the_ceiling_is_still_413_and_its_file_dropped() -> None:
+    app = _Echo()
+    limits = BodyLimits(app, max_bytes=MiB, ceilings=[(UPLOAD, 2 * MiB)])
+    sent = _run(limits, *_post(b"y" * (3 * MiB)))
+    assert sent[0]["status"] == 413
+    assert app.messages == []
+    for _ in range(spool.MAX_LARGE):
+        assert limits.gate.enter()
+
+
+def test_large_bodies_beyond_the_places_are_503_with_retry_after() -> None:
+    app = _Echo()
+    limits = BodyLimits(app, max_bytes=MiB, ceilings=[(UPLOAD, 10 * MiB)])
+    for _ in range(spool.MAX_LARGE):  # four uploads arriving
+        assert limits.gate.enter()
+    body = b"z" * (2 * MiB)
+    sent = _run(limits, *_post(body))
+    assert sent[0]["status"] == 503
+    headers = dict(sent[0]["headers"])
+    assert headers[b"content-type"] == b"application/problem+json"
+    assert headers[b"retry-after"] == b"10"
+    assert json.loads(sent[1]["body"])["type"].endswith("uploads-busy")
+    page = _run(limits, *_post(body, accept=b"text/html,application/xhtml+xml"))
+    assert page[0]["status"] == 503
+    assert dict(page[0]["headers"])[b"retry-after"] == b"10"
+    assert "请稍后重新提交" in page[1]["body"].decode()
+    assert b"style=" not in page[1]["body"]
+    assert app.messages == []
+    assert _run(limits, *_post(b"small"))[0]["status"] == 200  # small bodies never wait
+    limits.gate.leave()
+    assert _run(limits, *_post(body))[0]["status"] == 200  # a place came free
