@@ -14,7 +14,6 @@ values of a new case's data or a trigger's payload (docs/attachments.md).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -37,6 +36,7 @@ from engine.definition.attachments import (
 )
 from engine.definition.compile import CompiledWorkflow
 from engine.definition.model import ADMIN, SYSTEM, Definition, TransitionSpec
+from engine.definition.sign_off import sign_offs
 from engine.errors import FieldError, Forbidden, InvalidInput, InvalidRequest, NotFound
 from engine.handlers import Actor
 from engine.store._attachments import UploadRow
@@ -176,19 +176,32 @@ class Attachments:
             raise NotFound(f"attachment {sha256} is missing from the blob store (audit verify)")
         return found
 
-    @staticmethod
-    def _type_on_case(tx: Tx, sha256: str, case_id: int) -> str | None:
-        """The media type of ``sha256`` if case ``case_id`` names it in its history or it was
-        uploaded for the case; None otherwise."""
+    def _type_on_case(self, tx: Tx, sha256: str, case_id: int) -> str | None:
+        """The media type of ``sha256`` if it was uploaded for case ``case_id`` or is an
+        attachment value of the case: in its data, or at an attachment field of a payload or
+        patch in its history (a digest written in free text does not count); None otherwise."""
         uploads = tx.uploads_of(sha256)
         if not uploads:
             return None
         if any(u.case_id == case_id for u in uploads):
             return uploads[0].media_type
-        for event in tx.events(case_id):
-            if sha256 in json.dumps([event.payload, event.patch]):
-                return uploads[0].media_type
+        if sha256 in self._named(tx, case_id):
+            return uploads[0].media_type
         return None
+
+    def _named(self, tx: Tx, case_id: int) -> set[str]:
+        """The digests of every attachment value case ``case_id`` holds or held."""
+        row = tx.get_case(case_id)
+        assert row is not None  # read by the caller
+        d = self.host.catalog.compiled(tx, row.definition_id).definition
+        schemas = [d.data_schema] + [t.payload_schema for t in d.transitions]
+        schemas += [spec.payload_schema for spec in sign_offs(d).values()]
+        found = list(attachment_values(d.data_schema, row.data))
+        for event in tx.events(case_id):  # any trigger's schema: a value is an object, not text
+            found += attachment_values(d.data_schema, event.patch.get("set", {}))
+            for schema in schemas:
+                found += attachment_values(schema, event.payload)
+        return {v["sha256"] for _, v, _ in found if is_attachment(v)}
 
     # -- the check in create_case and fire ----------------------------------------------------
 

@@ -111,3 +111,22 @@ def test_read_answers_what_the_case_names_to_its_readers_only(flows: Engine) -> 
         flows.attachments.read(photo["sha256"], DONGE_EEB, case_id=other)
     with pytest.raises(InvalidRequest, match="variant"):
         flows.attachments.read(photo["sha256"], DONGE_EEB, case_id=case_id, variant="huge")
+
+
+def test_a_digest_written_in_free_text_does_not_open_another_cases_file(flows: Engine) -> None:
+    seed_ledger(flows, outfall("371581-0001", "linqing"))
+    body = {"outfall_code": "371581-0001", "county": "linqing", "sub_type": "industrial_enterprise"}
+    other = flows.create_case("rectification", body, LINQING_EEB, subject="371581-0001").id
+    secret = upload(flows, LINQING_EEB, "rectification", FIELD, jpeg(), case_id=other)
+    seed_ledger(flows, outfall("371524-0008"))
+    own = {"outfall_code": "371524-0008", "county": "donge", "sub_type": "industrial_enterprise"}
+    case_id = flows.create_case("rectification", own, DONGE_EEB, subject="371524-0008").id
+    payload = {"mode": "regularise", "plan_reference": f"同 {secret['sha256']}"}
+    flows.fire(case_id, "choose_mode", DONGE_EEB, payload)
+    with pytest.raises(NotFound, match="has no attachment"):
+        flows.attachments.read(secret["sha256"], DONGE_EEB, case_id=case_id)
+    with pytest.raises(CaseNotFound):
+        flows.attachments.read(secret["sha256"], DONGE_EEB, case_id=other)
+    photo = upload(flows, DONGE_EEB, "rectification", FIELD, case_id=case_id)
+    _complete(flows, case_id, [photo])
+    assert flows.attachments.read(photo["sha256"], DONGE_GOV, case_id=case_id)[0] == png()
