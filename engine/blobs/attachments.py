@@ -4,9 +4,12 @@ values of a new case's data or a trigger's payload (docs/attachments.md).
 - ``upload`` checks the file against its field's rule (``engine.definition.attachments``):
   size first, then the type sniffed from the bytes, then that an image decodes; only then is
   anything stored: the blob, its public copy and thumbnail, and the upload row, in one transaction.
-  A refusal (``TooLarge`` 413, ``UnsupportedMedia`` 415) stores nothing.
+  A refusal (``TooLarge`` 413, ``UnsupportedMedia`` 415) stores nothing. An upload to a case
+  needs what the fire would: a trigger the actor may fire now whose payload has the field
+  (``Forbidden`` otherwise; ``CaseNotFound`` for a case it may not read).
 - ``read`` answers a blob of a case to whoever may read the case (``NotFound`` otherwise, as
-  for the case itself), and only a blob the case names or was uploaded for.
+  for the case itself), and only a blob uploaded for the case or that the case names as an
+  attachment value (its data, or an attachment field of its history; not a digest in text).
 - ``check`` runs inside ``create_case`` and ``fire``: every attachment value that is new in
   the data, or given in the payload, must name an upload that counts for the case (made for it,
   or by the actor before the case existed), of a type and size its field accepts.
@@ -54,6 +57,9 @@ class Host(Protocol):
 
     def _load(self, tx: Tx, case_id: int, actor: Actor | None, *, lock: bool = False) -> CaseRow:
         """The case row if ``actor`` may read it, else CaseNotFound."""
+
+    def get_case_in(self, tx: Tx, case_id: int, actor: Actor | None = None) -> Any:
+        """The case as ``actor`` sees it, with the triggers it may fire now."""
 
 
 def field_rule(d: Definition, field: str) -> Rule | None:
@@ -126,6 +132,7 @@ class Attachments:
     def _target(
         self, tx: Tx, workflow: str, field: str, case_id: int | None, actor: Actor
     ) -> _Target:
+        row = None
         if case_id is not None:
             row = self.host._load(tx, case_id, actor)
             if row.workflow != workflow:
@@ -142,7 +149,25 @@ class Attachments:
         if rule is None:
             message = f"{field!r} is not an attachment field of {d.name!r} (format: attachment)"
             raise InvalidRequest(message, [FieldError("$.field", message)])
+        if row is not None:
+            self._may_give(tx, d, row, field, actor)
         return _Target(d.name, rule, case_id)
+
+    def _may_give(self, tx: Tx, d: Definition, row: CaseRow, field: str, actor: Actor) -> None:
+        """Forbidden unless ``actor`` may fire, in the case's state now, a trigger whose
+        payload has attachment field ``field`` (as ``fire`` decides: role, jurisdiction,
+        party, ``when`` and guards; a sign-off's own trigger for a party yet to sign)."""
+        may = set(self.host.get_case_in(tx, row.id, actor).available_triggers or [])
+        schemas = [t.payload_schema for t in d.transitions_from(row.state) if t.trigger in may]
+        spec = sign_offs(d).get(row.state)
+        if spec is not None and spec.trigger in may:
+            schemas.append(spec.payload_schema)
+        if not any(rule_at(schema, field) is not None for schema in schemas):
+            raise Forbidden(
+                f"{actor.name} may fire no trigger of case {row.id} in {row.state!r} "
+                f"that takes {field!r}",
+                role=actor.role,
+            )
 
     # -- read ---------------------------------------------------------------------------------
 

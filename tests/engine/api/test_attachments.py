@@ -152,6 +152,18 @@ def test_a_digest_in_free_text_does_not_open_another_cases_file(
     assert client.get(theirs_url, headers=tokens["other_citizen"]).status_code == 200
 
 
+def test_a_reader_who_may_fire_no_trigger_taking_the_field_cannot_upload_to_the_case(
+    client: TestClient, tokens: dict[str, Headers], reports: Engine, settings: Settings
+) -> None:
+    photo = _upload(client, tokens["citizen"], png()).json()
+    created = client.post("/api/v1/cases", json=_report([photo]), headers=tokens["citizen"])
+    case_id = created.json()["id"]
+    before = _stored(settings, reports)
+    for who in ("citizen", "county"):  # both read the report; no trigger of it takes photos
+        problem(_upload(client, tokens[who], png((7, 7)), case_id=case_id), 403, "forbidden")
+    assert _stored(settings, reports) == before
+
+
 def test_a_payload_naming_a_file_never_uploaded_is_422_at_its_path(
     client: TestClient, tokens: dict[str, Headers], reports: Engine
 ) -> None:
