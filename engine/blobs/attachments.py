@@ -96,10 +96,12 @@ class Attachments:
         workflow: str,
         field: str,
         case_id: int | None = None,
+        into: list[int] | None = None,
     ) -> dict[str, Any]:
         """Store ``data`` as an attachment for ``field`` of ``workflow`` (of case ``case_id``,
         or of a case ``actor`` is about to open): the attachment value to put in the data or
-        the payload. ``TooLarge``, ``UnsupportedMedia``: nothing is stored."""
+        the payload. ``TooLarge``, ``UnsupportedMedia``: nothing is stored. The new upload
+        row's id is appended to ``into``, for ``discard`` if what the file was for fails."""
         with self.host.store.read() as tx:
             target = self._target(tx, workflow, field, case_id, actor)
         media_type = _admit(data, target.rule)
@@ -115,7 +117,7 @@ class Attachments:
             digest = self.blobs.put(data)
             for variant, copy in copies:
                 self.blobs.put_derived(digest, variant, copy)
-            tx.insert_upload(
+            row_id = tx.insert_upload(
                 sha256=digest,
                 media_type=media_type,
                 size=len(data),
@@ -127,7 +129,21 @@ class Attachments:
                 uploaded_role=actor.role,
                 created_at=self.host.clock.now(),
             )
+        if into is not None:
+            into.append(row_id)
         return {"sha256": digest, "name": name, "type": media_type, "size": len(data)}
+
+    def discard(self, upload_ids: list[int]) -> None:
+        """Undo uploads made for a fire or a new case that was then refused: delete the rows
+        ``upload_ids`` and every blob (with its copies) no other upload row names."""
+        if not upload_ids:
+            return
+        with self.host.store.write() as tx:  # blobs go inside: an upload puts inside its write
+            digests = {tx.delete_upload(i) for i in upload_ids}
+            for digest in sorted(d for d in digests if d is not None):
+                if not tx.uploads_of(digest):
+                    self.blobs.delete(digest)
+        upload_ids.clear()
 
     def _target(
         self, tx: Tx, workflow: str, field: str, case_id: int | None, actor: Actor

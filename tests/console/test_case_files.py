@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from engine.blobs import FileBlobStore, MemoryBlobStore
 from engine.handlers import Actor
 from tests.attachkit import jpeg
 from tests.console.conftest import Console
@@ -47,6 +48,37 @@ def test_photos_are_a_file_input_and_the_form_posts_multipart(
     assert 'type="file"' in block
     assert 'accept="image/jpeg,image/png,image/webp"' in block
     assert " multiple" in block
+
+
+def _kept(console: Console) -> tuple[int, list[str]]:
+    """The upload rows and every blob file (or in-memory blob and copy)."""
+    with console.engine.store.read() as tx:
+        rows = tx.upload_count()
+    blobs = console.engine.attachments.blobs
+    if isinstance(blobs, FileBlobStore):
+        return rows, sorted(str(p) for p in blobs.root.rglob("*") if p.is_file())
+    assert isinstance(blobs, MemoryBlobStore)
+    return rows, sorted(blobs.blobs) + sorted(f"{d}.{v}" for d, v in blobs.derived)
+
+
+def test_a_refused_form_leaves_no_upload_row_or_blob_behind(
+    clerk: TestClient, console: Console, regularising: int
+) -> None:
+    case_id = regularising
+    action = f"/cases/{case_id}/fire/complete"
+    before = _kept(console)
+    photo = [("evidence.photos", ("现场.jpg", jpeg((64, 48), (1, 2, 3)), "image/jpeg"))]
+    form = hidden(clerk.get(f"/cases/{case_id}").text, action)
+    stale = {**form, "_version": f'"{console.engine.get_case(case_id).version - 1}"'}
+    answer = clerk.post(action, data={**stale, **STANDARD}, files=photo, follow_redirects=False)
+    assert answer.status_code == 412, answer.text  # the case moved on: nothing fired
+    assert _kept(console) == before
+    form = hidden(clerk.get(f"/cases/{case_id}").text, action)
+    pdf = ("evidence.photos", ("扫描.jpg", b"%PDF-1.4\n", "image/jpeg"))
+    answer = clerk.post(action, data={**form, **STANDARD}, files=[*photo, pdf])
+    assert answer.status_code == 422, answer.text  # the second file refused, the first stored
+    assert _kept(console) == before
+    assert console.engine.get_case(case_id, CLERK).state == "regularising"
 
 
 def test_a_wrong_file_is_refused_at_its_input_then_photos_fire_and_show_as_thumbnails(
