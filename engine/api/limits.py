@@ -9,6 +9,8 @@ nesting-depth limit (``BodyLimits``, a pure ASGI middleware mounted by ``engine.
   ``POST`` only): the upload routes and the console's forms take files up to the largest
   ``max_bytes`` a definition may give (``engine.api.routes_attachments``); every other route
   keeps ``max_body_bytes``.
+- **Refusals** are problem+json, or what ``page`` answers for the request (the console's
+  error page, for a path outside ``/api/``).
 - **Depth**: a JSON body nested more than ``MAX_JSON_DEPTH`` levels is 400: nothing deeper
   reaches the parser, the schemas or the engine, so no RecursionError can come of it.
 
@@ -22,6 +24,8 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
+
+from starlette.responses import Response
 
 from engine.api.problems import engine_problem
 from engine.errors import FieldError, PayloadTooLarge, QingliuError, RequestError
@@ -84,8 +88,10 @@ class BodyLimits:
         max_bytes: int,
         max_depth: int = MAX_JSON_DEPTH,
         ceilings: Sequence[tuple[re.Pattern[str], int]] = (),
+        page: Callable[[Scope, QingliuError], Response | None] | None = None,
     ) -> None:
         self.app = app
+        self.page = page  # a refusal as a page (the console's), else problem+json
         self.max_bytes = max_bytes
         self.max_depth = max_depth
         self.ceilings = list(ceilings)
@@ -144,9 +150,11 @@ class BodyLimits:
         scope[_SIZE] = size
         await self.app(scope, _replay(body, receive), send)
 
-    @staticmethod
-    async def _refuse(scope: Scope, receive: Receive, send: Send, error: QingliuError) -> None:
-        response = engine_problem(error, scope.get("path"))
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, error: QingliuError
+    ) -> None:
+        page = self.page(scope, error) if self.page is not None else None
+        response = page if page is not None else engine_problem(error, scope.get("path"))
         if isinstance(error, PayloadTooLarge):  # the rest of the body is not read
             response.headers["Connection"] = "close"
         await response(scope, receive, send)

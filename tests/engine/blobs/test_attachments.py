@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from engine.blobs import TooLarge, UnsupportedMedia
+from engine.definition.attachments import form_bytes
 from engine.errors import CaseNotFound, Forbidden, InvalidInput, InvalidRequest, NotFound
 from engine.handlers import Actor
 from engine.runtime import Engine
@@ -149,3 +150,18 @@ def test_only_who_may_fire_a_trigger_taking_the_field_uploads_to_a_case(
     assert not Path(str(settings.blobs_dir)).exists()
     photo = upload(flows, DONGE_EEB, "rectification", FIELD, case_id=case_id)
     assert _complete(flows, case_id, [photo]).state == "county_acceptance"
+
+
+def test_form_bytes_sums_each_file_field_at_its_most() -> None:
+    photo = {"format": "attachment", "max_bytes": 1000}
+    schema = {
+        "properties": {
+            "one": photo,
+            "group": {"properties": {"many": {"type": "array", "maxItems": 3, "items": photo}}},
+            "text": {"type": "string"},
+        }
+    }
+    assert form_bytes(schema) == 4000
+    assert form_bytes({"allOf": [schema, {"properties": {}}]}) == 4000
+    unbounded = {"properties": {"many": {"type": "array", "items": photo}}}
+    assert form_bytes(unbounded) == float("inf")
