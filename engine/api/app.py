@@ -31,6 +31,7 @@ from engine.api.limits import BodyLimits
 from engine.api.models import TransitionRequest
 from engine.api.routes_handlers import router as handlers_router
 from engine.console import mount_console
+from engine.console.web import refused_page
 from engine.domain import Domain, load_domain
 from engine.runtime import Engine
 from engine.settings import DEFAULT_MAX_BODY_BYTES, build_engine, load_settings
@@ -98,10 +99,15 @@ def create_app(
         app.include_router(router, prefix=prefix, dependencies=checked)
     mount_console(app, engine, domain)
     uploads = (routes_attachments.UPLOAD_PATHS, routes_attachments.UPLOAD_BODY_BYTES)
+    forms = (routes_attachments.FORM_PATHS, routes_attachments.FORM_BODY_BYTES)
     pages = list(domain.body_ceilings()) if domain is not None else []
     checks = list(domain.body_checks()) if domain is not None else []
     app.add_middleware(
-        BodyLimits, max_bytes=max_body_bytes, ceilings=[uploads, *pages], checks=checks
+        BodyLimits,
+        max_bytes=max_body_bytes,
+        ceilings=[uploads, forms, *pages],
+        checks=checks,
+        page=refused_page,  # a console page (not /api/): the refusal as a page in Chinese
     )
     app.add_middleware(problems.Shield)  # outside: it answers what BodyLimits raises too
     app.add_middleware(SecurityHeaders)  # on every answer

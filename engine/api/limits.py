@@ -9,6 +9,8 @@ nesting-depth limit (``BodyLimits``, a pure ASGI middleware mounted by ``engine.
   ``POST`` only): the upload routes and the console's forms take files up to the largest
   ``max_bytes`` a definition may give (``engine.api.routes_attachments``); every other route
   keeps ``max_body_bytes``.
+- **Refusals** are problem+json, or what ``page`` answers for the request (the console's
+  error page, for a path outside ``/api/``).
 - **Depth**: a JSON body nested more than ``MAX_JSON_DEPTH`` levels is 400: nothing deeper
   reaches the parser, the schemas or the engine, so no RecursionError can come of it.
 
@@ -93,8 +95,10 @@ class BodyLimits:
         max_depth: int = MAX_JSON_DEPTH,
         ceilings: Sequence[tuple[re.Pattern[str], int]] = (),
         checks: Sequence[tuple[re.Pattern[str], BodyCheck]] = (),
+        page: Callable[[Scope, QingliuError], Response | None] | None = None,
     ) -> None:
         self.app = app
+        self.page = page  # a refusal as a page (the console's), else problem+json
         self.max_bytes = max_bytes
         self.max_depth = max_depth
         self.ceilings = list(ceilings)
@@ -172,10 +176,12 @@ class BodyLimits:
         scope[_SIZE] = body.size
         await self.app(scope, body.receive(receive), send)
 
-    @staticmethod
-    async def _refuse(scope: Scope, receive: Receive, send: Send, error: QingliuError) -> None:
-        response: Response = engine_problem(error, scope.get("path"))
-        if isinstance(error, UploadsBusy) and _wants_html(scope):  # a person at a form
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, error: QingliuError
+    ) -> None:
+        page = self.page(scope, error) if self.page is not None else None
+        response = page if page is not None else engine_problem(error, scope.get("path"))
+        if page is None and isinstance(error, UploadsBusy) and _wants_html(scope):
             response = HTMLResponse(_BUSY_PAGE, status_code=error.status, headers=error.headers())
         if isinstance(error, PayloadTooLarge | UploadsBusy):  # the rest of the body is not read
             response.headers["Connection"] = "close"

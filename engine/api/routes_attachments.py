@@ -2,7 +2,8 @@
 and read back, as ``engine.attachments`` decides. Uploads are ``multipart/form-data`` with a
 ``file`` and the ``field`` it is for (the data field's dotted path, ``evidence.photos``); the
 body limit of these two routes is the largest ``max_bytes`` a definition may give
-(``UPLOAD_BODY_BYTES``, ``engine.api.limits``), and the field's own limit applies after."""
+(``UPLOAD_BODY_BYTES``, ``engine.api.limits``), and the field's own limit applies after. A
+console form carries all its files at once: its ceiling is ``FORM_BODY_BYTES``."""
 
 from __future__ import annotations
 
@@ -17,20 +18,22 @@ from engine.api.deps import get_engine
 from engine.api.models import MAX_ID
 from engine.api.problems import problem_responses
 from engine.api.writes import run_write
-from engine.definition.attachments import MAX_BYTES
+from engine.definition.attachments import FORM_BYTES, MAX_BYTES
 from engine.handlers import Actor
 from engine.runtime import Engine
 
-__all__ = ["UPLOAD_BODY_BYTES", "UPLOAD_PATHS", "router"]
+__all__ = ["FORM_BODY_BYTES", "FORM_PATHS", "UPLOAD_BODY_BYTES", "UPLOAD_PATHS", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["attachments"])
 
 # The file at its largest, with room for the multipart framing and the field name.
 UPLOAD_BODY_BYTES = MAX_BYTES + 64 * 1024
-# The API's upload routes, and the console's forms (a form with file inputs posts multipart).
-UPLOAD_PATHS = re.compile(
-    r"/api/v1/(cases/[0-9]+|workflows/[^/]+)/attachments|/cases/[0-9]+/fire/[^/]+"
-)
+# The API's upload routes (one file each).
+UPLOAD_PATHS = re.compile(r"/api/v1/(cases/[0-9]+|workflows/[^/]+)/attachments")
+# The console's forms (a form with file inputs posts multipart): every file of the form at
+# once, as ``FORM_BYTES`` allows (the largest form of the shipped definitions fits), with room.
+FORM_BODY_BYTES = FORM_BYTES + 1024 * 1024
+FORM_PATHS = re.compile(r"/cases/[0-9]+/fire/[^/]+")
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ActorDep = Annotated[Actor, Depends(current_actor)]

@@ -4,9 +4,12 @@ values of a new case's data or a trigger's payload (docs/attachments.md).
 - ``upload`` checks the file against its field's rule (``engine.definition.attachments``):
   size first, then the type sniffed from the bytes, then that an image decodes; only then is
   anything stored: the blob, its public copy and thumbnail, and the upload row, in one transaction.
-  A refusal (``TooLarge`` 413, ``UnsupportedMedia`` 415) stores nothing.
+  A refusal (``TooLarge`` 413, ``UnsupportedMedia`` 415) stores nothing. An upload to a case
+  needs what the fire would: a trigger the actor may fire now whose payload has the field
+  (``Forbidden`` otherwise; ``CaseNotFound`` for a case it may not read).
 - ``read`` answers a blob of a case to whoever may read the case (``NotFound`` otherwise, as
-  for the case itself), and only a blob the case names or was uploaded for.
+  for the case itself), and only a blob uploaded for the case or that the case names as an
+  attachment value (its data, or an attachment field of its history; not a digest in text).
 - ``check`` runs inside ``create_case`` and ``fire``: every attachment value that is new in
   the data, or given in the payload, must name an upload that counts for the case (made for it,
   or by the actor before the case existed), of a type and size its field accepts.
@@ -14,7 +17,6 @@ values of a new case's data or a trigger's payload (docs/attachments.md).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -37,6 +39,7 @@ from engine.definition.attachments import (
 )
 from engine.definition.compile import CompiledWorkflow
 from engine.definition.model import ADMIN, SYSTEM, Definition, TransitionSpec
+from engine.definition.sign_off import sign_offs
 from engine.errors import FieldError, Forbidden, InvalidInput, InvalidRequest, NotFound
 from engine.handlers import Actor
 from engine.store._attachments import UploadRow
@@ -54,6 +57,9 @@ class Host(Protocol):
 
     def _load(self, tx: Tx, case_id: int, actor: Actor | None, *, lock: bool = False) -> CaseRow:
         """The case row if ``actor`` may read it, else CaseNotFound."""
+
+    def get_case_in(self, tx: Tx, case_id: int, actor: Actor | None = None) -> Any:
+        """The case as ``actor`` sees it, with the triggers it may fire now."""
 
 
 def field_rule(d: Definition, field: str) -> Rule | None:
@@ -90,10 +96,12 @@ class Attachments:
         workflow: str,
         field: str,
         case_id: int | None = None,
+        into: list[int] | None = None,
     ) -> dict[str, Any]:
         """Store ``data`` as an attachment for ``field`` of ``workflow`` (of case ``case_id``,
         or of a case ``actor`` is about to open): the attachment value to put in the data or
-        the payload. ``TooLarge``, ``UnsupportedMedia``: nothing is stored."""
+        the payload. ``TooLarge``, ``UnsupportedMedia``: nothing is stored. The new upload
+        row's id is appended to ``into``, for ``discard`` if what the file was for fails."""
         with self.host.store.read() as tx:
             target = self._target(tx, workflow, field, case_id, actor)
         media_type = _admit(data, target.rule)
@@ -109,7 +117,7 @@ class Attachments:
             digest = self.blobs.put(data)
             for variant, copy in copies:
                 self.blobs.put_derived(digest, variant, copy)
-            tx.insert_upload(
+            row_id = tx.insert_upload(
                 sha256=digest,
                 media_type=media_type,
                 size=len(data),
@@ -121,11 +129,26 @@ class Attachments:
                 uploaded_role=actor.role,
                 created_at=self.host.clock.now(),
             )
+        if into is not None:
+            into.append(row_id)
         return {"sha256": digest, "name": name, "type": media_type, "size": len(data)}
+
+    def discard(self, upload_ids: list[int]) -> None:
+        """Undo uploads made for a fire or a new case that was then refused: delete the rows
+        ``upload_ids`` and every blob (with its copies) no other upload row names."""
+        if not upload_ids:
+            return
+        with self.host.store.write() as tx:  # blobs go inside: an upload puts inside its write
+            digests = {tx.delete_upload(i) for i in upload_ids}
+            for digest in sorted(d for d in digests if d is not None):
+                if not tx.uploads_of(digest):
+                    self.blobs.delete(digest)
+        upload_ids.clear()
 
     def _target(
         self, tx: Tx, workflow: str, field: str, case_id: int | None, actor: Actor
     ) -> _Target:
+        row = None
         if case_id is not None:
             row = self.host._load(tx, case_id, actor)
             if row.workflow != workflow:
@@ -142,7 +165,25 @@ class Attachments:
         if rule is None:
             message = f"{field!r} is not an attachment field of {d.name!r} (format: attachment)"
             raise InvalidRequest(message, [FieldError("$.field", message)])
+        if row is not None:
+            self._may_give(tx, d, row, field, actor)
         return _Target(d.name, rule, case_id)
+
+    def _may_give(self, tx: Tx, d: Definition, row: CaseRow, field: str, actor: Actor) -> None:
+        """Forbidden unless ``actor`` may fire, in the case's state now, a trigger whose
+        payload has attachment field ``field`` (as ``fire`` decides: role, jurisdiction,
+        party, ``when`` and guards; a sign-off's own trigger for a party yet to sign)."""
+        may = set(self.host.get_case_in(tx, row.id, actor).available_triggers or [])
+        schemas = [t.payload_schema for t in d.transitions_from(row.state) if t.trigger in may]
+        spec = sign_offs(d).get(row.state)
+        if spec is not None and spec.trigger in may:
+            schemas.append(spec.payload_schema)
+        if not any(rule_at(schema, field) is not None for schema in schemas):
+            raise Forbidden(
+                f"{actor.name} may fire no trigger of case {row.id} in {row.state!r} "
+                f"that takes {field!r}",
+                role=actor.role,
+            )
 
     # -- read ---------------------------------------------------------------------------------
 
@@ -176,19 +217,32 @@ class Attachments:
             raise NotFound(f"attachment {sha256} is missing from the blob store (audit verify)")
         return found
 
-    @staticmethod
-    def _type_on_case(tx: Tx, sha256: str, case_id: int) -> str | None:
-        """The media type of ``sha256`` if case ``case_id`` names it in its history or it was
-        uploaded for the case; None otherwise."""
+    def _type_on_case(self, tx: Tx, sha256: str, case_id: int) -> str | None:
+        """The media type of ``sha256`` if it was uploaded for case ``case_id`` or is an
+        attachment value of the case: in its data, or at an attachment field of a payload or
+        patch in its history (a digest written in free text does not count); None otherwise."""
         uploads = tx.uploads_of(sha256)
         if not uploads:
             return None
         if any(u.case_id == case_id for u in uploads):
             return uploads[0].media_type
-        for event in tx.events(case_id):
-            if sha256 in json.dumps([event.payload, event.patch]):
-                return uploads[0].media_type
+        if sha256 in self._named(tx, case_id):
+            return uploads[0].media_type
         return None
+
+    def _named(self, tx: Tx, case_id: int) -> set[str]:
+        """The digests of every attachment value case ``case_id`` holds or held."""
+        row = tx.get_case(case_id)
+        assert row is not None  # read by the caller
+        d = self.host.catalog.compiled(tx, row.definition_id).definition
+        schemas = [d.data_schema] + [t.payload_schema for t in d.transitions]
+        schemas += [spec.payload_schema for spec in sign_offs(d).values()]
+        found = list(attachment_values(d.data_schema, row.data))
+        for event in tx.events(case_id):  # any trigger's schema: a value is an object, not text
+            found += attachment_values(d.data_schema, event.patch.get("set", {}))
+            for schema in schemas:
+                found += attachment_values(schema, event.payload)
+        return {v["sha256"] for _, v, _ in found if is_attachment(v)}
 
     # -- the check in create_case and fire ----------------------------------------------------
 

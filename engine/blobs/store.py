@@ -5,7 +5,7 @@
 then a rename), and the copies derived from it (``public``, ``thumb``) under
 ``<root>/derived/<first 2 hex>/<64 hex>.<variant>``. ``MemoryBlobStore`` is the same in a
 dictionary (an ``Engine`` built without a store, tests). An S3-compatible object store would
-implement the same five methods with the digest as the object key (docs/attachments.md).
+implement the same six methods with the digest as the object key (docs/attachments.md).
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ class BlobStore(Protocol):
         """Keep a copy derived from blob ``digest`` (``public``, ``thumb``)."""
 
     def get_derived(self, digest: str, variant: str) -> bytes | None: ...
+
+    def delete(self, digest: str) -> None:
+        """Remove blob ``digest`` and its derived copies (no upload row names it any more)."""
 
 
 def _check(digest: str, variant: str | None = None) -> None:
@@ -84,6 +87,11 @@ class FileBlobStore:
 
     def get_derived(self, digest: str, variant: str) -> bytes | None:
         return _read(self.derived_path(digest, variant))
+
+    def delete(self, digest: str) -> None:
+        self.path(digest).unlink(missing_ok=True)
+        for copy in self.derived_path(digest, "public").parent.glob(f"{digest}.*"):
+            copy.unlink(missing_ok=True)
 
 
 def _read(path: Path) -> bytes | None:
@@ -135,3 +143,9 @@ class MemoryBlobStore:
 
     def get_derived(self, digest: str, variant: str) -> bytes | None:
         return self.derived.get((digest, variant))
+
+    def delete(self, digest: str) -> None:
+        _check(digest)
+        self.blobs.pop(digest, None)
+        for key in [k for k in self.derived if k[0] == digest]:
+            del self.derived[key]

@@ -1,7 +1,8 @@
 """Files on the case page: ``GET /cases/{id}/files/{sha256}`` answers an attachment of the case
 (``?variant=thumb`` for the page's thumbnails) with the case's read access, as
 ``engine.attachments.read`` decides; and ``uploaded``, the files of a submitted form uploaded
-through ``engine.attachments`` before the trigger is fired with their attachment values."""
+through ``engine.attachments`` before the trigger is fired with their attachment values (and
+discarded again, rows and blobs, when the form is refused)."""
 
 from __future__ import annotations
 
@@ -64,9 +65,11 @@ async def uploaded(
     given: Sequence[Field],
     workflow: str,
     case_id: int,
+    into: list[int],
 ) -> tuple[dict[str, list[dict[str, Any]]], list[FieldError]]:
     """Each file input's files uploaded for the case: their attachment values by input name,
-    and a refusal (too large, a type the field does not take) at the input it came in."""
+    and a refusal (too large, a type the field does not take) at the input it came in. The
+    upload rows' ids go to ``into``: the caller discards them if the form is refused."""
     out: dict[str, list[dict[str, Any]]] = {}
     faults: list[FieldError] = []
     for f in file_inputs(given):
@@ -85,6 +88,7 @@ async def uploaded(
                     workflow=workflow,
                     field=f.name,
                     case_id=case_id,
+                    into=into,
                 )
             except (TooLarge, UnsupportedMedia) as refused:
                 faults.append(FieldError("$." + f.name, f"{part.filename}：{refused}"))

@@ -112,20 +112,46 @@ async def fire(request: Request, signed: Signed, case_id: CaseId, trigger: str) 
 async def _fire(
     request: Request, signed: SignedIn, case_id: int, trigger: str, form: FormData
 ) -> Response:
-    engine, labels = engine_of(request), labels_of(request)
-    values = {
-        k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form if k not in _HIDDEN
-    }
+    engine = engine_of(request)
     form_id = _str(form.get("_form")) or ""
-    version = idempotency.parse_if_match(_str(form.get("_version")))
-    key = idempotency.parse_key(_str(form.get("_key")))
-    actor = signed.actor
     page = await run_in_threadpool(_read, request, signed, case_id)
     given = _fields_of(page.definition, form_id)
     if given is None:
         return _page(request, page, problem=_NOT_NOW, status=409)
+    stored: list[int] = []
+    try:
+        answer = await _submit(request, signed, page, form_id, given, trigger, form, stored)
+    except BaseException:
+        await run_in_threadpool(engine.attachments.discard, stored)
+        raise
+    if answer.status_code != 303:  # refused: the files go too (rows, and blobs nothing names)
+        await run_in_threadpool(engine.attachments.discard, stored)
+    return answer
+
+
+async def _submit(
+    request: Request,
+    signed: SignedIn,
+    page: CasePage,
+    form_id: str,
+    given: tuple[forms.Field, ...],
+    trigger: str,
+    form: FormData,
+    stored: list[int],
+) -> Response:
+    engine, labels = engine_of(request), labels_of(request)
+    values = {
+        k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form if k not in _HIDDEN
+    }
+    version = idempotency.parse_if_match(_str(form.get("_version")))
+    key = idempotency.parse_key(_str(form.get("_key")))
+    actor, case_id = signed.actor, page.view.id
     workflow = page.definition.name
-    files, faults = await uploaded(engine, actor, form, given, workflow, case_id)
+    try:
+        files, faults = await uploaded(engine, actor, form, given, workflow, case_id, stored)
+    except CaseError as error:  # the actor may not give these files to the case now
+        fresh = await run_in_threadpool(_read, request, signed, case_id)
+        return _page(request, fresh, problem=_moved_on(error), status=error.status)
     body, unread = forms.payload(given, values, labels.zone, files)
     faults += unread
     if not faults:
@@ -156,7 +182,9 @@ def _refill(
     faults: Sequence[FieldError],
     key: str | None,
 ) -> None:
-    """The form as submitted, each error at its input; the same key (nothing was recorded)."""
+    """The form as submitted, each error at its input; the same key (nothing was fired, and
+    the files it carried were discarded: a browser cannot refill a file input, so they are
+    chosen again)."""
     offer.values = values
     offer.errors, offer.summary = forms.placed(forms.expand(given, values), faults)
     if key:

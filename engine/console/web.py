@@ -11,7 +11,7 @@ that htmx sends), so another site cannot submit a form in the user's name.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, MutableMapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -26,7 +26,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, s
 from engine.api.problems import request_error
 from engine.console.accounts import Accounts, SignedIn
 from engine.console.labels import Labels
-from engine.errors import Forbidden, QingliuError, Unauthorized
+from engine.errors import Forbidden, PayloadTooLarge, QingliuError, Unauthorized
 from engine.runtime import Engine
 
 __all__ = [
@@ -144,6 +144,22 @@ def _error_page(request: Request, error: QingliuError) -> Response:
     return render(
         request, "error.html", {"error": error, "status": error.status}, status=error.status
     )
+
+
+_TOO_LARGE = "提交的内容过大（所附文件合计超过本页面的上限），未办理。请减少或压缩照片后重新提交。"
+
+
+def refused_page(scope: MutableMapping[str, Any], error: QingliuError) -> Response | None:
+    """What ``engine.api.limits.BodyLimits`` answers a console page it refuses before any
+    route runs (a form over its body ceiling): the error page in Chinese, with its status;
+    None for the API (``/api/``: problem+json) or an app without the console."""
+    request = Request(scope)
+    if request.url.path.startswith("/api/") or not hasattr(request.app.state, "templates"):
+        return None
+    if not isinstance(error, PayloadTooLarge):  # uploads busy: the limits' own page, Retry-After
+        return None
+    context = {"error": _TOO_LARGE, "status": error.status}
+    return render(request, "error.html", context, status=error.status)
 
 
 def _to_sign_in(request: Request) -> Response:

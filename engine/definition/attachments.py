@@ -41,6 +41,10 @@ IMAGE_TYPES = frozenset({JPEG, PNG, WEBP})
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 DEFAULT_MAX_BYTES = 10 << 20  # 10 MiB
 MAX_BYTES = 50 << 20  # the largest max_bytes a definition may give (the upload routes' ceiling)
+# The body ceiling of a console form (its files together): rectification's evidence, 20 photos
+# of 10 MiB, with room; a definition whose form may carry more (``form_bytes``) is refused at
+# the form's ceiling (413, a page).
+FORM_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,26 @@ def rules_of(schema: Any, prefix: str = "") -> Iterator[tuple[str, Rule]]:
             yield path, rule
         else:
             yield from rules_of(sub, path + ".")
+
+
+def form_bytes(schema: Any) -> float:
+    """The most bytes the files of one payload of ``schema`` may take: the sum over its
+    attachment fields of ``maxItems`` (1 for a single file) × ``max_bytes``; an array of
+    files without ``maxItems`` is unbounded (infinity)."""
+    total = 0.0
+    properties = schema.get("properties") if isinstance(schema, Mapping) else None
+    for sub in (properties or {}).values():
+        rule = _field_rule(sub)
+        if rule is None:
+            total += form_bytes(sub)
+        elif sub.get("format") == ATTACHMENT:
+            total += rule.max_bytes
+        else:
+            most = sub.get("maxItems")
+            total += rule.max_bytes * most if isinstance(most, int) else float("inf")
+    for part in schema.get("allOf", []) if isinstance(schema, Mapping) else []:
+        total = max(total, form_bytes(part))
+    return total
 
 
 def rule_at(schema: Any, field: str) -> Rule | None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select
+from sqlalchemy import Connection, delete, func, insert, or_, select
 
 from engine.store.tables import attachments
 
@@ -54,6 +54,15 @@ class AttachmentQueries:
             .order_by(attachments.c.id)
         )
         return [UploadRow(**r._mapping) for r in rows]
+
+    def delete_upload(self, upload_id: int) -> str | None:
+        """Delete upload row ``upload_id``; the digest it named (None: no such row)."""
+        digest = self.conn.execute(
+            select(attachments.c.sha256).where(attachments.c.id == upload_id)
+        ).scalar_one_or_none()
+        if digest is not None:
+            self.conn.execute(delete(attachments).where(attachments.c.id == upload_id))
+        return digest
 
     def upload_count(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(attachments)).scalar_one())

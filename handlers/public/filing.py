@@ -6,7 +6,8 @@ Chinese, at each field), the challenge's work is checked, then one write counts 
 against the address's limits and marks the challenge used (``limits.reserve``); the photos are
 checked and stored, the case is opened through the engine facade as ``PUBLIC`` and the receipt
 code issued. A report refused after the count (a photo, the schema) is taken off the count
-again (``limits.release``); its challenge stays used.
+again (``limits.release``), and the photos already stored for it are discarded, rows and the
+blobs no other upload names (``engine.attachments.discard``); its challenge stays used.
 """
 
 from __future__ import annotations
@@ -55,16 +56,16 @@ def file_report(
         raise FormRefused(problems)
     solved = challenge.check(engine, settings, values.get("challenge", ""), values.get("nonce", ""))
     hit = limits.reserve(engine, settings, address, solved)
+    stored: list[int] = []
     try:
-        data["photos"] = store_photos(engine, photos, PUBLIC)
+        data["photos"] = store_photos(engine, photos, PUBLIC, stored)
         case = engine.create_case("public_report", data, PUBLIC)
-    except PhotoRefused as refused:
+    except BaseException as error:
+        engine.attachments.discard(stored)  # the rows, and the blobs no other row names
         limits.release(engine, hit)
-        raise FormRefused({"photos": refused.message}, refused.status) from refused
-    except InvalidInput as invalid:
-        limits.release(engine, hit)
-        raise FormRefused(from_invalid(invalid.errors)) from invalid
-    except BaseException:
-        limits.release(engine, hit)
+        if isinstance(error, PhotoRefused):
+            raise FormRefused({"photos": error.message}, error.status) from error
+        if isinstance(error, InvalidInput):
+            raise FormRefused(from_invalid(error.errors)) from error
         raise
     return case.id, receipts.issue(engine, case.id)

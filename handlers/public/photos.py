@@ -65,8 +65,10 @@ def _refusal(photo: Photo, rule: Rule) -> PhotoRefused | None:
     return None
 
 
-def store_photos(engine: Engine, photos: list[Photo], actor: Actor) -> list[Any]:
-    """The ``photos`` values of a new report: every photo checked, then each uploaded."""
+def store_photos(engine: Engine, photos: list[Photo], actor: Actor, into: list[int]) -> list[Any]:
+    """The ``photos`` values of a new report: every photo checked, then each uploaded (the
+    upload rows' ids go to ``into``, for ``engine.attachments.discard`` if the report is
+    refused after)."""
     rule = _rule(engine)
     for photo in photos:
         refused = _refusal(photo, rule)
@@ -77,7 +79,9 @@ def store_photos(engine: Engine, photos: list[Photo], actor: Actor) -> list[Any]
         name = photo.filename or f"photo-{n}"
         try:
             values.append(
-                engine.attachments.upload(photo.data, name, actor, workflow=WORKFLOW, field=FIELD)
+                engine.attachments.upload(
+                    photo.data, name, actor, workflow=WORKFLOW, field=FIELD, into=into
+                )
             )
         except TooLarge as error:
             raise _too_large(rule, name) from error

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from engine.api.tokens import create_token
 from engine.console.accounts import Accounts
-from engine.errors import ConfigError, FieldError, TokenError
+from engine.errors import ConfigError, FieldError, InvalidInput, TokenError
 from engine.handlers import Actor
 from engine.store.tables import attachments, cases, public_receipts, public_report_hits
 from handlers.ledger.service import Ledger
@@ -212,6 +212,22 @@ def test_a_photo_over_10_mb_is_413_and_nothing_is_stored(
     assert "照片过大：每张不超过 10 MB" in answer.text
     assert (_reports(console), _uploads(console)) == (before, uploads)
     assert not console.engine.attachments.blobs.exists(hashlib.sha256(large).hexdigest())
+
+
+def test_a_report_the_engine_refuses_leaves_no_photo_behind(
+    console: Console, anonymous: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before, uploads = _reports(console), _uploads(console)
+    good = png(7, 5)  # bytes no other test sends
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise InvalidInput("data", [FieldError("$.description", "too vague")])
+
+    monkeypatch.setattr(console.engine, "create_case", refuse)
+    answer = file(anonymous, photos=[("p.png", good, "image/png")])
+    assert answer.status_code == 422
+    assert (_reports(console), _uploads(console)) == (before, uploads)
+    assert not console.engine.attachments.blobs.exists(hashlib.sha256(good).hexdigest())
 
 
 def test_the_sixth_report_in_an_hour_is_429_until_the_hour_has_passed(console: Console) -> None:

@@ -136,6 +136,34 @@ def test_a_reader_without_access_gets_404_as_for_the_case(
     problem(client.get(missing, headers=tokens["county"]), 404, "not-found")
 
 
+def test_a_digest_in_free_text_does_not_open_another_cases_file(
+    client: TestClient, tokens: dict[str, Headers]
+) -> None:
+    photo = _upload(client, tokens["other_citizen"], png(colour=(9, 9, 9))).json()
+    theirs = client.post("/api/v1/cases", json=_report([photo]), headers=tokens["other_citizen"])
+    assert theirs.status_code == 201, theirs.text
+    mine = _report([_upload(client, tokens["citizen"], png(colour=(8, 8, 8))).json()])
+    mine["data"]["description"] = f"同 {photo['sha256']}"
+    created = client.post("/api/v1/cases", json=mine, headers=tokens["citizen"])
+    assert created.status_code == 201, created.text
+    url = f"/api/v1/cases/{created.json()['id']}/attachments/{photo['sha256']}"
+    problem(client.get(url, headers=tokens["citizen"]), 404, "not-found")
+    theirs_url = f"/api/v1/cases/{theirs.json()['id']}/attachments/{photo['sha256']}"
+    assert client.get(theirs_url, headers=tokens["other_citizen"]).status_code == 200
+
+
+def test_a_reader_who_may_fire_no_trigger_taking_the_field_cannot_upload_to_the_case(
+    client: TestClient, tokens: dict[str, Headers], reports: Engine, settings: Settings
+) -> None:
+    photo = _upload(client, tokens["citizen"], png()).json()
+    created = client.post("/api/v1/cases", json=_report([photo]), headers=tokens["citizen"])
+    case_id = created.json()["id"]
+    before = _stored(settings, reports)
+    for who in ("citizen", "county"):  # both read the report; no trigger of it takes photos
+        problem(_upload(client, tokens[who], png((7, 7)), case_id=case_id), 403, "forbidden")
+    assert _stored(settings, reports) == before
+
+
 def test_a_payload_naming_a_file_never_uploaded_is_422_at_its_path(
     client: TestClient, tokens: dict[str, Headers], reports: Engine
 ) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from engine.blobs import TooLarge, UnsupportedMedia
+from engine.definition.attachments import form_bytes
 from engine.errors import CaseNotFound, Forbidden, InvalidInput, InvalidRequest, NotFound
 from engine.handlers import Actor
 from engine.runtime import Engine
@@ -111,3 +112,56 @@ def test_read_answers_what_the_case_names_to_its_readers_only(flows: Engine) -> 
         flows.attachments.read(photo["sha256"], DONGE_EEB, case_id=other)
     with pytest.raises(InvalidRequest, match="variant"):
         flows.attachments.read(photo["sha256"], DONGE_EEB, case_id=case_id, variant="huge")
+
+
+def test_a_digest_written_in_free_text_does_not_open_another_cases_file(flows: Engine) -> None:
+    seed_ledger(flows, outfall("371581-0001", "linqing"))
+    body = {"outfall_code": "371581-0001", "county": "linqing", "sub_type": "industrial_enterprise"}
+    other = flows.create_case("rectification", body, LINQING_EEB, subject="371581-0001").id
+    flows.fire(other, "choose_mode", LINQING_EEB, {"mode": "regularise"})
+    secret = upload(flows, LINQING_EEB, "rectification", FIELD, jpeg(), case_id=other)
+    seed_ledger(flows, outfall("371524-0008"))
+    own = {"outfall_code": "371524-0008", "county": "donge", "sub_type": "industrial_enterprise"}
+    case_id = flows.create_case("rectification", own, DONGE_EEB, subject="371524-0008").id
+    payload = {"mode": "regularise", "plan_reference": f"同 {secret['sha256']}"}
+    flows.fire(case_id, "choose_mode", DONGE_EEB, payload)
+    with pytest.raises(NotFound, match="has no attachment"):
+        flows.attachments.read(secret["sha256"], DONGE_EEB, case_id=case_id)
+    with pytest.raises(CaseNotFound):
+        flows.attachments.read(secret["sha256"], DONGE_EEB, case_id=other)
+    photo = upload(flows, DONGE_EEB, "rectification", FIELD, case_id=case_id)
+    _complete(flows, case_id, [photo])
+    assert flows.attachments.read(photo["sha256"], DONGE_GOV, case_id=case_id)[0] == png()
+
+
+def test_only_who_may_fire_a_trigger_taking_the_field_uploads_to_a_case(
+    flows: Engine, settings: Settings
+) -> None:
+    seed_ledger(flows, outfall("371524-0009"))
+    body = {"outfall_code": "371524-0009", "county": "donge", "sub_type": "industrial_enterprise"}
+    case_id = flows.create_case("rectification", body, DONGE_EEB, subject="371524-0009").id
+    with pytest.raises(Forbidden, match="evidence.photos"):  # planning: no trigger takes photos
+        upload(flows, DONGE_EEB, "rectification", FIELD, case_id=case_id)
+    flows.fire(case_id, "choose_mode", DONGE_GOV, {"mode": "regularise"})
+    with pytest.raises(Forbidden, match="may fire no trigger"):  # a reader; complete is not its
+        upload(flows, DONGE_GOV, "rectification", FIELD, case_id=case_id)
+    with flows.store.read() as tx:
+        assert tx.upload_count() == 0
+    assert not Path(str(settings.blobs_dir)).exists()
+    photo = upload(flows, DONGE_EEB, "rectification", FIELD, case_id=case_id)
+    assert _complete(flows, case_id, [photo]).state == "county_acceptance"
+
+
+def test_form_bytes_sums_each_file_field_at_its_most() -> None:
+    photo = {"format": "attachment", "max_bytes": 1000}
+    schema = {
+        "properties": {
+            "one": photo,
+            "group": {"properties": {"many": {"type": "array", "maxItems": 3, "items": photo}}},
+            "text": {"type": "string"},
+        }
+    }
+    assert form_bytes(schema) == 4000
+    assert form_bytes({"allOf": [schema, {"properties": {}}]}) == 4000
+    unbounded = {"properties": {"many": {"type": "array", "items": photo}}}
+    assert form_bytes(unbounded) == float("inf")

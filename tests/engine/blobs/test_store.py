@@ -29,6 +29,18 @@ def test_same_bytes_are_one_read_only_blob_named_by_their_digest(tmp_path: Path)
         store.get("../../etc/passwd")
 
 
+@pytest.mark.parametrize("kind", ["file", "memory"])
+def test_delete_removes_a_blob_and_its_copies_only(tmp_path: Path, kind: str) -> None:
+    store = FileBlobStore(tmp_path) if kind == "file" else MemoryBlobStore()
+    gone, kept = store.put(png()), store.put(jpeg())
+    for digest in (gone, kept):
+        store.put_derived(digest, "thumb", b"t")
+    store.delete(gone)
+    store.delete(gone)  # already gone: nothing to do
+    assert (store.get(gone), store.get_derived(gone, "thumb")) == (None, None)
+    assert (store.get(kept), store.get_derived(kept, "thumb")) == (jpeg(), b"t")
+
+
 def test_derived_copies_are_kept_by_original_digest_and_variant(tmp_path: Path) -> None:
     for store in (FileBlobStore(tmp_path), MemoryBlobStore()):
         digest = store.put(b"original")
