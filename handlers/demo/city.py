@@ -352,20 +352,17 @@ def _ban_order(story: _Story, code: str, gov: Actor) -> None:
 def _complete(story: _Story, code: str, eeb: Actor) -> None:
     case_id = story.case_of("rectification", code)
     state = story.engine.get_case(case_id).state if case_id else ""
-    evidence = after_photos(story.engine, eeb, code, case_id)
+    extra: dict[str, Any] = {}
     if state == "regularising":
-        standard = {"signboard": True, "sampling_point": True, "qr_code": True}
-        story.fire(
-            "rectification", code, "complete", eeb, evidence=evidence, standardisation=standard
-        )
+        extra["standardisation"] = {"signboard": True, "sampling_point": True, "qr_code": True}
     elif state == "merge_metering":  # meters first, then the drainage joins (三(四)4)
         record = story.ledger.get(code).record
         unit = str(record.get("responsible_party") or record.get("name") or code)
         metering = [{"unit": unit, "device": f"JL-{code}", "location": "汇入口前"}]
         story.fire("rectification", code, "install_metering", eeb, metering=metering)
-        story.fire("rectification", code, "complete", eeb, evidence=evidence)
-    else:
-        story.fire("rectification", code, "complete", eeb, evidence=evidence)
+    # the photos are uploaded once `complete` is what the case waits for (an upload needs it)
+    evidence = after_photos(story.engine, eeb, code, case_id)
+    story.fire("rectification", code, "complete", eeb, evidence=evidence, **extra)
 
 
 def load_demo(settings: Settings | None = None, seed: int = SEED) -> DemoResult:
