@@ -56,10 +56,11 @@ def test_an_untraceable_outfall_is_merged_and_delisted(engine: Engine, clock: Fa
 
     engine.fire(rect.id, "choose_mode", YANGGU_GOV, {"mode": "merge", "merged_into": "371521-0200"})
     clock.set(datetime(2024, 5, 20, 2, 0, tzinfo=UTC))
-    sealed = upload(engine, YANGGU_EEB, "rectification", "evidence.photos", case_id=rect.id)
-    evidence = {"photos": [sealed], "description": "接入污水管网"}
     metering = [{"unit": "阳谷县人民政府", "device": "JL-371521-0201", "location": "接管口前"}]
     engine.fire(rect.id, "install_metering", YANGGU_EEB, {"metering": metering})  # before joining
+    # the photos once `complete` is what the case waits for (an upload needs such a trigger)
+    sealed = upload(engine, YANGGU_EEB, "rectification", "evidence.photos", case_id=rect.id)
+    evidence = {"photos": [sealed], "description": "接入污水管网"}
     engine.fire(rect.id, "complete", YANGGU_EEB, {"evidence": evidence})
     engine.fire(rect.id, "pre_close", YANGGU_GOV)
     view = engine.fire(rect.id, "approve_delisting", CITY_EEB)

@@ -196,6 +196,8 @@ def test_a_merge_meters_every_discharging_unit_before_the_drainage_joins(flows: 
     view = flows.fire(case_id, "choose_mode", DONGE_GOV, choice)
     assert (view.state, view.state_title) == ("merge_metering", "清理合并-汇入前安装监测计量设施")
     with pytest.raises(TriggerNotAllowed):  # no joining before every unit is metered
+        flows.fire(case_id, "complete", DISCHARGER, {**EVIDENCE, "metering": BOTH})
+    with pytest.raises(Forbidden, match="may fire no trigger"):  # nor its photos uploaded yet
         _complete(flows, case_id, {**EVIDENCE, "metering": BOTH})
     with pytest.raises(InvalidInput, match=r"\$\.metering"):
         flows.fire(case_id, "install_metering", DISCHARGER, {"metering": []})
