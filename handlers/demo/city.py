@@ -29,6 +29,7 @@ from engine.time.sweep import sweep
 from handlers.demo import supervision
 from handlers.demo.names import MODES, Named, county_eeb_name, name_outfall
 from handlers.demo.photos import after_photos
+from handlers.demo.plans import PLANS
 from handlers.ledger import Ledger
 from handlers.reference import data as ref
 from handlers.reference import sectors
@@ -380,7 +381,8 @@ def load_demo(settings: Settings | None = None, seed: int = SEED) -> DemoResult:
         story = _Story(engine, clock, rng)
         for item in planned:
             _plan_outfall(story, item)
-        supervision.plan(story, planned)
+        for more in PLANS:  # the supervision around the outfalls, one driver per concern
+            more(story, planned)
         story.play()
         # the installation's clock stays at the simulated date (qingliu time clear resets it)
         set_logical_time(engine, END, Actor("qingliu demo", "system"))

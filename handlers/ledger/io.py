@@ -61,6 +61,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("found_at", "发现日期", ("排查日期",)),
     Column("rectification_mode", "整治方式", ()),
     Column("merged_into", "合并至", ("合并至排污口",)),
+    Column("water_function_zone", "水功能区", ("所在水功能区",)),
+    Column("zone_target", "水质目标", ("水功能区水质目标",)),
+    Column("discharge_regime", "排放方式", ("排放规律",)),
+    Column("permit_number", "排污许可证编号", ("排污许可证号", "许可证编号")),
+    Column("responsible_credit_code", "统一社会信用代码", ("信用代码",)),
+    Column("supervising_department", "监管部门", ("行业主管部门",)),
+    Column("standardisation_status", "规范化建设", ("规范化建设状态",)),
+    Column("limits", "排放限值", ("排放限值(mg/L)",)),
 )
 assert tuple(c.field for c in COLUMNS) == FIELDS
 HEADER_OF = {c.field: c.header for c in COLUMNS}

@@ -43,11 +43,18 @@ STATUSES = ("active", "abolished", "merged", "cancelled")
 RECTIFICATION_STATUSES = ("pending", "in_progress", "done", "not_needed")
 SETUP_BASES = ("approval", "registration", "legacy")
 RECTIFICATION_MODES = ("ban", "merge", "regularise")
+WATER_CLASSES = ("I", "II", "III", "IV", "V")  # GB 3838-2002 classes a zone's target may be
+DISCHARGE_REGIMES = ("continuous", "intermittent")
+STANDARDISATION_STATUSES = ("not_started", "in_progress", "done")  # 规范化建设
 # Roles that may add or change ledger records (within their jurisdiction).
 WRITER_ROLES = frozenset({ADMIN, SYSTEM, "eeb_city", "eeb_province", "county_eeb", "county_gov"})
 
 CODE_PATTERN = "^[0-9A-Z][0-9A-Z-]{5,39}$"  # national code: digits, capitals, hyphens
 LOCAL_CODE_PATTERN = "^[0-9A-Za-z][0-9A-Za-z_-]{0,39}$"
+# 统一社会信用代码 (GB 32100-2015: 18 characters, no I O Z S V) and 排污许可证编号 (the code, three
+# digits and a letter, e.g. 91371500MA3C00000X001P)
+CREDIT_CODE_PATTERN = "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+PERMIT_PATTERN = "^[0-9A-HJ-NPQRTUWXY]{18}[0-9]{3}[A-Z]$"
 
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 200}
 OUTFALL_SCHEMA: dict[str, Any] = {
@@ -76,6 +83,21 @@ OUTFALL_SCHEMA: dict[str, Any] = {
         # written by rectification on de-listing (销号)
         "rectification_mode": {"enum": list(RECTIFICATION_MODES)},
         "merged_into": {"type": "string", "pattern": CODE_PATTERN},
+        # the national rules' record (issue 19): water-function zone and its target class,
+        # discharge regime, permit, the party's credit code, supervisor, standardisation
+        "water_function_zone": _TEXT,
+        "zone_target": {"enum": list(WATER_CLASSES)},
+        "discharge_regime": {"enum": list(DISCHARGE_REGIMES)},
+        "permit_number": {"type": "string", "pattern": PERMIT_PATTERN},
+        "responsible_credit_code": {"type": "string", "pattern": CREDIT_CODE_PATTERN},
+        "supervising_department": {"type": "string", "minLength": 1},
+        "standardisation_status": {"enum": list(STANDARDISATION_STATUSES)},
+        # discharge limits (mg/L) by monitoring parameter code (config/reference/monitoring.yaml)
+        "limits": {
+            "type": "object",
+            "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_-]{0,19}$"},
+            "additionalProperties": {"type": "number", "exclusiveMinimum": 0},
+        },
     },
 }
 FIELDS: tuple[str, ...] = tuple(OUTFALL_SCHEMA["properties"])

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from engine.settings import Settings, build_engine, load_settings
-from handlers.demo.city import END, DemoResult, load_demo
+from handlers.demo.city import END, DemoResult
 from handlers.ledger import Ledger
 from handlers.reference import data as ref
 from tests.conftest import ROOT, Run
@@ -35,18 +34,9 @@ NAMED: dict[str, tuple[str | tuple[str, ...], tuple[str, ...]]] = {
 KEPT_AS_THEY_ARE = {"urban_wwtp", "park_wwtp", "rural_facility"}
 
 
-@pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, DemoResult]:
-    folder: Path = tmp_path_factory.mktemp("demo")
-    base = load_settings(ROOT / "config")
-    settings = Settings(
-        config_dir=base.config_dir,
-        database_url=f"sqlite:///{folder / 'demo.db'}",
-        handlers=base.handlers,
-        workflows=str(ROOT / "workflows"),
-        reference=base.reference,
-    )
-    return settings, load_demo(settings)
+@pytest.fixture
+def city(demo_city: tuple[Settings, DemoResult]) -> tuple[Settings, DemoResult]:
+    return demo_city
 
 
 def _ledger(settings: Settings) -> Iterator[Ledger]:

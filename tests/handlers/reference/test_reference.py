@@ -34,7 +34,11 @@ def test_the_shipped_reference_data_is_sound(shipped: dict[str, Any]) -> None:
 
 def test_the_classification_follows_the_plan_annex(shipped: dict[str, Any]) -> None:
     subs = ref.sub_types(shipped)
-    assert [s["no"] for s in subs] == list(range(1, 16))
+    # the annex's 15, and one finer child: 市政雨洪排口 under 其他排污口 (三(四)3), numbered as it
+    assert [s["no"] for s in subs] == [*range(1, 16), 15]
+    child = subs[-1]
+    assert (child["code"], child["name"]) == ("municipal_storm", "市政雨洪排口")
+    assert child["departments"] == ["urban_mgmt_city", "housing_city"]
     assert [s["code"] for s in subs][:5] == [
         "industrial_enterprise",
         "park_wwtp",
@@ -265,6 +269,7 @@ def test_violations_and_neighbours_are_checked_at_their_line_and_column(tmp_path
     assert lines == [
         f"{violations}:{bad_authority}:5: violations[5].authority: unknown authority 'water'",
         f"{violations}:{bad_authority + 5}:5: violations[6].authority: unknown authority 'water'",
+        f"{violations}:{bad_authority + 10}:5: violations[7].authority: unknown authority 'water'",
         f"{neighbours}:{bad_superior}:5: neighbours[0].common_superior: unknown superior 'x'",
     ]
 
