@@ -32,6 +32,8 @@ __all__ = [
     "national_superior",
     "neighbour_of",
     "river",
+    "river_sections",
+    "tributaries",
     "rectification_deadline",
     "sub_type",
     "sub_types",
@@ -205,6 +207,36 @@ def violation_authority(reference: Mapping[str, Any], code: str) -> dict[str, An
 
 def river(reference: Mapping[str, Any], code: str) -> dict[str, Any] | None:
     return next((r for r in _list(reference, "rivers", "rivers") if r.get("code") == code), None)
+
+
+def river_sections(
+    reference: Mapping[str, Any], county: str | None = None, river: str | None = None
+) -> list[dict[str, Any]]:
+    """The river sections (``river_sections.yaml``) of a county and/or river, in file order."""
+    return [
+        s
+        for s in _list(reference, "river_sections", "sections")
+        if (county is None or s.get("county") == county)
+        and (river is None or s.get("river") == river)
+    ]
+
+
+def tributaries(reference: Mapping[str, Any], code: str) -> list[str]:
+    """The rivers flowing into ``code``, directly or through another tributary (rivers.yaml
+    ``tributary_of``), in file order."""
+    found: list[str] = []
+    wanted = {code}
+    for _ in range(len(_list(reference, "rivers", "rivers"))):
+        more = [
+            str(r["code"])
+            for r in _list(reference, "rivers", "rivers")
+            if r.get("tributary_of") in wanted and r["code"] not in found and r["code"] != code
+        ]
+        if not more:
+            break
+        found += more
+        wanted.update(more)
+    return found
 
 
 def basin_of(reference: Mapping[str, Any], river_code: str) -> str | None:

@@ -180,6 +180,10 @@ def test_config_check_command(shipped: dict[str, Any], tmp_path: Path) -> None:
     shutil.copytree(ROOT / "config", broken)
     rivers = shipped["rivers"] | {"rivers": [{"code": "huanghe", "name": "黄河", "basin": "x"}]}
     (broken / "reference" / "rivers.yaml").write_text(yaml.safe_dump(rivers), encoding="utf-8")
+    sections = [s for s in shipped["river_sections"]["sections"] if s["river"] == "huanghe"]
+    (broken / "reference" / "river_sections.yaml").write_text(
+        yaml.safe_dump({"sections": sections}, allow_unicode=True), encoding="utf-8"
+    )
     done = _config_check(broken)
     assert done.returncode == 9
     rivers_yaml = broken / "reference" / "rivers.yaml"
@@ -316,4 +320,28 @@ def test_the_basin_scope_is_checked(shipped: dict[str, Any]) -> None:
     bad["rivers"]["basins"][0]["bureau"] = "basin_bureau"
     assert check_reference(bad) == [
         "rivers.yaml: rivers[3].basin_scope: basin 'haihe' names no bureau to approve it"
+    ]
+
+
+def test_rivers_water_quality_tributaries_and_sections_are_checked(
+    shipped: dict[str, Any],
+) -> None:
+    assert ref.tributaries(shipped, "tuhaihe") == ["xiaoyunhe", "zhaoniuhe"]
+    assert ref.tributaries(shipped, "majiahe") == []
+    donge = [s["code"] for s in ref.river_sections(shipped, county="donge")]
+    assert donge == ["donge-huanghe", "donge-tuhaihe"]
+    assert {s["county"] for s in ref.river_sections(shipped)} == set(ref.county_codes(shipped))
+    broken = copy.deepcopy(shipped)
+    broken["rivers"]["rivers"][0]["water_quality"] = "VI"
+    broken["rivers"]["rivers"][1]["tributary_of"] = "nile"
+    broken["river_sections"]["sections"][0].update(river="nile", county="liaocheng")
+    broken["river_sections"]["sections"][1]["code"] = broken["river_sections"]["sections"][0][
+        "code"
+    ]
+    assert check_reference(broken) == [
+        "rivers.yaml: rivers[0].water_quality: must be one of I, II, III, IV, V, 劣V",
+        "rivers.yaml: rivers[1].tributary_of: unknown river 'nile'",
+        "river_sections.yaml: sections[0].river: unknown river 'nile'",
+        "river_sections.yaml: sections[0].county: 'liaocheng' is not a county or zone",
+        "river_sections.yaml: sections[1].code: 'dongchangfu-xiaoyunhe' appears twice",
     ]
