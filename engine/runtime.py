@@ -176,6 +176,7 @@ class Engine(CaseAdmin, Migrations, Worklist):
             "subject": subject,
             "jurisdiction": jurisdiction,
             "is_open": not d.is_final(d.initial),
+            "subject_unique": d.one_open_case_per_subject,
             "last_hash": GENESIS,
             "created_at": now,
             "updated_at": now,

@@ -35,6 +35,7 @@ class CaseRow:
     last_hash: str
     created_at: datetime
     updated_at: datetime
+    subject_unique: bool = True  # a business key among open cases (one_open_case_per_subject)
 
 
 @dataclass(frozen=True)

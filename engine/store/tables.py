@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -118,6 +119,8 @@ definitions = Table(
     UniqueConstraint("name", "version", name="uq_definitions_name_version"),
 )
 
+# A business key among open cases where the definition says one_open_case_per_subject (0012)
+OPEN_UNIQUE_SUBJECT = "is_open AND subject IS NOT NULL AND subject_unique"
 cases = Table(
     "cases",
     metadata,
@@ -134,6 +137,7 @@ cases = Table(
     Column("last_hash", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("subject_unique", Boolean, nullable=False, server_default=true()),
     Index("ix_cases_workflow_state", "workflow", "state"),
     Index("ix_cases_jurisdiction", "jurisdiction"),
     # The work list (revision 0008): its (version, state) pairs, counted from the index.
@@ -144,8 +148,8 @@ cases = Table(
         "jurisdiction",
         "subject",
         unique=True,
-        sqlite_where=text("is_open AND subject IS NOT NULL"),
-        postgresql_where=text("is_open AND subject IS NOT NULL"),
+        sqlite_where=text(OPEN_UNIQUE_SUBJECT),
+        postgresql_where=text(OPEN_UNIQUE_SUBJECT),
     ),
 )
 

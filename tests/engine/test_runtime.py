@@ -360,3 +360,24 @@ def test_a_handler_name_registered_twice_is_a_configuration_error_naming_both() 
     first.guard("ok")(lambda ctx: True)
     with pytest.raises(ConfigError, match="guard 'ok' is registered twice"):
         first.guard("ok")(lambda ctx: True)
+
+
+def test_a_workflow_without_a_business_key_opens_several_cases_per_subject(
+    eng: Engine, tmp_path: Path
+) -> None:
+    """``one_open_case_per_subject`` is the definition's choice: without it, two open cases may
+    be about one subject (two exceedances of one outfall, two notices), never an integrity
+    error of the database."""
+    source = FIXTURE.read_text(encoding="utf-8").replace("one_open_case_per_subject: true\n", "")
+    assert "one_open_case_per_subject" not in source
+    keyless = tmp_path / "review.yaml"
+    keyless.write_text(source.replace("name: review", "name: review_many", 1), "utf-8")
+    eng.load([keyless])
+    data = {"amount": 1, "jurisdiction": "county_a"}
+    first = eng.create_case("review_many", data, CLERK, subject="OUT-1").id
+    second = eng.create_case("review_many", data, CLERK, subject="OUT-1").id
+    assert second != first
+    assert {v.id for v in eng.list_cases(CLERK, subject="OUT-1")} == {first, second}
+    new_case(eng, subject="OUT-1")
+    with pytest.raises(DuplicateOpenCase):  # the keyed workflow keeps its key
+        new_case(eng, subject="OUT-1")
