@@ -319,7 +319,7 @@ def record_decision_number(ctx: Context) -> None:
     ctx.data["decided_on"] = _today(ctx)
 
 
-def _authority_name(ctx: Context) -> str:
+def authority_name(ctx: Context) -> str:
     department = ctx.data.get("authority_department")
     found = ref.department(ctx.reference, str(department)) if department else None
     if found is not None:
@@ -345,7 +345,7 @@ def publish_decision(ctx: Context) -> None:
         "discharging_unit": ctx.data.get("discharging_unit"),
         "river": str(found["name"]) if found else ctx.data.get("river"),
         "county": ref.jurisdiction_name(ctx.reference, str(ctx.data.get("county"))),
-        "authority": _authority_name(ctx),
+        "authority": authority_name(ctx),
         "published_at": ctx.data["published_at"],
     }
 

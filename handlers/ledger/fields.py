@@ -13,7 +13,6 @@ from handlers.reference import data as ref
 from handlers.reference import sectors
 
 __all__ = [
-    "CANCELLATION_FIELDS",
     "FIELD_LABELS",
     "WATER_CLASSES",
     "allowed_supervisors",
@@ -28,8 +27,6 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
     "discharge_regime": {"continuous": "连续排放", "intermittent": "间歇排放"},
     "standardisation_status": {"not_started": "未开展", "in_progress": "建设中", "done": "已完成"},
 }
-# written by setup_change's 注销 (cancellation): the day and the decision's 文号
-CANCELLATION_FIELDS = ("cancelled_on", "cancellation_decision")
 
 
 def format_limits(limits: Mapping[str, Any]) -> str:

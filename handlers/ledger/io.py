@@ -70,6 +70,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("supervising_department", "监管部门", ("行业主管部门",)),
     Column("standardisation_status", "规范化建设", ("规范化建设状态",)),
     Column("limits", "排放限值", ("排放限值(mg/L)",)),
+    Column("cancelled_on", "注销日期", ()),
+    Column("cancellation_decision", "注销文号", ("注销决定文号",)),
 )
 assert tuple(c.field for c in COLUMNS) == FIELDS
 HEADER_OF = {c.field: c.header for c in COLUMNS}
@@ -200,6 +202,7 @@ class CellReader:
             "latitude": _number,
             "responsible_fallback": _boolean,
             "found_at": _date,
+            "cancelled_on": _date,
             "limits": parse_limits,
             **{name: _by_label(name) for name in LABELS},
         }

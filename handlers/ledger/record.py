@@ -99,6 +99,9 @@ OUTFALL_SCHEMA: dict[str, Any] = {
             "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_-]{0,19}$"},
             "additionalProperties": {"type": "number", "exclusiveMinimum": 0},
         },
+        # written by setup_change's 注销 (cancellation, MEE Order 35): the day and the 文号
+        "cancelled_on": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+        "cancellation_decision": {"type": "string", "maxLength": 100},
     },
 }
 FIELDS: tuple[str, ...] = tuple(OUTFALL_SCHEMA["properties"])
