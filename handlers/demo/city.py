@@ -26,7 +26,7 @@ from engine.runtime import Engine
 from engine.settings import Settings, build_engine, load_settings
 from engine.time.logical import set_logical_time
 from engine.time.sweep import sweep
-from handlers.demo import supervision
+from handlers.demo import record_fields, supervision
 from handlers.demo.names import MODES, Named, county_eeb_name, name_outfall
 from handlers.demo.photos import after_photos
 from handlers.demo.plans import PLANS
@@ -161,7 +161,7 @@ def _outfall(
         "setup_basis": "legacy",
         "found_at": found.date().isoformat(),
     }
-    return Planned(record, found, pace, named)
+    return Planned(record | record_fields.record_fields(reference, record), found, pace, named)
 
 
 class _Story:

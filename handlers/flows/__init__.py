@@ -14,6 +14,7 @@ from handlers.flows import (
     responsibility,
     retained_list,
     setup_approval,
+    setup_change,
 )
 
 __all__ = ["MODULES", "registry"]
@@ -28,6 +29,7 @@ MODULES = (
     responsibility,
     retained_list,
     setup_approval,
+    setup_change,
 )
 
 

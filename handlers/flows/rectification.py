@@ -106,8 +106,18 @@ def mark_rectification_started(ctx: Context) -> None:
 @registry.action("record_mode_in_ledger")
 def record_mode_in_ledger(ctx: Context) -> None:
     """The chosen mode is in the ledger from the choice on (the outfall stays in service until
-    de-listed), so an outfall being banned or merged cannot be kept (三(三), retained_list)."""
-    update_outfall(ctx, rectification_mode=str(ctx.data["mode"]))
+    de-listed), so an outfall being banned or merged cannot be kept (三(三), retained_list).
+    A regularised outfall's 规范化建设 is under way from then (``standardisation_status``)."""
+    mode = str(ctx.data["mode"])
+    extra = {"standardisation_status": "in_progress"} if mode == "regularise" else {}
+    update_outfall(ctx, rectification_mode=mode, **extra)
+
+
+@registry.action("record_standardisation_done")
+def record_standardisation_done(ctx: Context) -> None:
+    """规范化建设 finished with its evidence (标志牌、采样点、二维码, 三(三)): the ledger record
+    shows ``standardisation_status: done``."""
+    update_outfall(ctx, standardisation_status="done")
 
 
 @registry.guard("merge_target_in_ledger")

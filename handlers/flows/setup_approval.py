@@ -32,6 +32,8 @@ AUTHORITY_DEPARTMENT = {"province": "eeb_province", "city": "approval_city"}
 # them apart (an actor without a jurisdiction is not narrowed).
 AUTHORITY_LEVELS = {"city": ("city",), "county": ref.COUNTY_LEVELS, "province": ("province",)}
 KINDS_OF_EXISTING = ("change", "enlarge", "retroactive")  # 改设、扩大、补办: outfalls in the ledger
+# facts of the application the ledger record takes on approval or registration, if given
+LEDGER_FACTS = ("permit_number", "water_function_zone", "zone_target")
 RESULTS = {"approved": "批准", "rejected": "不予许可", "registered": "登记"}
 
 
@@ -317,7 +319,7 @@ def record_decision_number(ctx: Context) -> None:
     ctx.data["decided_on"] = _today(ctx)
 
 
-def _authority_name(ctx: Context) -> str:
+def authority_name(ctx: Context) -> str:
     department = ctx.data.get("authority_department")
     found = ref.department(ctx.reference, str(department)) if department else None
     if found is not None:
@@ -343,7 +345,7 @@ def publish_decision(ctx: Context) -> None:
         "discharging_unit": ctx.data.get("discharging_unit"),
         "river": str(found["name"]) if found else ctx.data.get("river"),
         "county": ref.jurisdiction_name(ctx.reference, str(ctx.data.get("county"))),
-        "authority": _authority_name(ctx),
+        "authority": authority_name(ctx),
         "published_at": ctx.data["published_at"],
     }
 
@@ -352,7 +354,8 @@ def publish_decision(ctx: Context) -> None:
 def enter_ledger(ctx: Context) -> None:
     """An approved or registered outfall is in the ledger (三(一) 动态管理台账): a new one is
     added with its code, name, type, river, responsible unit and decision; a change,
-    enlargement or retroactive permit updates the entry (改设 may move it to another river).
+    enlargement or retroactive permit updates the entry (改设 may move it to another river);
+    the permit number and water-function zone go with it when the application has them.
     The case is the record's source (``setup``)."""
     new = ctx.data.get("kind") == "new"
     changes: dict[str, Any] = {
@@ -377,6 +380,7 @@ def enter_ledger(ctx: Context) -> None:
         )
     elif ctx.data.get("kind") == "change":
         changes["river"] = ctx.data["river"]
+    changes.update({k: ctx.data[k] for k in LEDGER_FACTS if ctx.data.get(k)})
     code = str(ctx.data["outfall_code"])
     try:
         record_setup_in(ctx.ops, ctx.reference, code, changes, new=new)

@@ -44,6 +44,16 @@ class _Fields(BaseModel):
     found_at: str | None = Field(default=None, description="YYYY-MM-DD")
     rectification_mode: str | None = None
     merged_into: str | None = None
+    water_function_zone: str | None = Field(default=None, description="水功能区")
+    zone_target: str | None = Field(default=None, description="水质目标: I..V (GB 3838-2002)")
+    discharge_regime: str | None = Field(default=None, description="continuous / intermittent")
+    permit_number: str | None = Field(default=None, description="排污许可证编号")
+    responsible_credit_code: str | None = Field(default=None, description="统一社会信用代码")
+    supervising_department: str | None = Field(default=None, description="departments.yaml")
+    standardisation_status: str | None = Field(
+        default=None, description="规范化建设: not_started / in_progress / done"
+    )
+    limits: dict[str, float] | None = Field(default=None, description="mg/L by parameter code")
 
 
 class OutfallCreate(_Fields):

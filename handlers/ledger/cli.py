@@ -12,6 +12,7 @@ from engine.cli.base import actor_options
 from engine.handlers import Actor
 from engine.settings import Settings, build_engine, load_settings
 from handlers.ledger import io as ledger_io
+from handlers.ledger.fields import format_limits
 from handlers.ledger.idcard import write_card
 from handlers.ledger.record import LIST_FILTERS
 from handlers.ledger.service import Ledger, change_json
@@ -101,6 +102,8 @@ def ledger_show(code: str, actor: Actor) -> None:
         for name, value in view.record.items()
         if name in labels and isinstance(value, str)
     }
+    if isinstance(view.record.get("limits"), dict):
+        shown["names"]["limits"] = format_limits(view.record["limits"])
     titles = Titles(ledger.engine)
     for case in shown.get("cases", []):
         case["workflow_title"] = titles.workflow(str(case["workflow"]))

@@ -19,6 +19,7 @@ from typing import Any
 
 from engine.errors import ConfigError, FieldError, InvalidInput, QingliuError
 from engine.handlers import Actor
+from handlers.ledger.fields import FIELD_LABELS, format_limits, parse_limits
 from handlers.ledger.record import (
     FIELDS,
     RECTIFICATION_MODES,
@@ -69,6 +70,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("supervising_department", "监管部门", ("行业主管部门",)),
     Column("standardisation_status", "规范化建设", ("规范化建设状态",)),
     Column("limits", "排放限值", ("排放限值(mg/L)",)),
+    Column("cancelled_on", "注销日期", ()),
+    Column("cancellation_decision", "注销文号", ("注销决定文号",)),
 )
 assert tuple(c.field for c in COLUMNS) == FIELDS
 HEADER_OF = {c.field: c.header for c in COLUMNS}
@@ -83,6 +86,7 @@ LABELS: dict[str, dict[str, str]] = {
     "rectification_mode": dict(
         zip(RECTIFICATION_MODES, ("依法取缔", "清理合并", "规范整治"), strict=True)
     ),
+    **FIELD_LABELS,
 }
 TRUE = {"是", "true", "yes", "y", "1", "√"}
 FALSE = {"否", "false", "no", "n", "0", ""}
@@ -191,12 +195,15 @@ class CellReader:
             "county": _index(ref.jurisdictions(reference)),
             "river": _index(_items(reference, "rivers", "rivers")),
             "basin": _index(_items(reference, "rivers", "basins")),
+            "supervising_department": _index(_items(reference, "departments", "departments")),
         }
         self.parsers: dict[str, Callable[[Any], Any]] = {
             "longitude": _number,
             "latitude": _number,
             "responsible_fallback": _boolean,
             "found_at": _date,
+            "cancelled_on": _date,
+            "limits": parse_limits,
             **{name: _by_label(name) for name in LABELS},
         }
 
@@ -358,6 +365,9 @@ class CellWriter:
             "county": {j["code"]: j["name"] for j in ref.jurisdictions(reference)},
             "river": {r["code"]: r["name"] for r in _items(reference, "rivers", "rivers")},
             "basin": {b["code"]: b["name"] for b in _items(reference, "rivers", "basins")},
+            "supervising_department": {
+                d["code"]: d["name"] for d in _items(reference, "departments", "departments")
+            },
             **LABELS,
         }
 
@@ -369,6 +379,8 @@ class CellWriter:
                 value = self.names[name].get(value, value)
             elif isinstance(value, bool):
                 value = "是" if value else "否"
+            elif isinstance(value, dict):
+                value = format_limits(value)
             out.append(value)
         return out
 

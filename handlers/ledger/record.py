@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 
 from engine.definition.model import ADMIN, SYSTEM
 from engine.errors import Conflict, FieldError, InvalidInput, NotFound
+from handlers.ledger.fields import WATER_CLASSES, check_supervising_department
 from handlers.reference import data as ref
 
 __all__ = [
@@ -43,7 +44,6 @@ STATUSES = ("active", "abolished", "merged", "cancelled")
 RECTIFICATION_STATUSES = ("pending", "in_progress", "done", "not_needed")
 SETUP_BASES = ("approval", "registration", "legacy")
 RECTIFICATION_MODES = ("ban", "merge", "regularise")
-WATER_CLASSES = ("I", "II", "III", "IV", "V")  # GB 3838-2002 classes a zone's target may be
 DISCHARGE_REGIMES = ("continuous", "intermittent")
 STANDARDISATION_STATUSES = ("not_started", "in_progress", "done")  # 规范化建设
 # Roles that may add or change ledger records (within their jurisdiction).
@@ -90,6 +90,7 @@ OUTFALL_SCHEMA: dict[str, Any] = {
         "discharge_regime": {"enum": list(DISCHARGE_REGIMES)},
         "permit_number": {"type": "string", "pattern": PERMIT_PATTERN},
         "responsible_credit_code": {"type": "string", "pattern": CREDIT_CODE_PATTERN},
+        # a departments.yaml code supervising the sub-type, or the EEB (handlers.ledger.fields)
         "supervising_department": {"type": "string", "minLength": 1},
         "standardisation_status": {"enum": list(STANDARDISATION_STATUSES)},
         # discharge limits (mg/L) by monitoring parameter code (config/reference/monitoring.yaml)
@@ -98,6 +99,9 @@ OUTFALL_SCHEMA: dict[str, Any] = {
             "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_-]{0,19}$"},
             "additionalProperties": {"type": "number", "exclusiveMinimum": 0},
         },
+        # written by setup_change's 注销 (cancellation, MEE Order 35): the day and the 文号
+        "cancelled_on": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+        "cancellation_decision": {"type": "string", "maxLength": 100},
     },
 }
 FIELDS: tuple[str, ...] = tuple(OUTFALL_SCHEMA["properties"])
@@ -172,6 +176,7 @@ def _reference_errors(
         _check_county,
         _check_river,
         _check_found_at,
+        check_supervising_department,
     ):
         errors.extend(check(reference, usable))
     if ("longitude" in record) != ("latitude" in record):

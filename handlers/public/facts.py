@@ -68,6 +68,9 @@ class OutfallFacts:
     rectification_deadline: str
     delisted_on: str
     decisions: list[Decision] = field(default_factory=list)
+    # public information of the record (issue 19); the party's credit code is never shown here
+    permit_number: str = ""
+    supervising_department: str = ""
 
     @property
     def latest_decision(self) -> Decision | None:
@@ -204,4 +207,11 @@ def public_facts(engine: Engine, code: str) -> OutfallFacts:
         rectification_deadline=deadline,
         delisted_on=delisted,
         decisions=[*setup_decisions, *rect_decisions],
+        permit_number=_text(record.get("permit_number")),
+        supervising_department=_supervisor_name(reference, record.get("supervising_department")),
     )
+
+
+def _supervisor_name(reference: Mapping[str, Any], code: Any) -> str:
+    found = ref.department(reference, str(code)) if code else None
+    return city_named(reference, str(found["name"])) if found else ""
