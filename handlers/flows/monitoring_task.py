@@ -11,11 +11,12 @@ grace period of ``monitoring.yaml``).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from engine.errors import FieldError, InputRefused
 from engine.handlers import Context, Registry
-from handlers.dates import local_day
+from handlers.dates import TZ, local_day
 from handlers.flows._case import open_escalation
 from handlers.reference import monitoring as mon
 
@@ -26,6 +27,12 @@ registry = Registry()
 
 @registry.action("record_sampling")
 def record_sampling(ctx: Context) -> None:
+    """The sampling as it happened: not later than now."""
+    moment = datetime.fromisoformat(str(ctx.payload["sampled_at"]).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=TZ)
+    if moment > ctx.now:
+        raise InputRefused.at("payload", "$.sampled_at", "a sampling is recorded once it is done")
     ctx.data["sampled_at"] = str(ctx.payload["sampled_at"])
     ctx.data["sampler"] = str(ctx.payload["sampler"])
 

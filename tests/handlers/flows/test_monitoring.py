@@ -266,3 +266,14 @@ def test_a_round_not_done_is_overdue_then_escalated_over_the_year(
     assert done.state == "done"
     assert done.data["done_on_time"] is False
     assert date.fromisoformat(done.data["due_date"]) < date(2024, 8, 5)
+
+
+def test_a_sampling_in_the_future_is_refused_at_its_path(
+    engine: Engine, donge: list[dict[str, Any]]
+) -> None:
+    case_id = _task(engine)
+    later = {"sampled_at": "2024-02-01T09:30:00+08:00", "sampler": "东阿县环境监测站"}
+    with pytest.raises(InvalidInput) as caught:
+        engine.fire(case_id, "record_sampling", COUNTY, later)
+    assert [e.json_path for e in caught.value.errors] == ["$.sampled_at"]
+    assert engine.get_case(case_id).state == "scheduled"
