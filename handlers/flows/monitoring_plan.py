@@ -143,6 +143,7 @@ def draw_monitoring(ctx: Context) -> None:
 
 @registry.action("record_plan_return")
 def record_plan_return(ctx: Context) -> None:
+    """The city sends the plan back to the county with its reason (the draw stays as made)."""
     ctx.data["return_reason"] = str(ctx.payload["reason"])
 
 

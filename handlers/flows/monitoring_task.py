@@ -132,6 +132,7 @@ def record_results(ctx: Context) -> None:
 
 @registry.action("flag_monitoring_overdue")
 def flag_monitoring_overdue(ctx: Context) -> None:
+    """The round's due date passed without its results: marked overdue, once, with the time."""
     if not ctx.data.get("overdue"):
         ctx.data["overdue"] = True
         ctx.data["overdue_at"] = ctx.now.isoformat()
