@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from handlers.demo import setup_changes, supervision
+from handlers.demo import monitoring, setup_changes, supervision
 
 __all__ = ["PLANS"]
 
 PLANS: tuple[Callable[[Any, Sequence[Any]], None], ...] = (
     supervision.plan,
     setup_changes.plan,
+    monitoring.plan,
 )

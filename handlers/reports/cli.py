@@ -39,7 +39,8 @@ def report_command(
     which: str, as_of: str | None, fmt: str | None, out: str | None, actor: Actor
 ) -> None:
     """Reports: progress (county × type × stage), deadlines (completion against each
-    rectification deadline), overdue (late cases and their escalation rung)."""
+    rectification deadline), overdue (late cases and their escalation rung), monitoring
+    (the year's sampling rounds by county: due, done, overdue, over limit)."""
     ledger = open_ledger()
     try:
         day = date.fromisoformat(as_of) if as_of else reports.today(ledger.engine.clock.now())

@@ -18,8 +18,7 @@ histories, so a report for 2024-06-30 run later shows what was true then.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from engine.handlers import Actor
@@ -27,6 +26,7 @@ from engine.store.repository import CaseRow
 from handlers.dates import CST
 from handlers.ledger import Ledger, OutfallView
 from handlers.reference import data as ref
+from handlers.reports import monitoring
 from handlers.reports.facts import (
     CLEARED,
     EXEMPT,
@@ -38,34 +38,10 @@ from handlers.reports.facts import (
     is_new,
     stage,
 )
+from handlers.reports.table import Report, cutoff
 from handlers.titles import Titles
 
 __all__ = ["CST", "Report", "cutoff", "deadlines", "overdue", "progress"]
-
-
-@dataclass(frozen=True)
-class Report:
-    name: str
-    title: str
-    as_of: str
-    keys: list[str]
-    header: list[str]
-    rows: list[list[Any]]
-    notes: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "report": self.name,
-            "title": self.title,
-            "as_of": self.as_of,
-            **self.notes,
-            "rows": [dict(zip(self.keys, row, strict=True)) for row in self.rows],
-        }
-
-
-def cutoff(as_of: date) -> datetime:
-    """The end of ``as_of`` in China Standard Time, as an aware UTC datetime."""
-    return datetime.combine(as_of + timedelta(days=1), time(), CST).astimezone(UTC)
 
 
 def _cst_date(moment: datetime) -> date:
@@ -297,6 +273,7 @@ def overdue(ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report:
 
 
 REPORTS = {"progress": progress, "deadlines": deadlines, "overdue": overdue}
+REPORTS["monitoring"] = monitoring.monitoring  # 强化环境监测 (三(四)4), its own module
 
 
 def run(name: str, ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report:

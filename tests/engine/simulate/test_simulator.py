@@ -242,7 +242,8 @@ def test_load_and_validate_skip_scenario_folders(run: Run, tmp_path: Path) -> No
     assert "scenarios/sim_notice.yaml:" in run(
         "validate", str(folder / "scenarios" / "sim_notice.yaml"), code=1
     )
-    assert "ok: 8 definition(s)" in run("validate", "workflows/")
+    shipped = len(list(WORKFLOWS.glob("*.yaml")))  # every workflow, however many are shipped
+    assert f"ok: {shipped} definition(s)" in run("validate", "workflows/")
 
 
 def test_time_only_runs_forward(parts: Sandbox, tmp_path: Path) -> None:
