@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from engine.handlers import Registry
 from handlers.flows import (
+    daily_supervision,
     effectiveness_check,
     enforcement,
     escalation,
+    patrol_notice,
     public_report,
     rectification,
     responsibility,
     retained_list,
+    river_patrol,
     setup_approval,
 )
 
@@ -20,13 +23,16 @@ __all__ = ["MODULES", "registry"]
 
 # One per workflows/*.yaml, named after it.
 MODULES = (
+    daily_supervision,
     effectiveness_check,
     enforcement,
     escalation,
+    patrol_notice,
     public_report,
     rectification,
     responsibility,
     retained_list,
+    river_patrol,
     setup_approval,
 )
 
