@@ -134,6 +134,7 @@ def record_notice_send_back(ctx: Context) -> None:
         "by": ctx.actor.name,
         "reason": str(ctx.payload["reason"]),
         "reply_due": due,
+        "previous_due": ctx.data["reply_due"],
     }
     ctx.data["send_backs"] = [*(ctx.data.get("send_backs") or []), entry]
     ctx.data["reply_due"] = due

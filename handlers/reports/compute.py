@@ -27,6 +27,7 @@ from engine.store.repository import CaseRow
 from handlers.dates import CST
 from handlers.ledger import Ledger, OutfallView
 from handlers.reference import data as ref
+from handlers.reports import patrols
 from handlers.reports.facts import (
     CLEARED,
     EXEMPT,
@@ -297,6 +298,7 @@ def overdue(ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report:
 
 
 REPORTS = {"progress": progress, "deadlines": deadlines, "overdue": overdue}
+REPORTS["patrols"] = patrols.patrols  # type: ignore[assignment]  # same shape as Report
 
 
 def run(name: str, ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report:
