@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from handlers.demo import supervision
+from handlers.demo import patrols, supervision
 
 __all__ = ["PLANS"]
 
 PLANS: tuple[Callable[[Any, Sequence[Any]], None], ...] = (supervision.plan,)
+PLANS += (patrols.plan,)  # river patrols and daily supervision (handlers/demo/patrols.py)
