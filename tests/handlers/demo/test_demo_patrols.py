@@ -3,12 +3,14 @@ demo city loaded once (``demo_city``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 from engine.settings import Settings, build_engine
 from handlers.demo.city import DemoResult
 from handlers.demo.patrols import STORM_OUTFALLS
 from handlers.ledger import Ledger
+from handlers.public.facts import public_facts
 from handlers.reports import compute
 
 
@@ -51,6 +53,12 @@ def test_patrols_notices_and_inspections_of_2024(demo_city: tuple[Settings, Demo
             outfall = ledger.get(code)
             assert outfall.record["sub_type"] == "municipal_storm"
             assert "daily_supervision" in {c.workflow for c in outfall.cases}
+
+        # the public page of an outfall names none of the river chiefs who patrolled it
+        shown = repr(dataclasses.asdict(public_facts(engine, "371524-15-901")))
+        chiefs = {p.data["patroller"] for p in patrols}
+        assert not [name for name in chiefs if name in shown]
+        assert "巡河" not in shown
 
         total = compute.run("patrols", ledger, date(2024, 12, 31)).to_json()["rows"][-1]
         assert total["patrols"] == len(patrols)
