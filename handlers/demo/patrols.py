@@ -239,7 +239,7 @@ def _add_storm_outfalls(story: _Story) -> None:
             story.ledger.add(record, eeb)
             story.result.outfalls += 1
             (case,) = story.engine.list_cases(workflow="responsibility", subject=record["code"])
-            payload = {"responsible_party": party, "needs_rectification": False}
+            payload = {"responsible_party": party, "needs_rectification": True}
             story.engine.fire(case.id, "identify", eeb, payload)
 
         story.at(_at(2, 20), f"{record['code']} screened", add)

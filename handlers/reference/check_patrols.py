@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from engine.errors import ConfigError
+
 __all__ = ["PERIODS", "check_patrols", "working_days"]
 
 PERIODS = ("patrol_notice_reply", "supervision_rectification")
@@ -16,8 +18,14 @@ Say = Callable[[str, str, str], None]
 
 
 def working_days(reference: Mapping[str, Any], name: str) -> int:
-    """``patrols.yaml: <name>.working_days`` (checked by ``qingliu config check``)."""
-    return int((reference.get("patrols") or {})[name]["working_days"])
+    """``patrols.yaml: <name>.working_days`` (checked by ``qingliu config check``); a
+    ConfigError when the file or the key is missing."""
+    try:
+        return int((reference.get("patrols") or {})[name]["working_days"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"config/reference/patrols.yaml: {name}.working_days is required ({exc!r})"
+        ) from exc
 
 
 def check_patrols(reference: Mapping[str, Any], say: Say) -> None:
