@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from engine.handlers import Registry
 from handlers.flows import (
+    daily_supervision,
     effectiveness_check,
     enforcement,
     escalation,
     monitoring_plan,
     monitoring_task,
+    patrol_notice,
     public_report,
     rectification,
     responsibility,
     retained_list,
+    river_patrol,
     setup_approval,
     setup_change,
 )
@@ -23,15 +26,18 @@ __all__ = ["MODULES", "registry"]
 
 # One per workflows/*.yaml, named after it.
 MODULES = (
+    daily_supervision,
     effectiveness_check,
     enforcement,
     escalation,
     monitoring_plan,
     monitoring_task,
+    patrol_notice,
     public_report,
     rectification,
     responsibility,
     retained_list,
+    river_patrol,
     setup_approval,
     setup_change,
 )

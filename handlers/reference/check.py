@@ -14,6 +14,7 @@ from typing import Any
 from engine.definition.loader import load_yaml
 from handlers.reference import data as ref
 from handlers.reference.check_monitoring import check_monitoring
+from handlers.reference.check_patrols import check_patrols
 from handlers.reference.check_rivers import check_rivers
 
 __all__ = ["REQUIRED_FILES", "Checker", "check_reference", "locate"]
@@ -60,6 +61,7 @@ class Checker:
         self._neighbours(departments)
         check_rivers(self.reference, set(ref.county_codes(self.reference)), self._say)
         check_monitoring(self.reference, self._say)
+        check_patrols(self.reference, self._say)
         return list(dict.fromkeys(self.problems))  # a list read twice is reported once
 
     # -- helpers ------------------------------------------------------------------------------

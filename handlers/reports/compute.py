@@ -26,7 +26,7 @@ from engine.store.repository import CaseRow
 from handlers.dates import CST
 from handlers.ledger import Ledger, OutfallView
 from handlers.reference import data as ref
-from handlers.reports import monitoring
+from handlers.reports import monitoring, patrols
 from handlers.reports.facts import (
     CLEARED,
     EXEMPT,
@@ -274,6 +274,7 @@ def overdue(ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report:
 
 REPORTS = {"progress": progress, "deadlines": deadlines, "overdue": overdue}
 REPORTS["monitoring"] = monitoring.monitoring  # 强化环境监测 (三(四)4), its own module
+REPORTS["patrols"] = patrols.patrols  # type: ignore[assignment]  # same shape as Report
 
 
 def run(name: str, ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report:

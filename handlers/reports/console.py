@@ -39,11 +39,13 @@ TABS: tuple[tuple[str, str], ...] = (
     ("progress", "整治进展"),
     ("deadlines", "对照时限"),
     ("overdue", "逾期与督办"),
+    ("patrols", "巡河与日常检查"),
 )
 _CHART_TITLES = {
     "progress": "各县区完成率（已完成 / 应整治）",
     "deadlines": "完成率（按期完成 + 逾期完成）/ 应整治",
     "overdue": "逾期天数",
+    "patrols": "已巡河段 / 河段数",
 }
 # Cells that are case numbers link to the case page.
 _CASE_KEYS = frozenset({"case_id", "escalation_case_id"})
@@ -124,6 +126,15 @@ def bars(report: Report) -> list[Bar]:
                 )
             )
         return out
+    if report.name == "patrols":  # handlers/reports/patrols.py: sections patrolled
+        return [
+            _bar(
+                str(r[k["county"]]),
+                _fraction(r[k["sections_patrolled"]], r[k["sections"]]),
+                f"{r[k['sections_patrolled']]}/{r[k['sections']]}",
+            )
+            for r in rows
+        ]
     longest = max((r[k["days_overdue"]] for r in rows), default=0)
     return [
         _bar(

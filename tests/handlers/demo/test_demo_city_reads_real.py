@@ -21,6 +21,7 @@ NAMED: dict[str, tuple[str | tuple[str, ...], tuple[str, ...]]] = {
     "industrial_enterprise": ("有限公司", ("污水处理厂", "养殖", "灌区")),
     "park_wwtp": (("园", "污水处理厂排污口"), ("养殖", "灌区", "城区")),
     "enterprise_storm": ("雨水排口", ("污水处理厂", "养殖")),
+    "municipal_storm": ("雨水排口", ("有限公司", "污水处理厂", "养殖")),  # handlers/demo/patrols.py
     "urban_wwtp": ("污水处理厂排污口", ("有限公司", "园区", "化工", "纸业", "农牧", "养殖")),
     "livestock_large": ("养殖", ("污水处理厂", "化工", "纸业", "热电")),
     "aquaculture_small": ("养殖", ("污水处理厂", "化工", "纸业", "热电")),
@@ -97,7 +98,7 @@ def test_dispositions_fit_the_type_and_no_urban_wwtp_is_banned(
 def test_every_shipped_workflow_has_cases(city: tuple[Settings, DemoResult]) -> None:
     settings, result = city
     shipped = {p.stem for p in (ROOT / "workflows").glob("*.yaml")}
-    assert len(shipped) == 11
+    assert len(shipped) == 14
     assert {w for w, _, _ in result.cases} == shipped
     engine = build_engine(settings)
     try:
