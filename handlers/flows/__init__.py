@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from engine.handlers import Registry
 from handlers.flows import (
+    campaign_inspection,
     effectiveness_check,
     enforcement,
     escalation,
+    key_river_campaign,
     public_report,
     rectification,
     responsibility,
     retained_list,
+    screening,
     setup_approval,
 )
 
@@ -20,13 +23,16 @@ __all__ = ["MODULES", "registry"]
 
 # One per workflows/*.yaml, named after it.
 MODULES = (
+    campaign_inspection,
     effectiveness_check,
     enforcement,
     escalation,
+    key_river_campaign,
     public_report,
     rectification,
     responsibility,
     retained_list,
+    screening,
     setup_approval,
 )
 
