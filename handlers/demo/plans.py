@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from handlers.demo import supervision
+from handlers.demo import campaigns, supervision
 
 __all__ = ["PLANS"]
 
-PLANS: tuple[Callable[[Any, Sequence[Any]], None], ...] = (supervision.plan,)
+PLANS: tuple[Callable[[Any, Sequence[Any]], None], ...] = (supervision.plan, campaigns.plan)

@@ -5,7 +5,8 @@ The campaign (``handlers.flows.key_river_campaign``) opens the task with the cou
 in scope. The county EEB records one inspection per outfall (``record_inspection``): only an
 outfall of the task's list, once; a finding names a violation type of
 config/reference/violations.yaml and opens an ``enforcement`` case (``source: campaign``) in the
-same transaction. ``every_outfall_inspected`` holds the submission until every outfall is
+same transaction (or, when one is open about the outfall already, is linked to it).
+``every_outfall_inspected`` holds the submission until every outfall is
 inspected (409 listing the missing ones). A task still open on its due day is marked overdue and
 its county escalated (督办, topic ``campaign``).
 
@@ -96,7 +97,9 @@ def record_inspection(ctx: Context) -> None:
                 f"{violation} is not in config/reference/violations.yaml",
             )
         inspection["violation_type"] = violation
-        inspection["enforcement_case_id"] = ctx.ops.open_case(
+        # An outfall has at most one open case of a workflow: an enforcement case already open
+        # about it takes the finding (enforcement_opened false).
+        case_id, opened = ctx.ops.open_case_if_absent(
             "enforcement",
             {
                 "source": "campaign",
@@ -110,6 +113,7 @@ def record_inspection(ctx: Context) -> None:
             },
             subject=code,
         )
+        inspection.update(enforcement_case_id=case_id, enforcement_opened=opened)
     ctx.data["inspections"] = [*done, inspection]
     record_task(ctx)
 

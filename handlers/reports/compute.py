@@ -17,7 +17,7 @@ histories, so a report for 2024-06-30 run later shows what was true then.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from engine.store.repository import CaseRow
 from handlers.dates import CST
 from handlers.ledger import Ledger, OutfallView
 from handlers.reference import data as ref
+from handlers.reports import campaign, screening
 from handlers.reports.facts import (
     CLEARED,
     EXEMPT,
@@ -296,7 +297,13 @@ def overdue(ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report:
     )
 
 
+def _built(report: Callable[..., dict[str, Any]]) -> Callable[..., Report]:
+    """A report of its own module, which returns a Report's fields (it cannot import this)."""
+    return lambda ledger, as_of, actor=None: Report(**report(ledger, as_of, actor))
+
+
 REPORTS = {"progress": progress, "deadlines": deadlines, "overdue": overdue}
+REPORTS.update(campaign=_built(campaign.campaign), screening=_built(screening.screening))
 
 
 def run(name: str, ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report:
