@@ -196,3 +196,26 @@ def test_the_campaign_closes_itself_on_the_due_day_when_every_task_is_in(
     assert closed.state == "closed"
     assert closed.data["report"]["not_submitted"] == []
     assert flows.get_case(task).data.get("escalation_case_id") is None
+
+
+def test_a_finding_at_an_outfall_with_an_open_enforcement_case_is_linked_to_it(
+    flows: Engine,
+) -> None:
+    earlier = flows.create_case(
+        "enforcement",
+        {
+            "source": "patrol",
+            "county": "gaotang",
+            "violation_type": "secret_discharge",
+            "outfall_code": "371526-0001",
+        },
+        GAOTANG,
+        subject="371526-0001",
+    ).id
+    case = _campaign(flows)
+    flows.fire(case, "launch", CITY, {"due": "2024-06-28", "rivers": ["majiahe"]})
+    task = _tasks(flows)["gaotang"]
+    finding = {"outfall_code": "371526-0001", "result": "finding", "violation_type": "over_limit"}
+    view = flows.fire(task, "inspect", GAOTANG, finding)
+    assert view.data["inspections"][0]["enforcement_case_id"] == earlier
+    assert view.data["inspections"][0]["enforcement_opened"] is False
