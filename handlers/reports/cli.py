@@ -1,5 +1,5 @@
-"""``qingliu report progress|deadlines|overdue``: thin, it parses, runs the report, prints or
-writes it (table, JSON, CSV, Excel)."""
+"""``qingliu report progress|deadlines|overdue|campaign|screening``: thin, it parses, runs the
+report, prints or writes it (table, JSON, CSV, Excel)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ def report_command(
     which: str, as_of: str | None, fmt: str | None, out: str | None, actor: Actor
 ) -> None:
     """Reports: progress (county × type × stage), deadlines (completion against each
-    rectification deadline), overdue (late cases and their escalation rung)."""
+    rectification deadline), overdue (late cases and their escalation rung), campaign (key-river
+    campaigns by county), screening (coverage and new outfalls cleared by county)."""
     ledger = open_ledger()
     try:
         day = date.fromisoformat(as_of) if as_of else reports.today(ledger.engine.clock.now())
