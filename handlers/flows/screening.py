@@ -110,12 +110,14 @@ def stamp_screening_submission(ctx: Context) -> None:
 
 @registry.action("stamp_screening_confirmed")
 def stamp_screening_confirmed(ctx: Context) -> None:
+    """The city confirmed the round: when and by whom."""
     ctx.data["confirmed_at"] = ctx.now.isoformat()
     ctx.data["confirmed_by"] = ctx.actor.name
 
 
 @registry.action("record_screening_return")
 def record_screening_return(ctx: Context) -> None:
+    """The city returned the round to screen more: its reason."""
     ctx.data["return_reason"] = str(ctx.payload["reason"])
 
 
