@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from engine.errors import Forbidden
 from engine.settings import Settings
 from handlers.demo.campaigns import CAMPAIGN, LATE_INSPECTOR, PARTIAL_SCREENER
 from handlers.demo.city import DemoResult
@@ -141,3 +142,15 @@ def test_the_screening_report_on_the_command_line(
         )
     )
     assert [r["county"] for r in county["rows"]] == ["莘县"]
+
+
+def test_a_party_reads_neither_report(
+    demo_city: tuple[Settings, DemoResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, _ = demo_city
+    monkeypatch.setenv("QINGLIU_DATABASE_URL", settings.database_url)
+    monkeypatch.chdir(ROOT)
+    for name in ("campaign", "screening"):
+        args = [name, "--as", "discharger", "--actor", "某化工有限公司", "--jurisdiction", "donge"]
+        refused = CliRunner().invoke(report_command, args)
+        assert isinstance(refused.exception, Forbidden), refused.output
