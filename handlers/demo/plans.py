@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from handlers.demo import monitoring, patrols, setup_changes, supervision
+from handlers.demo import campaigns, monitoring, patrols, setup_changes, supervision
 
 __all__ = ["PLANS"]
 
@@ -17,4 +17,5 @@ PLANS: tuple[Callable[[Any, Sequence[Any]], None], ...] = (
     setup_changes.plan,
     monitoring.plan,
     patrols.plan,  # river patrols and daily supervision
+    campaigns.plan,  # key-river campaigns and screening rounds
 )

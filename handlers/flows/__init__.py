@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from engine.handlers import Registry
 from handlers.flows import (
+    campaign_inspection,
     daily_supervision,
     effectiveness_check,
     enforcement,
     escalation,
+    key_river_campaign,
     monitoring_plan,
     monitoring_task,
     patrol_notice,
@@ -18,6 +20,7 @@ from handlers.flows import (
     responsibility,
     retained_list,
     river_patrol,
+    screening,
     setup_approval,
     setup_change,
 )
@@ -26,10 +29,12 @@ __all__ = ["MODULES", "registry"]
 
 # One per workflows/*.yaml, named after it.
 MODULES = (
+    campaign_inspection,
     daily_supervision,
     effectiveness_check,
     enforcement,
     escalation,
+    key_river_campaign,
     monitoring_plan,
     monitoring_task,
     patrol_notice,
@@ -38,6 +43,7 @@ MODULES = (
     responsibility,
     retained_list,
     river_patrol,
+    screening,
     setup_approval,
     setup_change,
 )

@@ -1,5 +1,5 @@
-"""``qingliu report progress|deadlines|overdue``: thin, it parses, runs the report, prints or
-writes it (table, JSON, CSV, Excel)."""
+"""``qingliu report progress|deadlines|overdue|campaign|screening``: thin, it parses, runs the
+report, prints or writes it (table, JSON, CSV, Excel)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,9 @@ def report_command(
 ) -> None:
     """Reports: progress (county × type × stage), deadlines (completion against each
     rectification deadline), overdue (late cases and their escalation rung), monitoring
-    (the year's sampling rounds by county: due, done, overdue, over limit)."""
+    (the year's sampling rounds by county: due, done, overdue, over limit), patrols (river
+    patrols, notices and routine inspections by county), campaign (key-river campaigns by
+    county), screening (coverage and new outfalls cleared by county)."""
     ledger = open_ledger()
     try:
         day = date.fromisoformat(as_of) if as_of else reports.today(ledger.engine.clock.now())

@@ -98,7 +98,7 @@ def test_dispositions_fit_the_type_and_no_urban_wwtp_is_banned(
 def test_every_shipped_workflow_has_cases(city: tuple[Settings, DemoResult]) -> None:
     settings, result = city
     shipped = {p.stem for p in (ROOT / "workflows").glob("*.yaml")}
-    assert len(shipped) == 14
+    assert len(shipped) == 17
     assert {w for w, _, _ in result.cases} == shipped
     engine = build_engine(settings)
     try:

@@ -32,7 +32,14 @@ def test_cited_plan_sections_exist(path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("workflow", "section"),
-    [("escalation", "四(三)"), ("public_report", "四(四)"), ("enforcement", "三(四)5")],
+    [
+        ("escalation", "四(三)"),
+        ("public_report", "四(四)"),
+        ("enforcement", "三(四)5"),
+        ("key_river_campaign", "三(四)5"),
+        ("campaign_inspection", "三(四)5"),
+        ("screening", "三(一)"),
+    ],
 )
 def test_the_supervision_workflows_cite_their_sections(workflow: str, section: str) -> None:
     assert section in _cited(ROOT / "workflows" / f"{workflow}.yaml")
