@@ -40,6 +40,10 @@ def demo_command() -> None:
         f"本系统时钟停在模拟日期 {END.date()}（qingliu time 查看，qingliu time clear 恢复系统时钟）"
     )
     click.echo("try: qingliu ledger list | qingliu report progress | qingliu report overdue")
+    click.echo(
+        "     qingliu report monitoring --as-of 2024-12-31 | qingliu report patrols"
+        " | qingliu report campaign | qingliu report screening"
+    )
 
 
 def _users() -> None:

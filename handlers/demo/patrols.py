@@ -22,6 +22,7 @@ from engine.errors import Refused
 from engine.handlers import Actor
 from engine.runtime import Engine
 from handlers.demo.names import county_eeb_name
+from handlers.demo.record_fields import record_fields
 from handlers.flows.patrol_notice import department_for
 from handlers.ledger import Ledger
 from handlers.reference import data as ref
@@ -234,6 +235,7 @@ def _add_storm_outfalls(story: _Story) -> None:
         }
         record["address"] = str(given["name"]).removesuffix("雨水排口")
         party = str(record.pop("responsible_party"))
+        record |= record_fields(story.engine.reference, record)  # zone, regime, supervisor ...
 
         def add(record: dict[str, Any] = record, eeb: Actor = eeb, party: str = party) -> None:
             story.ledger.add(record, eeb)

@@ -7,44 +7,16 @@ went overdue. Read from the ``campaign_inspection`` and ``enforcement`` cases th
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from engine.errors import Forbidden
 from engine.handlers import Actor
-from engine.store.repository import CaseRow
-from handlers.dates import CST
 from handlers.ledger import Ledger
 from handlers.reference import data as ref
 from handlers.reports.facts import closed_by
+from handlers.reports.table import Report, cutoff, read_cases
 
-__all__ = ["campaign", "cutoff", "read_cases"]
-
-
-def cutoff(as_of: date) -> datetime:
-    """The end of ``as_of`` in China Standard Time (as ``compute.cutoff``, which this module
-    cannot import: compute registers it)."""
-    return datetime.combine(as_of + timedelta(days=1), time(), CST).astimezone(UTC)
-
-
-def read_cases(ledger: Ledger, actor: Actor | None, workflow: str) -> list[CaseRow]:
-    """Every case of ``workflow`` in the actor's reach (parties read no reports)."""
-    if actor is not None and ledger.engine.access.is_party(actor):
-        raise Forbidden(
-            f"reports are for government roles (your role: {actor.role})", role=actor.role
-        )
-    out: list[CaseRow] = []
-    after = 0
-    with ledger.engine.store.read() as tx:
-        reach = ledger.engine.scope.narrow(actor)
-        while True:
-            batch = tx.list_cases(
-                workflow=workflow, jurisdictions=reach, after_id=after, limit=1000
-            )
-            out += batch
-            if len(batch) < 1000:
-                return out
-            after = batch[-1].id
+__all__ = ["campaign"]
 
 
 def _before(stamp: Any, at: datetime) -> bool:
@@ -65,7 +37,7 @@ COLUMNS = (
 )
 
 
-def campaign(ledger: Ledger, as_of: date, actor: Actor | None = None) -> dict[str, Any]:
+def campaign(ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report:
     at = cutoff(as_of)
     reference = ledger.reference
     enforcement = {c.id: c for c in read_cases(ledger, actor, "enforcement")}
@@ -94,12 +66,12 @@ def campaign(ledger: Ledger, as_of: date, actor: Actor | None = None) -> dict[st
         )
     late = sum(1 for r in rows if r[-1] == "是")
     rows.append(["合计", "", None, *totals, "", str(late)])
-    return {
-        "name": "campaign",
-        "title": "重点河流入河排污口专项执法检查（专项检查 × 县区）",
-        "as_of": as_of.isoformat(),
-        "keys": [k for k, _ in COLUMNS],
-        "header": [t for _, t in COLUMNS],
-        "rows": rows,
-        "notes": {"tasks": len(tasks)},
-    }
+    return Report(
+        name="campaign",
+        title="重点河流入河排污口专项执法检查（专项检查 × 县区）",
+        as_of=as_of.isoformat(),
+        keys=[k for k, _ in COLUMNS],
+        header=[t for _, t in COLUMNS],
+        rows=rows,
+        notes={"tasks": len(tasks)},
+    )

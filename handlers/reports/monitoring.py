@@ -17,13 +17,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from engine.errors import Forbidden
 from engine.handlers import Actor
-from engine.store.repository import CaseRow
 from handlers.ledger import Ledger
 from handlers.reference import data as ref
 from handlers.reports.facts import closed_by
-from handlers.reports.table import Report, cutoff
+from handlers.reports.table import Report, cutoff, read_cases, refuse_parties
 
 __all__ = ["COLUMNS", "monitoring"]
 
@@ -39,21 +37,6 @@ COLUMNS = (
 )
 
 
-def _cases(ledger: Ledger, actor: Actor | None, workflow: str) -> list[CaseRow]:
-    out: list[CaseRow] = []
-    after = 0
-    with ledger.engine.store.read() as tx:
-        reach = ledger.engine.scope.narrow(actor)
-        while True:
-            batch = tx.list_cases(
-                workflow=workflow, jurisdictions=reach, after_id=after, limit=1000
-            )
-            out += batch
-            if len(batch) < 1000:
-                return out
-            after = batch[-1].id
-
-
 def _tally(ledger: Ledger, actor: Actor | None, as_of: date) -> dict[str, dict[str, int]]:
     at, year, day = cutoff(as_of), as_of.year, as_of.isoformat()
     tally: dict[str, dict[str, int]] = {}
@@ -61,10 +44,10 @@ def _tally(ledger: Ledger, actor: Actor | None, as_of: date) -> dict[str, dict[s
     def row(county: Any) -> dict[str, int]:
         return tally.setdefault(str(county), dict.fromkeys((k for k, _ in COLUMNS), 0))
 
-    for plan in _cases(ledger, actor, "monitoring_plan"):
+    for plan in read_cases(ledger, actor, "monitoring_plan"):
         if plan.data.get("year") == year and closed_by(plan, at):
             row(plan.data.get("county"))["outfalls"] += len(plan.data.get("outfalls") or [])
-    for task in _cases(ledger, actor, "monitoring_task"):
+    for task in read_cases(ledger, actor, "monitoring_task"):
         data = task.data
         if data.get("year") != year or task.created_at >= at:
             continue
@@ -81,10 +64,7 @@ def _tally(ledger: Ledger, actor: Actor | None, as_of: date) -> dict[str, dict[s
 
 
 def monitoring(ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report:
-    if actor is not None and ledger.engine.access.is_party(actor):
-        raise Forbidden(
-            f"reports are for government roles (your role: {actor.role})", role=actor.role
-        )
+    refuse_parties(ledger, actor)
     reference = ledger.reference
     tally = _tally(ledger, actor, as_of)
     order = ref.county_codes(reference)

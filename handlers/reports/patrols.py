@@ -9,24 +9,21 @@
   referred to enforcement, 整改通知 the inspections that ordered a rectification.
 
 Cases are read through the actor's read scope (a county sees its own row); a total row ends
-the table. The report has the shape of ``handlers.reports.compute.Report`` (which lists it in
-``REPORTS``, so this module cannot import it).
+the table (a ``handlers.reports.table.Report``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from engine.errors import Forbidden
 from engine.handlers import Actor
 from engine.store.repository import CaseRow
-from handlers.dates import CST
 from handlers.ledger import Ledger
 from handlers.reference import data as ref
+from handlers.reports.table import Report, cutoff, read_cases, refuse_parties
 
-__all__ = ["COLUMNS", "PatrolReport", "notice_status", "patrols"]
+__all__ = ["COLUMNS", "notice_status", "patrols"]
 
 COLUMNS = (
     ("county", "县区"),
@@ -48,45 +45,8 @@ COLUMNS = (
 NOTICE_STATUSES = ("replied_on_time", "replied_late", "open", "overdue")
 
 
-@dataclass(frozen=True)
-class PatrolReport:
-    """The fields of ``handlers.reports.compute.Report`` (the CLI and the console read these)."""
-
-    name: str
-    title: str
-    as_of: str
-    keys: list[str]
-    header: list[str]
-    rows: list[list[Any]]
-    notes: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "report": self.name,
-            "title": self.title,
-            "as_of": self.as_of,
-            **self.notes,
-            "rows": [dict(zip(self.keys, row, strict=True)) for row in self.rows],
-        }
-
-
-def _cutoff(as_of: date) -> datetime:
-    return datetime.combine(as_of + timedelta(days=1), time(), CST).astimezone(UTC)
-
-
 def _cases(ledger: Ledger, actor: Actor | None, workflow: str, at: datetime) -> list[CaseRow]:
-    out: list[CaseRow] = []
-    after = 0
-    with ledger.engine.store.read() as tx:
-        reach = ledger.engine.scope.narrow(actor)
-        while True:
-            batch = tx.list_cases(
-                workflow=workflow, jurisdictions=reach, after_id=after, limit=1000
-            )
-            out += [c for c in batch if c.created_at < at]
-            if len(batch) < 1000:
-                return out
-            after = batch[-1].id
+    return [c for c in read_cases(ledger, actor, workflow) if c.created_at < at]
 
 
 def _before(entries: Any, at: datetime) -> list[dict[str, Any]]:
@@ -97,7 +57,7 @@ def notice_status(data: dict[str, Any], as_of: date) -> str:
     """A notice's status at the end of ``as_of``: replied (on time or late) when its latest
     reply by then was not sent back afterwards; otherwise open or overdue against the reply
     deadline then in force."""
-    at = _cutoff(as_of)
+    at = cutoff(as_of)
     replies = _before(data.get("replies"), at)
     backs = _before(data.get("send_backs"), at)
     last_back = backs[-1]["at"] if backs else ""
@@ -119,12 +79,9 @@ def _counties(ledger: Ledger, actor: Actor | None) -> list[str]:
     return [c for c in codes if reach is None or c in reach]
 
 
-def patrols(ledger: Ledger, as_of: date, actor: Actor | None = None) -> PatrolReport:
-    if actor is not None and ledger.engine.access.is_party(actor):
-        raise Forbidden(
-            f"reports are for government roles (your role: {actor.role})", role=actor.role
-        )
-    at = _cutoff(as_of)
+def patrols(ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report:
+    refuse_parties(ledger, actor)
+    at = cutoff(as_of)
     counties = _counties(ledger, actor)
     rows = {c: dict.fromkeys((k for k, _ in COLUMNS[1:]), 0) for c in counties}
     patrolled: dict[str, set[str]] = {c: set() for c in counties}
@@ -157,7 +114,7 @@ def patrols(ledger: Ledger, as_of: date, actor: Actor | None = None) -> PatrolRe
     table = [[ref.jurisdiction_name(ledger.reference, c), *rows[c].values()] for c in counties]
     totals = [sum(r[i] for r in table) for i in range(1, len(COLUMNS))]
     table.append(["合计", *totals])
-    return PatrolReport(
+    return Report(
         "patrols",
         "河长巡河与日常监督检查",
         as_of.isoformat(),

@@ -21,15 +21,15 @@ from typing import Any
 from engine.handlers import Actor
 from handlers.ledger import Ledger
 from handlers.reference import data as ref
-from handlers.reports.campaign import cutoff, read_cases
 from handlers.reports.facts import CLEARED, found_on, gather, stage
+from handlers.reports.table import Report, cutoff, read_cases
 
 __all__ = ["PLAN_ISSUED", "screening"]
 
 PLAN_ISSUED = "2023-04-22"  # 聊政办字〔2023〕11号 was issued: "new since the plan" from this day
 
 
-def screening(ledger: Ledger, as_of: date, actor: Actor | None = None) -> dict[str, Any]:
+def screening(ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report:
     at = cutoff(as_of)
     reference = ledger.reference
     facts = gather(ledger, actor, at)
@@ -74,14 +74,14 @@ def screening(ledger: Ledger, as_of: date, actor: Actor | None = None) -> dict[s
             ]
         )
     covered = sum(1 for r in rows if r[5] == "是")
-    return {
-        "name": "screening",
-        "title": "排污口动态排查覆盖与新增排污口清零（县区）",
-        "as_of": as_of.isoformat(),
-        "keys": ["county", "sections", "screened", "last_screened", "coverage", "full_coverage"]
+    return Report(
+        name="screening",
+        title="排污口动态排查覆盖与新增排污口清零（县区）",
+        as_of=as_of.isoformat(),
+        keys=["county", "sections", "screened", "last_screened", "coverage", "full_coverage"]
         + ["new_outfalls", "new_cleared"],
-        "header": ["县区", "河段", "已排查", "最近排查", "覆盖率", "全域覆盖", "新增排污口"]
+        header=["县区", "河段", "已排查", "最近排查", "覆盖率", "全域覆盖", "新增排污口"]
         + ["其中已清零"],
-        "rows": rows,
-        "notes": {"counties_fully_covered": covered, "counties": len(rows)},
-    }
+        rows=rows,
+        notes={"counties_fully_covered": covered, "counties": len(rows)},
+    )
