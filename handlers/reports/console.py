@@ -39,16 +39,29 @@ TABS: tuple[tuple[str, str], ...] = (
     ("progress", "整治进展"),
     ("deadlines", "对照时限"),
     ("overdue", "逾期与督办"),
+    ("monitoring", "监督监测"),
     ("patrols", "巡河与日常检查"),
+    ("campaign", "专项执法检查"),
+    ("screening", "排查覆盖"),
 )
 _CHART_TITLES = {
     "progress": "各县区完成率（已完成 / 应整治）",
     "deadlines": "完成率（按期完成 + 逾期完成）/ 应整治",
     "overdue": "逾期天数",
+    "monitoring": "已完成 / 已到期监测轮次",
     "patrols": "已巡河段 / 河段数",
+    "campaign": "已检查 / 范围内排污口",
+    "screening": "已排查河段 / 河段",
+}
+# Reports whose chart is one bar per row: (numerator key, denominator key) of the row.
+_RATIOS = {
+    "monitoring": ("done", "due"),
+    "patrols": ("sections_patrolled", "sections"),
+    "campaign": ("inspected", "outfalls"),
+    "screening": ("screened", "sections"),
 }
 # Cells that are case numbers link to the case page.
-_CASE_KEYS = frozenset({"case_id", "escalation_case_id"})
+_CASE_KEYS = frozenset({"case_id", "escalation_case_id", "task_case_id"})
 
 
 class _NoSuchReport(NotFound):
@@ -126,12 +139,13 @@ def bars(report: Report) -> list[Bar]:
                 )
             )
         return out
-    if report.name == "patrols":  # handlers/reports/patrols.py: sections patrolled
+    if report.name in _RATIOS:  # a bar per row: done of due, as its own report counts them
+        part, whole = _RATIOS[report.name]
         return [
             _bar(
-                str(r[k["county"]]),
-                _fraction(r[k["sections_patrolled"]], r[k["sections"]]),
-                f"{r[k['sections_patrolled']]}/{r[k['sections']]}",
+                " · ".join(str(r[k[key]]) for key in ("campaign", "county") if key in k),
+                _fraction(r[k[part]], r[k[whole]]),
+                f"{r[k[part]]}/{r[k[whole]]}",
             )
             for r in rows
         ]
