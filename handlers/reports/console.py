@@ -141,9 +141,11 @@ def bars(report: Report) -> list[Bar]:
         return out
     if report.name in _RATIOS:  # a bar per row: done of due, as its own report counts them
         part, whole = _RATIOS[report.name]
+        several = "campaign" in k and len({r[k["campaign"]] for r in rows}) > 1
+        names = ("campaign", "county") if several else ("county",)
         return [
             _bar(
-                " · ".join(str(r[k[key]]) for key in ("campaign", "county") if key in k),
+                " · ".join(str(r[k[key]]) for key in names),
                 _fraction(r[k[part]], r[k[whole]]),
                 f"{r[k[part]]}/{r[k[whole]]}",
             )
