@@ -29,6 +29,7 @@ from engine.store.repository import CaseRow
 from handlers.dates import CST
 from handlers.ledger import Ledger, OutfallView
 from handlers.reference import data as ref
+from handlers.reports.table import read_cases
 
 __all__ = [
     "CLEARED",
@@ -75,21 +76,6 @@ class Facts:
         return self.by_subject.get((workflow, code), [])
 
 
-def _all_cases(ledger: Ledger, actor: Actor | None, workflow: str) -> list[CaseRow]:
-    out: list[CaseRow] = []
-    after = 0
-    with ledger.engine.store.read() as tx:
-        reach = ledger.engine.scope.narrow(actor)
-        while True:
-            batch = tx.list_cases(
-                workflow=workflow, jurisdictions=reach, after_id=after, limit=1000
-            )
-            out += batch
-            if len(batch) < 1000:
-                return out
-            after = batch[-1].id
-
-
 def closed_by(case: CaseRow, at: datetime) -> bool:
     """A closed case's last change is its closing (final states take no more events)."""
     return not case.is_open and case.updated_at < at
@@ -116,7 +102,7 @@ def gather(ledger: Ledger, actor: Actor | None, at: datetime) -> Facts:
     by_subject: dict[tuple[str, str], list[CaseRow]] = {}
     ever: set[tuple[str, str]] = set()
     for workflow in WORKFLOWS:
-        every = _all_cases(ledger, actor, workflow)
+        every = read_cases(ledger, actor, workflow)
         ever |= {(workflow, c.subject or "") for c in every}
         cases[workflow] = [c for c in every if c.created_at < at]
         for c in cases[workflow]:

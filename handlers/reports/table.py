@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from engine.errors import Forbidden
+from engine.errors import Forbidden, NotFound
 from engine.handlers import Actor
 from engine.store.repository import CaseRow
 from handlers.dates import CST
 from handlers.ledger import Ledger
 
-__all__ = ["Report", "cutoff", "read_cases", "refuse_parties"]
+__all__ = ["Report", "cutoff", "read_cases", "reads", "refuse_parties"]
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,26 @@ def refuse_parties(ledger: Ledger, actor: Actor | None) -> None:
         )
 
 
+def reads(ledger: Ledger, actor: Actor | None, workflow: str) -> bool:
+    """Whether ``actor``'s role reads ``workflow``'s cases (its latest definition's readers,
+    ``engine.access``): a report counts only the cases its reader may open."""
+    access = ledger.engine.access
+    if access.all_seeing(actor):
+        return True
+    assert actor is not None
+    try:
+        _, definition = ledger.engine.definition(workflow)
+    except NotFound:
+        return False
+    return actor.role in access.readers(definition)
+
+
 def read_cases(ledger: Ledger, actor: Actor | None, workflow: str) -> list[CaseRow]:
-    """Every case of ``workflow`` within the actor's reach (``Scope.narrow``), in id order;
-    a party is refused."""
+    """Every case of ``workflow`` within the actor's reach (``Scope.narrow``) and of a
+    workflow the actor's role reads, in id order; a party is refused."""
     refuse_parties(ledger, actor)
+    if not reads(ledger, actor, workflow):
+        return []
     out: list[CaseRow] = []
     after = 0
     with ledger.engine.store.read() as tx:
