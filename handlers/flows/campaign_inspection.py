@@ -5,30 +5,38 @@ The campaign (``handlers.flows.key_river_campaign``) opens the task with the cou
 in scope. The county EEB records one inspection per outfall (``record_inspection``): only an
 outfall of the task's list, once; a finding names a violation type of
 config/reference/violations.yaml and opens an ``enforcement`` case (``source: campaign``) in the
-same transaction (or, when one is open about the outfall already, is linked to it).
+same transaction, always its own (一事一案: one finding, one enforcement case).
 ``every_outfall_inspected`` holds the submission until every outfall is
 inspected (409 listing the missing ones). A task still open on its due day is marked overdue and
 its county escalated (督办, topic ``campaign``).
 
-The task's progress is written to a subject of kind ``campaign_task`` (key: the task's subject)
-so that the campaign, which cannot read other cases, sees which tasks are in.
+Only the campaign opens tasks (``check_task_opener``): a county may not open one (409), and
+the task must match the campaign's scope record (``campaign_scope`` subject, key
+``<campaign>:<county>``, written by the campaign at launch): its subject, campaign case and
+outfall list. An admin may open
+one without a scope record (a correction). The task's progress is written to a subject of kind
+``campaign_task`` keyed by the task's case id, so that the campaign, which cannot read other
+cases, sees which of its own tasks are in.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from engine.definition.model import ADMIN, SYSTEM
 from engine.errors import InputRefused, Refused
 from engine.handlers import Context, Registry
 from handlers.dates import local_day
 from handlers.flows._case import open_escalation
 from handlers.reference import data as ref
 
-__all__ = ["TASK", "registry", "task_record"]
+__all__ = ["SCOPE", "TASK", "registry", "task_record"]
 
 registry = Registry()
 
 TASK = "campaign_task"  # the subject kind of a task's progress record
+SCOPE = "campaign_scope"  # the subject kind of a campaign's scope for one county
+OPENERS = ("eeb_city", "eeb_province")  # the campaign's roles (its handler opens the tasks)
 
 
 def _codes(data: dict[str, Any]) -> list[str]:
@@ -55,11 +63,42 @@ def task_record(ctx: Context) -> dict[str, Any]:
     }
 
 
+@registry.action("check_task_opener")
+def check_task_opener(ctx: Context) -> None:
+    """Only the campaign opens a task: a county's own task would count as submitted without
+    inspecting anything. The subject is ``<campaign>:<county>`` and the task matches the
+    campaign's scope record for the county (campaign case, outfalls)."""
+    role = ctx.actor.role
+    if role not in (ADMIN, SYSTEM, *OPENERS):
+        raise Refused(
+            "a campaign task is opened by its campaign (key_river_campaign launch), "
+            f"not by {ctx.actor.name} ({role})"
+        )
+    subject = f"{ctx.data['campaign']}:{ctx.data['county']}"
+    if ctx.subject != subject:
+        raise InputRefused.at("data", "$.subject", f"the subject of this task is {subject}")
+    scope = ctx.ops.get_subject(SCOPE, subject)
+    if scope is None:
+        if role == ADMIN:
+            return  # a correction by an admin
+        raise Refused(f"campaign {ctx.data['campaign']} has no task for {ctx.data['county']}")
+    if ctx.data.get("campaign_case_id") != scope.get("campaign_case_id"):
+        raise InputRefused.at(
+            "data", "$.campaign_case_id", f"the campaign's case is {scope.get('campaign_case_id')}"
+        )
+    if _codes(ctx.data) != list(scope.get("outfalls") or []):
+        raise InputRefused.at(
+            "data", "$.outfalls", "the outfalls are not the campaign's scope for this county"
+        )
+
+
 @registry.action("record_task")
 def record_task(ctx: Context) -> None:
-    """Write the task's progress (``campaign_task`` subject) for the campaign to read."""
-    key = str(ctx.subject or f"{ctx.data.get('campaign')}:{ctx.data.get('county')}")
-    ctx.ops.put_subject(TASK, key, task_record(ctx), jurisdiction=str(ctx.data["county"]))
+    """Write the task's progress (``campaign_task`` subject, key: the task's case id) for the
+    campaign to read."""
+    ctx.ops.put_subject(
+        TASK, str(ctx.case_id), task_record(ctx), jurisdiction=str(ctx.data["county"])
+    )
 
 
 @registry.action("record_inspection")
@@ -97,9 +136,9 @@ def record_inspection(ctx: Context) -> None:
                 f"{violation} is not in config/reference/violations.yaml",
             )
         inspection["violation_type"] = violation
-        # An outfall has at most one open case of a workflow: an enforcement case already open
-        # about it takes the finding (enforcement_opened false).
-        case_id, opened = ctx.ops.open_case_if_absent(
+        # 一事一案: every finding opens its own enforcement case, even when another one is open
+        # about the outfall.
+        case_id = ctx.ops.open_case(
             "enforcement",
             {
                 "source": "campaign",
@@ -113,7 +152,7 @@ def record_inspection(ctx: Context) -> None:
             },
             subject=code,
         )
-        inspection.update(enforcement_case_id=case_id, enforcement_opened=opened)
+        inspection.update(enforcement_case_id=case_id, enforcement_opened=True)
     ctx.data["inspections"] = [*done, inspection]
     record_task(ctx)
 

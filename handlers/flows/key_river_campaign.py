@@ -21,7 +21,7 @@ from engine.errors import FieldError, InputRefused, Refused
 from engine.handlers import Context, Registry
 from handlers.dates import local_day
 from handlers.flows._case import OUTFALL
-from handlers.flows.campaign_inspection import TASK
+from handlers.flows.campaign_inspection import SCOPE, TASK
 from handlers.reference import data as ref
 
 __all__ = ["EXCLUDED", "campaign_rivers", "registry", "river_name"]
@@ -91,6 +91,17 @@ def launch_campaign(ctx: Context) -> None:
     subject = str(ctx.subject)
     tasks: dict[str, int] = {}
     for county in counties:
+        ctx.ops.put_subject(
+            SCOPE,
+            f"{subject}:{county}",
+            {
+                "campaign": subject,
+                "campaign_case_id": ctx.case_id,
+                "county": county,
+                "outfalls": [o["code"] for o in by_county[county]],
+            },
+            jurisdiction=county,
+        )
         tasks[county] = ctx.ops.open_case(
             "campaign_inspection",
             {
@@ -114,12 +125,14 @@ def launch_campaign(ctx: Context) -> None:
 
 
 def _tasks(ctx: Context) -> dict[str, dict[str, Any]]:
-    """The campaign's tasks' progress records, by county."""
-    subject = str(ctx.subject)
+    """The progress records of the tasks this campaign opened (``tasks``: county -> case id),
+    by county; a record of any other case is not the campaign's."""
+    ours = {int(case_id): county for county, case_id in (ctx.data.get("tasks") or {}).items()}
     out: dict[str, dict[str, Any]] = {}
     for row in ctx.ops.list_subjects(TASK, str(ctx.data["county"])):
-        if row["data"].get("campaign") == subject:
-            out[str(row["data"]["county"])] = dict(row["data"])
+        county = ours.get(int(row["data"].get("case_id") or 0))
+        if county is not None and row["data"].get("county") == county:
+            out[county] = dict(row["data"])
     return out
 
 

@@ -8,14 +8,17 @@ The round's sections are the county's river sections (config/reference/river_sec
 ledger's ``found_at`` stays as it is); a code not in the ledger is listed in ``to_add`` (to be
 recorded with ``qingliu ledger add``); a code in another county's ledger is refused at its path.
 Submitting records the sections not screened; the city confirms or returns the round. A round
-still open on its due day (default: the year's 31 December) is marked overdue and its county
-escalated (督办, topic ``screening``).
+still open on its due day (default: the year's 31 December; only the city may set another, a
+county's ``due`` is refused) is marked overdue and its county escalated (督办, topic
+``screening``). The subject is ``<county>:<year>``; a section's date lies in the round's year and
+not after today.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from engine.definition.model import ADMIN, SYSTEM
 from engine.errors import FieldError, InputRefused
 from engine.handlers import Context, Registry
 from handlers.dates import local_day
@@ -25,6 +28,8 @@ from handlers.reference import data as ref
 __all__ = ["registry", "screened_sections"]
 
 registry = Registry()
+
+DUE_SETTERS = (ADMIN, SYSTEM, "eeb_city", "eeb_province")  # who may set a round's due day
 
 
 def screened_sections(data: dict[str, Any]) -> list[str]:
@@ -39,7 +44,15 @@ def screened_sections(data: dict[str, Any]) -> list[str]:
 @registry.action("set_screening_scope")
 def set_screening_scope(ctx: Context) -> None:
     """The round's due day (default: the year's end) and its sections (the county's river
-    sections of the reference data, as of the round's opening)."""
+    sections of the reference data, as of the round's opening). The subject is
+    ``<county>:<year>``; a due day other than the default is the city's to set."""
+    subject = f"{ctx.data['county']}:{int(ctx.data['year'])}"
+    if ctx.subject != subject:
+        raise InputRefused.at("data", "$.subject", f"the subject of this round is {subject}")
+    if ctx.data.get("due") and ctx.actor.role not in DUE_SETTERS:
+        raise InputRefused.at(
+            "data", "$.due", "the due day is set by the city (default: 31 December of the year)"
+        )
     if not ctx.data.get("due"):
         ctx.data["due"] = f"{int(ctx.data['year'])}-12-31"
     if "sections" not in ctx.data:
@@ -82,6 +95,9 @@ def record_screened_section(ctx: Context) -> None:
     today = local_day(ctx.now).isoformat()
     if day > today:
         raise InputRefused.at("payload", "$.date", f"{day} is after today ({today})")
+    year = str(int(ctx.data["year"]))
+    if not day.startswith(f"{year}-"):
+        raise InputRefused.at("payload", "$.date", f"{day} is not in the round's year {year}")
     found, missing = _new_outfalls(ctx)
     record: dict[str, Any] = {
         "section": section,

@@ -65,7 +65,7 @@ def campaign(ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report:
             ]
         )
     late = sum(1 for r in rows if r[-1] == "是")
-    rows.append(["合计", "", None, *totals, "", str(late)])
+    rows.append(["合计", "", None, *totals, "", late])
     return Report(
         name="campaign",
         title="重点河流入河排污口专项执法检查（专项检查 × 县区）",

@@ -81,7 +81,7 @@ def test_the_campaign_report_on_the_command_line(
     total = rows[-1]
     assert total["campaign"] == "合计"
     assert total["outfalls"] == total["inspected"] > 0
-    assert (total["findings"], total["enforcement_opened"], total["overdue"]) == (1, 1, "1")
+    assert (total["findings"], total["enforcement_opened"], total["overdue"]) == (1, 1, 1)
     by_county = {r["county"]: r for r in rows[:-1]}
     assert by_county["冠县"]["overdue"] == "是"
     before = json.loads(

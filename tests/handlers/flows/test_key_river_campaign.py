@@ -198,7 +198,7 @@ def test_the_campaign_closes_itself_on_the_due_day_when_every_task_is_in(
     assert flows.get_case(task).data.get("escalation_case_id") is None
 
 
-def test_a_finding_at_an_outfall_with_an_open_enforcement_case_is_linked_to_it(
+def test_a_finding_opens_its_own_case_even_with_one_open_at_the_outfall(
     flows: Engine,
 ) -> None:
     earlier = flows.create_case(
@@ -217,5 +217,55 @@ def test_a_finding_at_an_outfall_with_an_open_enforcement_case_is_linked_to_it(
     task = _tasks(flows)["gaotang"]
     finding = {"outfall_code": "371526-0001", "result": "finding", "violation_type": "over_limit"}
     view = flows.fire(task, "inspect", GAOTANG, finding)
-    assert view.data["inspections"][0]["enforcement_case_id"] == earlier
-    assert view.data["inspections"][0]["enforcement_opened"] is False
+    opened = view.data["inspections"][0]["enforcement_case_id"]
+    assert opened != earlier  # 一事一案
+    assert view.data["inspections"][0]["enforcement_opened"] is True
+    enforcement = flows.get_case(opened, GAOTANG)
+    assert enforcement.case.subject == "371526-0001"
+    assert enforcement.data["source"] == "campaign"
+    assert flows.get_case(earlier, GAOTANG).state == "opened"
+
+
+def test_a_county_may_not_open_a_task_of_its_own(flows: Engine) -> None:
+    case = _campaign(flows)
+    flows.fire(case, "launch", CITY, {"due": "2024-06-28", "rivers": ["majiahe"]})
+    forged = {"county": "donge", "campaign": "campaign:2024:1", "due": "2024-06-28", "outfalls": []}
+    with pytest.raises(Refused, match="opened by its campaign"):
+        flows.create_case("campaign_inspection", forged, DONGE)
+    with pytest.raises(Refused, match="opened by its campaign"):
+        flows.create_case("campaign_inspection", forged, DONGE, subject="campaign:2024:1:donge")
+    # the city cannot add a task the campaign did not issue, nor change one's list
+    with pytest.raises(Refused, match="no task for donge"):
+        flows.create_case("campaign_inspection", forged, CITY, subject="campaign:2024:1:donge")
+    with pytest.raises(InputRefused) as subject:
+        flows.create_case("campaign_inspection", forged, CITY, subject="campaign:2024:1:x")
+    assert [e.json_path for e in subject.value.errors] == ["$.subject"]
+    assert set(_tasks(flows)) == {"gaotang"}
+    task = _tasks(flows)["gaotang"]
+    flows.fire(task, "inspect", GAOTANG, {"outfall_code": "371526-0001", "result": "compliant"})
+    flows.fire(task, "submit", GAOTANG)
+    closed = flows.fire(case, "close", CITY)
+    assert [r["county"] for r in closed.data["report"]["counties"]] == ["gaotang"]
+
+
+def test_a_task_must_match_the_campaigns_scope(flows: Engine) -> None:
+    case = _campaign(flows)
+    flows.fire(case, "launch", CITY, {"due": "2024-06-28", "rivers": ["majiahe"]})
+    task = _tasks(flows)["gaotang"]
+    flows.fire(task, "inspect", GAOTANG, {"outfall_code": "371526-0001", "result": "compliant"})
+    flows.fire(task, "submit", GAOTANG)  # the task is closed: its subject is free again
+    forged = {
+        "county": "gaotang",
+        "campaign": "campaign:2024:1",
+        "campaign_case_id": case,
+        "due": "2024-06-28",
+        "outfalls": [],
+    }
+    subject = "campaign:2024:1:gaotang"
+    with pytest.raises(InputRefused) as outfalls:
+        flows.create_case("campaign_inspection", forged, CITY, subject=subject)
+    assert [e.json_path for e in outfalls.value.errors] == ["$.outfalls"]
+    other = {**forged, "campaign_case_id": case + 100, "outfalls": [{"code": "371526-0001"}]}
+    with pytest.raises(InputRefused) as campaign:
+        flows.create_case("campaign_inspection", other, CITY, subject=subject)
+    assert [e.json_path for e in campaign.value.errors] == ["$.campaign_case_id"]

@@ -92,7 +92,7 @@ def test_submit_records_the_unscreened_sections_and_the_city_confirms(flows: Eng
 def test_end_to_end_a_round_not_submitted_by_its_due_day_is_escalated(
     flows: Engine, clock: FakeClock
 ) -> None:
-    done = _round(flows, "donge", DONGE, due="2023-09-30")
+    done = _round(flows, "donge", CITY, due="2023-09-30")
     late = _round(flows, "yanggu", CITY, due="2023-09-30")  # the city opens it for the county
     flows.fire(late, "record_section", YANGGU, _section("yanggu-huanghe"))
     flows.fire(done, "record_section", DONGE, _section("donge-huanghe"))
@@ -110,3 +110,27 @@ def test_end_to_end_a_round_not_submitted_by_its_due_day_is_escalated(
     assert flows.get_case(done).data.get("escalation_case_id") is None
     flows.fire(late, "submit", YANGGU)  # late, still taken
     assert flows.get_case(late).data["unscreened"] == ["yanggu-jindihe"]
+
+
+def test_a_county_may_not_set_its_own_due_day(flows: Engine) -> None:
+    with pytest.raises(InputRefused) as due:
+        _round(flows, "donge", DONGE, due="2099-12-31")
+    assert [e.json_path for e in due.value.errors] == ["$.due"]
+    assert flows.get_case(_round(flows, "donge", DONGE)).data["due"] == "2023-12-31"
+
+
+def test_the_subject_names_the_county_and_year(flows: Engine) -> None:
+    data = {"county": "donge", "year": 2023}
+    for subject in (None, "donge:2024", "yanggu:2023"):
+        with pytest.raises(InputRefused) as bad:
+            flows.create_case("screening", data, DONGE, subject=subject)
+        assert [e.json_path for e in bad.value.errors] == ["$.subject"]
+
+
+def test_a_sections_date_lies_in_the_rounds_year(flows: Engine) -> None:
+    case = _round(flows, "donge", DONGE)
+    with pytest.raises(InputRefused) as early:
+        flows.fire(case, "record_section", DONGE, _section("donge-huanghe", "2019-01-01"))
+    assert [e.json_path for e in early.value.errors] == ["$.date"]
+    view = flows.fire(case, "record_section", DONGE, _section("donge-huanghe", "2023-01-01"))
+    assert view.data["records"][0]["date"] == "2023-01-01"
