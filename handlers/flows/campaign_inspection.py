@@ -10,7 +10,7 @@ same transaction, always its own (一事一案: one finding, one enforcement cas
 inspected (409 listing the missing ones). A task still open on its due day is marked overdue and
 its county escalated (督办, topic ``campaign``).
 
-Only the campaign opens tasks (``check_task_opener``): a county may not open one (409), and
+Only the campaign opens tasks (``check_campaign_task_opener``): a county may not open one (409), and
 the task must match the campaign's scope record (``campaign_scope`` subject, key
 ``<campaign>:<county>``, written by the campaign at launch): its subject, campaign case and
 outfall list. An admin may open
@@ -63,8 +63,8 @@ def task_record(ctx: Context) -> dict[str, Any]:
     }
 
 
-@registry.action("check_task_opener")
-def check_task_opener(ctx: Context) -> None:
+@registry.action("check_campaign_task_opener")
+def check_campaign_task_opener(ctx: Context) -> None:
     """Only the campaign opens a task: a county's own task would count as submitted without
     inspecting anything. The subject is ``<campaign>:<county>`` and the task matches the
     campaign's scope record for the county (campaign case, outfalls)."""

@@ -18,17 +18,23 @@ from typing import Any
 
 from engine.errors import Refused
 from engine.handlers import Context, Registry
-from handlers.dates import add_days, local_day
+from handlers.dates import add_days
 from handlers.reference import data as ref
 from handlers.reference import monitoring as mon
 from handlers.sampling.commit import commitment, new_secret
 from handlers.sampling.draw import DRAW_METHOD, DRAW_VERSION, draw_sample
 
-__all__ = ["monitoring_pool", "registry", "task_subject"]
+__all__ = ["PLAN", "monitoring_pool", "plan_key", "registry", "task_subject"]
 
 registry = Registry()
 
 MONITOR = "监测站"  # the draw's one "inspector": the targets are outfalls only
+PLAN = "monitoring_plan"  # subject kind: one record per county and year, once submitted
+
+
+def plan_key(data: dict[str, Any]) -> str:
+    """A plan's subject and the key of its record: ``<county>:<year>``."""
+    return f"{data['county']}:{data['year']}"
 
 
 def task_subject(data: dict[str, Any]) -> str:
@@ -73,9 +79,8 @@ def _draw(ctx: Context, county: str) -> list[dict[str, Any]]:
         "classes": policy["classes"],
         "min_inspectors": 1,
         "weights": {},
-        "pool": [
-            {k: p[k] for k in ("code", "sub_type", "county", "responsible_party")} for p in pool
-        ],
+        # public once revealed: codes and sub-types only, no party's name
+        "pool": [{k: p[k] for k in ("code", "sub_type", "county")} for p in pool],
         "inspectors": station,
         "conflicts": {},
         "drawn_at": ctx.now.isoformat(),
@@ -123,6 +128,39 @@ def _duties(pool: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict
     return duties, unpermitted
 
 
+def _record(ctx: Context, state: str) -> None:
+    """The county and year's plan record: which case holds it, its state, and once approved
+    the rounds it plans (what ``monitoring_task`` checks a task against)."""
+    rounds = {str(o["outfall_code"]): list(o.get("due_dates") or []) for o in _outfalls(ctx)}
+    record = {
+        "county": ctx.data["county"],
+        "year": ctx.data["year"],
+        "case_id": ctx.case_id,
+        "state": state,
+        "rounds": rounds if state in ("opening", "approved") else {},
+    }
+    ctx.ops.put_subject(PLAN, plan_key(ctx.data), record, jurisdiction=str(ctx.data["county"]))
+
+
+def _outfalls(ctx: Context) -> list[dict[str, Any]]:
+    return list(ctx.data.get("outfalls") or [])
+
+
+@registry.action("check_plan_opening")
+def check_plan_opening(ctx: Context) -> None:
+    """One plan per county and year (the 双随机 draw is not re-rolled): the subject is
+    ``<county>:<year>``, and no other plan of that county and year was submitted."""
+    key = plan_key(ctx.data)
+    if ctx.subject != key:
+        raise Refused(f"a monitoring plan's subject is {key!r}, not {ctx.subject!r}")
+    held = ctx.ops.get_subject(PLAN, key)
+    if held and held.get("case_id") != ctx.case_id:
+        raise Refused(
+            f"{key} already has a monitoring plan (case {held.get('case_id')}, "
+            f"{held.get('state')}): its draw stands"
+        )
+
+
 @registry.action("draw_monitoring")
 def draw_monitoring(ctx: Context) -> None:
     """双随机 (三(四)4 with 三(三)'s draw): commit to the pool and a fresh secret, then draw the
@@ -139,6 +177,7 @@ def draw_monitoring(ctx: Context) -> None:
     ctx.data["outfalls"] = outfalls
     ctx.data["rounds_planned"] = sum(o["frequency"] for o in outfalls)
     ctx.data["self_monitoring"], ctx.data["unpermitted"] = _duties(pool)
+    _record(ctx, "submitted")
 
 
 @registry.action("record_plan_return")
@@ -149,22 +188,21 @@ def record_plan_return(ctx: Context) -> None:
 
 @registry.action("approve_monitoring")
 def approve_monitoring(ctx: Context) -> None:
-    """Reveal the draw's secret and open the sampling tasks, one per outfall and round (a round
-    already due before the approval day is not opened: it could only be overdue)."""
+    """Reveal the draw's secret and open the sampling tasks, one per outfall and round. A round
+    already due before the approval day is opened too: overdue at once, escalated when its
+    grace period from the due date has run out (the timers fire late)."""
     draw = dict(ctx.data.get("draw") or {})
     secret = ctx.data.get("draw_secret")
     if secret is not None:
         draw.update(secret=secret, revealed_at=ctx.now.isoformat(), revealed_by=ctx.actor.name)
         ctx.data["draw"] = draw
-    today = local_day(ctx.now).isoformat()
+    _record(ctx, "opening")  # the tasks below check against it (monitoring_task.py)
     grace = mon.grace_days(ctx.reference)
     county, year = str(ctx.data["county"]), int(ctx.data["year"])
     ids = []
     for item in ctx.data.get("outfalls") or []:
         dates = list(item.get("due_dates") or [])
         for number, due in enumerate(dates, start=1):
-            if due < today:
-                continue
             data = {
                 "county": county,
                 "year": year,
@@ -176,6 +214,9 @@ def approve_monitoring(ctx: Context) -> None:
                 "plan_case_id": ctx.case_id,
             }
             ids.append(ctx.ops.open_case("monitoring_task", data, subject=task_subject(data)))
+    # 计划监测轮次 counts the plan's rounds (all opened, past-due ones included)
+    ctx.data["rounds_planned"] = sum(len(o.get("due_dates") or []) for o in _outfalls(ctx))
+    _record(ctx, "approved")
     ctx.data["task_ids"] = ids
     ctx.data["approved_at"] = ctx.now.isoformat()
     ctx.data["approved_by"] = ctx.actor.name

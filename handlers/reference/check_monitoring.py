@@ -98,5 +98,25 @@ def _limits(table: Any, sub_types: set[str], known: set[str], say: Say) -> None:
         for parameter, value in entry["limits"].items():
             if parameter not in known:
                 say(FILE, f"{where}.limits.{parameter}", "unknown parameter")
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                say(FILE, f"{where}.limits.{parameter}", "must be a positive number")
+            if not _limit_ok(value):
+                say(
+                    FILE,
+                    f"{where}.limits.{parameter}",
+                    "must be a positive number (an upper bound) or {min, max} with min <= max",
+                )
+
+
+def _number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and value >= 0
+
+
+def _limit_ok(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        low, high = value.get("min"), value.get("max")
+        return (
+            set(value) <= {"min", "max"}
+            and _number(low)
+            and _number(high)
+            and float(low) <= float(high)
+        )
+    return _number(value) and value > 0

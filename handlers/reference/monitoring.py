@@ -13,9 +13,11 @@ from handlers.reference import data as ref
 
 __all__ = [
     "CLASSES",
+    "Limit",
     "due_dates",
     "frequency",
     "grace_days",
+    "limit_text",
     "limits_for",
     "parameter",
     "parameters",
@@ -71,16 +73,33 @@ def parameter(reference: Mapping[str, Any], code: str) -> dict[str, Any] | None:
     return next((p for p in parameters(reference) if p.get("code") == code), None)
 
 
+Limit = float | dict[str, float]  # an upper bound, or a range {min, max} (pH 6–9)
+
+
+def _limit(value: Any) -> Limit:
+    if isinstance(value, Mapping):
+        return {"min": float(value["min"]), "max": float(value["max"])}
+    return float(value)
+
+
+def limit_text(limit: Limit) -> str:
+    """``50`` for an upper bound, ``6–9`` for a range."""
+    if isinstance(limit, dict):
+        return f"{limit['min']:g}–{limit['max']:g}"
+    return f"{limit:g}"
+
+
 def limits_for(
     reference: Mapping[str, Any], record: Mapping[str, Any]
-) -> tuple[dict[str, float], str]:
-    """The outfall's limits (mg/L by parameter) and where they come from: its ledger record's
-    ``limits``, else the default of its sub-type (the standard's name)."""
+) -> tuple[dict[str, Limit], str]:
+    """The outfall's limits by parameter and where they come from: its ledger record's
+    ``limits`` (mg/L, upper bounds), else the default of its sub-type (the standard's name; a
+    default may be a range ``{min, max}``, as pH's)."""
     own = record.get("limits")
     if isinstance(own, Mapping) and own:
-        return {str(k): float(v) for k, v in own.items()}, "台账记录的排放限值"
+        return {str(k): _limit(v) for k, v in own.items()}, "台账记录的排放限值"
     default = (_body(reference).get("default_limits") or {}).get(str(record.get("sub_type")))
     if not isinstance(default, Mapping):
         return {}, ""
     limits = default.get("limits") or {}
-    return {str(k): float(v) for k, v in limits.items()}, str(default.get("standard") or "")
+    return {str(k): _limit(v) for k, v in limits.items()}, str(default.get("standard") or "")

@@ -2,7 +2,8 @@
 as of the end of that day (China Standard Time):
 
 - 计划监测排污口 ``outfalls``: the outfalls drawn in the county's approved plan of the year;
-- 计划监测轮次 ``rounds``: the sampling rounds (``monitoring_task`` cases) opened for the year;
+- 计划监测轮次 ``rounds``: the sampling rounds of those plans (every round, the ones already due
+  when a plan was approved late included: they are opened too, and go overdue);
 - 已到期 ``due``: rounds whose due date is the day or earlier;
 - 已完成 ``done`` and 按期完成 ``on_time`` (results reported by the end of the due date);
 - 逾期未完成 ``overdue``: due before the day and not done by its end;
@@ -46,14 +47,16 @@ def _tally(ledger: Ledger, actor: Actor | None, as_of: date) -> dict[str, dict[s
 
     for plan in read_cases(ledger, actor, "monitoring_plan"):
         if plan.data.get("year") == year and closed_by(plan, at):
-            row(plan.data.get("county"))["outfalls"] += len(plan.data.get("outfalls") or [])
+            outfalls = plan.data.get("outfalls") or []
+            t = row(plan.data.get("county"))
+            t["outfalls"] += len(outfalls)
+            t["rounds"] += sum(len(o.get("due_dates") or []) for o in outfalls)
     for task in read_cases(ledger, actor, "monitoring_task"):
         data = task.data
         if data.get("year") != year or task.created_at >= at:
             continue
         t = row(data.get("county"))
         done = closed_by(task, at)
-        t["rounds"] += 1
         t["due"] += str(data.get("due_date")) <= day
         t["done"] += done
         t["on_time"] += done and bool(data.get("done_on_time"))

@@ -27,6 +27,9 @@ def _from_case(case_id: int, role: str, jurisdiction: str | None) -> dict[str, A
     engine = build_engine(load_settings())
     view = engine.get_case(case_id, Actor("cli:sample", role, jurisdiction))
     record = view.data.get("spot_check")
+    draw = view.data.get("draw")
+    if not isinstance(record, dict) and isinstance(draw, dict):
+        return draw  # a monitoring plan's draw: its secret is in it once the plan is approved
     if not isinstance(record, dict):
         raise click.ClickException(f"case {case_id} has no recorded spot-check draw")
     publication = view.data.get("publication")
@@ -48,7 +51,7 @@ def _from_file(path: Path) -> dict[str, Any]:
 
 @click.group("sample")
 def sample_group() -> None:
-    """The 双随机 spot-check draw (effectiveness_check cases)."""
+    """The 双随机 draws (effectiveness_check cases, monitoring_plan cases)."""
 
 
 @sample_group.command("verify")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from engine.clock import FakeClock
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, Refused
 from engine.handlers import Actor
 from engine.runtime import Engine
 from handlers.reference.monitoring import due_dates
@@ -21,6 +21,8 @@ from tests.handlers.flows.support import outfall, pass_time, seed_ledger
 
 COUNTY = Actor("东阿县生态环境分局", "county_eeb", "donge")
 CITY = Actor("聊城市生态环境局", "eeb_city", "liaocheng")
+ADMIN = Actor("运维管理员", "admin")
+QUARTERS = ["2024-03-31", "2024-06-30", "2024-09-30", "2024-12-31"]
 CLASSES = {"industrial_enterprise", "park_wwtp", "urban_wwtp"}
 
 
@@ -126,17 +128,27 @@ def test_approval_opens_every_round_with_its_due_date(
     assert due_dates(2024, 12)[1] == "2024-02-29"
 
 
-def _task(engine: Engine, code: str = "371524-0300", due: str = "2024-03-31") -> int:
-    data = {
+def _approved_plan(engine: Engine, *codes: str) -> None:
+    """The record an approved plan of 东阿县 2024 leaves (quarterly rounds of ``codes``)."""
+    record = {
         "county": "donge",
         "year": 2024,
-        "outfall_code": code,
-        "round": 1,
-        "rounds": 4,
-        "due_date": due,
-        "escalate_on": "2024-04-30",
+        "case_id": None,
+        "state": "approved",
+        "rounds": {code: QUARTERS for code in codes},
     }
-    return engine.create_case("monitoring_task", data, COUNTY, subject=f"{code}:2024-1").id
+    with engine.store.write() as tx:
+        tx.put_subject("monitoring_plan", "donge:2024", record, "donge", engine.clock.now())
+
+
+def _task(engine: Engine, code: str = "371524-0300", number: int = 1) -> int:
+    """A round of an approved plan, opened as an admin would reopen it (the plan's own
+    approval opens them as the approver, see test_approval_opens_every_round...)."""
+    _approved_plan(engine, code)
+    data = {"county": "donge", "year": 2024, "outfall_code": code, "round": number}
+    data["due_date"] = QUARTERS[number - 1]
+    subject = f"{code}:2024-{number}"
+    return engine.create_case("monitoring_task", data, ADMIN, subject=subject).id
 
 
 def _sample(engine: Engine, case_id: int, results: list[dict[str, Any]]) -> Any:
@@ -277,3 +289,162 @@ def test_a_sampling_in_the_future_is_refused_at_its_path(
         engine.fire(case_id, "record_sampling", COUNTY, later)
     assert [e.json_path for e in caught.value.errors] == ["$.sampled_at"]
     assert engine.get_case(case_id).state == "scheduled"
+
+
+def _open(engine: Engine, actor: Actor, **changes: Any) -> int:
+    data = {"county": "donge", "year": 2024, "outfall_code": "371524-0300", "round": 1}
+    data.update({"due_date": "2024-03-31", **changes})
+    subject = f"{data['outfall_code']}:2024-{data['round']}"
+    return engine.create_case("monitoring_task", data, actor, subject=subject).id
+
+
+def test_only_the_plans_approval_opens_a_task_of_a_planned_round(
+    engine: Engine, donge: list[dict[str, Any]]
+) -> None:
+    # no plan approved: nobody opens a task, not the county, not the city, not an admin
+    for actor in (COUNTY, CITY, ADMIN):
+        with pytest.raises(Refused, match="opened by the approval"):
+            _open(engine, actor)
+    _approved_plan(engine, "371524-0300")
+    # approved: the county still cannot open one (it would inflate its own report)
+    for changes in ({}, {"outfall_code": "371524-9999"}, {"outfall_code": "371521-0100"}):
+        with pytest.raises(Refused, match="opened by the approval"):
+            _open(engine, COUNTY, **changes)
+    # an admin reopening one: only an outfall and round of the plan, with the plan's dates
+    for changes in (
+        {"outfall_code": "371524-9999"},
+        {"round": 5, "due_date": "2024-12-31"},
+        {"due_date": "2024-12-31"},
+        {"escalate_on": "2025-06-30"},
+    ):
+        with pytest.raises(Refused):
+            _open(engine, ADMIN, **changes)
+    assert _tasks(engine) == []
+    task = engine.get_case(_open(engine, ADMIN))
+    assert (task.data["escalate_on"], task.data["rounds"]) == ("2024-04-30", 4)
+
+
+def test_one_plan_per_county_and_year_so_the_draw_is_not_rerolled(
+    engine: Engine, donge: list[dict[str, Any]]
+) -> None:
+    data = {"county": "donge", "year": 2024}
+    for subject in ("whatever", None, "donge:2025", "yanggu:2024"):
+        with pytest.raises(Refused):
+            engine.create_case("monitoring_plan", data, COUNTY, subject=subject)
+    first = _plan(engine)
+    engine.fire(first, "approve", CITY)
+    with pytest.raises(Refused, match="already has a monitoring plan"):
+        engine.create_case("monitoring_plan", data, COUNTY, subject="donge:2024")
+    with engine.store.read() as tx:
+        assert [c.id for c in tx.list_cases(workflow="monitoring_plan", limit=10)] == [first]
+    # a returned plan is the same plan: it goes back to drafting and keeps its draw
+    other = engine.create_case(
+        "monitoring_plan", {"county": "donge", "year": 2025}, COUNTY, subject="donge:2025"
+    ).id
+    engine.fire(other, "submit", COUNTY, {})
+    targets = engine.get_case(other).data["draw"]["targets"]
+    engine.fire(other, "return_plan", CITY, {"reason": "补充说明"})
+    engine.fire(other, "submit", COUNTY, {"summary": "已补充"})
+    assert engine.get_case(other).data["draw"]["targets"] == targets
+
+
+def test_a_late_approved_plan_opens_its_past_rounds_overdue_and_the_report_counts_them(
+    engine: Engine, clock: FakeClock, donge: list[dict[str, Any]]
+) -> None:
+    from handlers.ledger import Ledger
+    from handlers.reports.monitoring import monitoring
+
+    plan_id = _plan(engine)
+    pass_time(engine, clock, cst("2024-11-15"))
+    engine.fire(plan_id, "approve", CITY)
+    plan = engine.get_case(plan_id).data
+    tasks = _tasks(engine)
+    assert len(tasks) == plan["rounds_planned"] == sum(o["frequency"] for o in plan["outfalls"])
+    pass_time(engine, clock, cst("2024-11-15", 11))
+    past = [t for t in _tasks(engine) if t.data["due_date"] < "2024-11-15"]
+    assert past
+    for task in past:
+        data = engine.get_case(task.id).data
+        assert data["overdue"] is True
+        # escalated when its grace period from the due date ran out (09-30 + 30 days: 10-30)
+        assert (data.get("escalation_case_id") is not None) == (data["escalate_on"] < "2024-11-15")
+    [row, total] = monitoring(Ledger(engine), date(2024, 11, 15)).to_json()["rows"]
+    assert row["rounds"] == total["rounds"] == plan["rounds_planned"]
+    assert row["overdue"] == len(past)
+
+
+def test_ph_is_judged_against_its_range_and_a_parameter_without_limit_is_not_evaluated(
+    engine: Engine, clock: FakeClock, donge: list[dict[str, Any]]
+) -> None:
+    clock.set(cst("2024-03-12"))
+    view = _sample(
+        engine,
+        _task(engine, "371524-0100"),  # an enterprise: GB 8978-1996, no TP limit
+        [{"parameter": "pH", "value": 7.2}, {"parameter": "TP", "value": 3}],
+    )
+    ph, tp = view.data["comparisons"]
+    assert (ph["limit"], ph["over"], ph["verdict"]) == ({"min": 6.0, "max": 9.0}, False, "达标")
+    assert (tp["limit"], tp["over"], tp["evaluated"], tp["verdict"]) == (
+        None,
+        False,
+        False,
+        "未评价",
+    )
+    assert view.data["over_limit"] is False
+    for value, above in ((10.5, True), (4.0, False)):  # too alkaline, too acid: both exceed
+        view = _sample(engine, _task(engine, "371524-0200"), [{"parameter": "pH", "value": value}])
+        assert view.data["comparisons"][0]["verdict"] == "超标"
+        case = engine.get_case(view.data["enforcement_case_id"])
+        assert ("exceedance" in case.data) is above  # a value above a bound (9) only
+        assert case.data["source"] == ("exceedance" if above else "violation")
+        assert case.data["violation_type"] == "over_limit"
+        assert f"pH值（pH）{value:g} 无量纲，限值 6–9" in case.data["description"]
+
+
+def test_each_exceedance_opens_its_own_enforcement_case(
+    engine: Engine, clock: FakeClock, donge: list[dict[str, Any]]
+) -> None:
+    """一事一案: a second exceedance of the outfall opens a second case, though the first is
+    still open."""
+    clock.set(cst("2024-03-12"))
+    first = _sample(engine, _task(engine, "371524-0300", 1), [{"parameter": "COD", "value": 90}])
+    second = _sample(engine, _task(engine, "371524-0300", 2), [{"parameter": "COD", "value": 70}])
+    cases = _enforcement(engine)
+    assert len(cases) == 2
+    assert all(c.is_open for c in cases)
+    assert {c.subject for c in cases} == {"371524-0300"}
+    assert first.data["enforcement_case_id"] != second.data["enforcement_case_id"]
+
+
+def test_a_sampling_before_the_plans_year_is_refused_at_its_path(
+    engine: Engine, donge: list[dict[str, Any]]
+) -> None:
+    case_id = _task(engine)
+    early = {"sampled_at": "2023-12-31T09:30:00+08:00", "sampler": "东阿县环境监测站"}
+    with pytest.raises(InvalidInput) as caught:
+        engine.fire(case_id, "record_sampling", COUNTY, early)
+    assert [e.json_path for e in caught.value.errors] == ["$.sampled_at"]
+    assert engine.get_case(case_id).state == "scheduled"
+
+
+def test_the_public_draw_names_no_party_and_sample_verify_rechecks_a_plan(
+    engine: Engine, donge: list[dict[str, Any]], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from handlers.sampling.cli import sample_group
+
+    monkeypatch.setenv("QINGLIU_DATABASE_URL", database_url)
+    monkeypatch.setenv("QINGLIU_CONFIG", str(ROOT / "config"))
+    case_id = _plan(engine)
+    draw = engine.get_case(case_id).data["draw"]
+    assert all(set(p) == {"code", "sub_type", "county"} for p in draw["pool"])
+    assert "东阿县化工园区污水处理厂" not in str(draw)
+    runner = CliRunner()
+    early = runner.invoke(sample_group, ["verify", str(case_id)])
+    assert early.exit_code == 1, early.output
+    assert "not revealed yet" in early.output
+    engine.fire(case_id, "approve", CITY)
+    done = runner.invoke(sample_group, ["verify", str(case_id)])
+    assert done.exit_code == 0, done.output
+    assert f"case {case_id}: the draw verifies" in done.output

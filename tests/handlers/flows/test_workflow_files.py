@@ -125,6 +125,12 @@ def test_a_case_reaches_every_final_state(
     spec: dict[str, Any] = PATHS.get(d.name, {})
     engine.load([ROOT / "workflows"])
     seed_ledger(engine, *spec.get("ledger", []))
+    with engine.store.write() as tx:  # other subjects a case checks on opening (kind, key, data)
+        for other in spec.get("subjects", []):
+            data = other["data"]
+            tx.put_subject(
+                other["kind"], other["key"], data, data.get("county"), engine.clock.now()
+            )
     data = {**example(d.data_schema), **spec.get("data", {})}
     data.update(spec.get("data_for", {}).get(final, {}))
     data = stand_ins(engine, admin, d.name, data)  # attachments named by a string: uploaded

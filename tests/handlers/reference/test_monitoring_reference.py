@@ -28,10 +28,11 @@ def test_the_shipped_monitoring_file_is_sound(shipped: dict[str, Any]) -> None:
     assert mon.frequency(shipped, "huanghe") == (2, "II")  # 黄河 II类
     assert mon.frequency(shipped, "xiaoyunhe") == (4, "V")
     urban, standard = mon.limits_for(shipped, {"sub_type": "urban_wwtp"})
-    assert urban == {"COD": 50.0, "NH3-N": 5.0, "TP": 0.5, "TN": 15.0}
+    ph = {"min": 6.0, "max": 9.0}  # a range: pH 6–9 in both standards
+    assert urban == {"COD": 50.0, "NH3-N": 5.0, "TP": 0.5, "TN": 15.0, "pH": ph}
     assert "GB 18918-2002" in standard
     industrial, standard = mon.limits_for(shipped, {"sub_type": "industrial_enterprise"})
-    assert industrial == {"COD": 100.0, "NH3-N": 15.0}
+    assert industrial == {"COD": 100.0, "NH3-N": 15.0, "pH": ph}
     assert "GB 8978-1996" in standard
     own, source = mon.limits_for(shipped, {"sub_type": "urban_wwtp", "limits": {"COD": 30}})
     assert own == {"COD": 30.0}
@@ -55,6 +56,7 @@ def test_monitoring_problems_are_reported_at_their_keys(shipped: dict[str, Any])
         "monitoring.yaml: frequency_by_water_quality.劣V: must be a positive whole number",
         "monitoring.yaml: parameters[1].unit: is required",
         "monitoring.yaml: default_limits.urban_wwtp.limits.BOD5: unknown parameter",
-        "monitoring.yaml: default_limits.park_wwtp.limits.COD: must be a positive number",
+        "monitoring.yaml: default_limits.park_wwtp.limits.COD: must be a positive number"
+        " (an upper bound) or {min, max} with min <= max",
         "monitoring.yaml: default_limits.castle: unknown sub-type 'castle'",
     ]
