@@ -47,7 +47,9 @@ def _schedule(
         else:
             data["cancel_reason"] = "unused"
             data["reason_text"] = "企业废水已接入园区污水处理厂，排污口不再使用"
-        applicant = Actor(applicants.get(code, str(record.get("responsible_party"))), "applicant")
+        # the party the ledger names applies (a party applies for its own outfall only)
+        party = record.get("responsible_party") or applicants.get(code, "")
+        applicant = Actor(str(party), "applicant")
         story.engine.create_case("setup_change", data, applicant, subject=code)
 
     def accept() -> None:

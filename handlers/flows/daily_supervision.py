@@ -4,10 +4,11 @@ plan 三(四)3) of one outfall by its supervising department (the 四(二) matri
 For stormwater outfalls (市政雨洪排口, and the enterprises' and parks' 雨洪排口) the checklist
 covers the urban stormwater duties of 城管 and 住建: 借道排污 (``hidden_pipe``), 雨污混排
 (``sewage_into_storm_drain``) and 雨水口晴天排水 (``dry_weather_discharge``); a failed item is
-a finding of that violation. A finding with a violation opens an enforcement case (``source:
-inspection``; the violations table names the enforcing authority) in the same transaction; a
-finding without one gets a rectification notice to the responsible party, re-inspected by a
-deadline in working days (``patrols.yaml supervision_rectification``).
+a finding of that violation. Each finding with a violation opens its own enforcement case
+(一事一案; ``source: inspection``; the violations table names the enforcing authority) in the
+same transaction; a finding without one gets a rectification notice to the responsible party,
+re-inspected by a deadline in working days (``patrols.yaml supervision_rectification``); a
+missed re-inspection escalates the inspecting department (督办, topic ``daily_supervision``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from engine.definition.model import ADMIN, SYSTEM
 from engine.errors import InputRefused, Refused
 from engine.handlers import Context, Registry
+from handlers.flows import escalation
 from handlers.flows._case import refuse_another_countys_outfall
 from handlers.periods import period_due
 from handlers.reference import data as ref
@@ -29,6 +31,7 @@ registry = Registry()
 
 OUTFALL = "outfall"
 PERIOD = "supervision_rectification"
+TOPIC = "daily_supervision"  # the escalation topic of a department that misses re-inspections
 STORM_SUB_TYPES = frozenset({"municipal_storm", "enterprise_storm", "park_wwtp_storm"})
 # 三(四)3 for stormwater outfalls: the checklist item → the violation its failure is
 STORM_CHECKS = {
@@ -162,13 +165,10 @@ def _refer(ctx: Context, violation: str, description: str) -> int:
     }
     if ctx.data.get("responsible_party"):
         data["suspected_units"] = [str(ctx.data["responsible_party"])]
-    # an outfall has one open enforcement case at a time: a violation found while one is open
-    # is linked to it (its tracing covers the outfall)
-    case_id, _ = ctx.ops.open_case_if_absent(
-        "enforcement", data, subject=str(ctx.data["outfall_code"])
-    )
-    known = list(ctx.data.get("enforcement_case_ids") or [])
-    ctx.data["enforcement_case_ids"] = known if case_id in known else [*known, case_id]
+    # 一事一案: each finding opens its own enforcement case, even when another is open on the
+    # outfall
+    case_id = ctx.ops.open_case("enforcement", data, subject=str(ctx.data["outfall_code"]))
+    ctx.data["enforcement_case_ids"] = [*(ctx.data.get("enforcement_case_ids") or []), case_id]
     return case_id
 
 
@@ -206,9 +206,22 @@ def set_rectify_by(ctx: Context) -> None:
 
 @registry.action("flag_reinspection_overdue")
 def flag_reinspection_overdue(ctx: Context) -> None:
-    """Not re-inspected by the deadline: marked overdue at the timer's due time."""
+    """Not re-inspected by the deadline: marked overdue at the timer's due time, and the
+    inspecting department escalated (督办, topic ``daily_supervision``; a city department as
+    itself, the EEB through the outfall's county; an open ladder is reused). Once."""
+    if ctx.data.get("reinspection_overdue"):
+        return
     ctx.data["reinspection_overdue"] = True
     ctx.data["reinspection_overdue_at"] = ctx.now.isoformat()
+    department = str(ctx.data.get("department") or sectors.UNIFIED_SUPERVISOR)
+    county = str(ctx.data["county"])
+    target = county if department == sectors.UNIFIED_SUPERVISOR else department
+    reason = (
+        f"日常监督检查整改逾期未复查：排污口{ctx.data['outfall_code']}，"
+        f"复查期限{ctx.data.get('rectify_by', '')}"
+    )
+    case_id, _ = escalation.open_escalation(ctx, target, TOPIC, reason)
+    ctx.data["escalation_case_id"] = case_id
 
 
 @registry.action("record_reinspection")
@@ -224,8 +237,8 @@ def record_reinspection(ctx: Context) -> None:
 
 @registry.action("refer_failed_reinspection")
 def refer_failed_reinspection(ctx: Context) -> None:
-    """Not rectified at the re-inspection: the violation goes to enforcement (linked to the
-    outfall's open enforcement case if it has one)."""
+    """Not rectified at the re-inspection: the violation goes to enforcement, a case of its
+    own (一事一案)."""
     _refer(ctx, str(ctx.payload["violation_type"]), str(ctx.payload["note"]))
 
 

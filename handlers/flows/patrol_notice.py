@@ -52,8 +52,15 @@ def department_roles(reference: Mapping[str, Any], department: str) -> list[str]
 
 @registry.action("open_notice")
 def open_notice(ctx: Context) -> None:
-    """The notice opens: the outfall is in the ledger of the notice's county, the department
-    is known, and the reply is due ``patrol_notice_reply`` working days from today."""
+    """The notice opens: only from a submitted patrol (river_patrol's handler sets
+    ``patrol_case_id``, a field no caller may set; or an administrator), on an outfall in the
+    ledger of the notice's county, to the department the 四(二) matrix names for its sub-type;
+    the reply is due ``patrol_notice_reply`` working days from today."""
+    if ctx.data.get("patrol_case_id") is None and ctx.actor.role not in (ADMIN, SYSTEM):
+        raise Refused(
+            "a patrol notice is opened by submitting a river patrol (river_patrol), "
+            f"not by hand: {ctx.actor.name} ({ctx.actor.role}) may not open one"
+        )
     code = str(ctx.data["outfall_code"])
     record = ctx.ops.get_subject(OUTFALL, code)
     if record is None:
@@ -68,8 +75,17 @@ def open_notice(ctx: Context) -> None:
         raise InputRefused.at(
             "data", "$.department", f"{department!r} is not in config/reference/departments.yaml"
         )
+    sub_type = str(record.get("sub_type") or "")
+    expected = department_for(ctx.reference, sub_type)
+    if department != expected:
+        raise InputRefused.at(
+            "data",
+            "$.department",
+            f"a problem at outfall {code} ({sub_type}) goes to {expected} (四(二)), "
+            f"not {department}",
+        )
     ctx.data["department_name"] = str(found.get("name") or department)
-    ctx.data["sub_type"] = str(record.get("sub_type") or "")
+    ctx.data["sub_type"] = sub_type
     ctx.data["notified_on"] = local_day(ctx.now).isoformat()
     ctx.data["reply_due"] = period_due(ctx.reference, PERIOD, ctx.now).isoformat()
 
@@ -95,8 +111,9 @@ def stamp_acknowledged(ctx: Context) -> None:
 
 @registry.action("open_patrol_enforcement")
 def open_patrol_enforcement(ctx: Context) -> None:
-    """The department finds a violation behind the problem: an enforcement case opens (立案
-    来源 巡河), in this transaction; the violation type names its enforcing authority."""
+    """The department finds a violation behind the problem: an enforcement case of its own
+    opens (立案来源 巡河; 一事一案, even when another is open on the outfall), in this
+    transaction; the violation type names its enforcing authority."""
     data: dict[str, Any] = {
         "source": "patrol",
         "county": ctx.data["county"],
@@ -105,12 +122,8 @@ def open_patrol_enforcement(ctx: Context) -> None:
         "description": str(ctx.payload.get("description") or ctx.data["problem"]),
         "source_case_id": ctx.case_id,
     }
-    # one open enforcement case per outfall: a case already open is linked, not duplicated
-    case_id, _ = ctx.ops.open_case_if_absent(
-        "enforcement", data, subject=str(ctx.data["outfall_code"])
-    )
-    known = list(ctx.data.get("enforcement_case_ids") or [])
-    ctx.data["enforcement_case_ids"] = known if case_id in known else [*known, case_id]
+    case_id = ctx.ops.open_case("enforcement", data, subject=str(ctx.data["outfall_code"]))
+    ctx.data["enforcement_case_ids"] = [*(ctx.data.get("enforcement_case_ids") or []), case_id]
 
 
 @registry.action("record_reply")

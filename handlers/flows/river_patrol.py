@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.errors import InputRefused
 from engine.handlers import Context, Registry
+from handlers.dates import local_day
 from handlers.flows.patrol_notice import department_for
 from handlers.reference import data as ref
 
@@ -74,6 +75,19 @@ def problems(outfalls: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _refuse_twice(seen: set[str], entry: Any, location: str, path: str) -> None:
+    """An outfall is recorded once per patrol (the count of outfalls checked is of outfalls)."""
+    code = str(entry["outfall_code"])
+    if code in seen:
+        raise InputRefused.at(
+            location,
+            path,
+            f"outfall {code} is already recorded on this patrol: describe "
+            "everything found there in one entry",
+        )
+    seen.add(code)
+
+
 @registry.action("check_patrol")
 def check_patrol(ctx: Context) -> None:
     """The patrol is of a section of its county, the subject is ``<section>:<date>``, and every
@@ -82,8 +96,14 @@ def check_patrol(ctx: Context) -> None:
     expected = f"{section['code']}:{ctx.data['date']}"
     if ctx.subject is not None and ctx.subject != expected:
         raise InputRefused.at("data", "$.subject", f"the subject of this patrol is {expected}")
+    if str(ctx.data["date"]) > local_day(ctx.now).isoformat():
+        raise InputRefused.at(
+            "data", "$.date", f"the patrol date {ctx.data['date']} is in the future"
+        )
+    seen: set[str] = set()
     for i, entry in enumerate(ctx.data.get("outfalls") or []):
         _check_outfall(ctx, section, entry, f"$.outfalls[{i}]")
+        _refuse_twice(seen, entry, "data", f"$.outfalls[{i}].outfall_code")
     ctx.data["section_name"] = str(section.get("name") or section["code"])
     ctx.data["river"] = str(section["river"])
     ctx.data["patroller"] = ctx.actor.name
@@ -95,27 +115,27 @@ def add_outfall_check(ctx: Context) -> None:
     """One more outfall passed on the way, checked as those given at the start."""
     outfalls = list(ctx.data.get("outfalls") or [])
     _check_outfall(ctx, _section(ctx), ctx.payload, "$")
+    seen = {str(e["outfall_code"]) for e in outfalls}
+    _refuse_twice(seen, ctx.payload, "payload", "$.outfall_code")
     outfalls.append(dict(ctx.payload))
     ctx.data["outfalls"] = outfalls
 
 
 @registry.action("issue_notices")
 def issue_notices(ctx: Context) -> None:
-    """The patrol is submitted: each problem becomes a notice to the outfall's supervising
-    department (四(二)), opened in this transaction; the counts are recorded."""
+    """The patrol is submitted: each problem (an outfall is recorded once per patrol) becomes
+    its own notice to the outfall's supervising department (四(二)), opened in this
+    transaction, even when a notice of an earlier patrol on the outfall is still open; the
+    counts are recorded."""
     outfalls = list(ctx.data.get("outfalls") or [])
     found = problems(outfalls)
-    by_outfall: dict[str, list[dict[str, Any]]] = {}
-    for entry in found:
-        by_outfall.setdefault(str(entry["outfall_code"]), []).append(entry)
     notices: list[dict[str, Any]] = []
-    for code, entries in by_outfall.items():
+    for entry in found:
+        code = str(entry["outfall_code"])
         record = ctx.ops.get_subject(OUTFALL, code) or {}
         department = department_for(ctx.reference, str(record.get("sub_type") or ""))
-        failed = sorted(
-            {k for e in entries for k, ok in (e.get("checks") or {}).items() if ok is False}
-        )
-        text = "；".join(str(e.get("problem") or "") for e in entries if e.get("problem"))
+        failed = sorted(k for k, ok in (entry.get("checks") or {}).items() if ok is False)
+        text = str(entry.get("problem") or "")
         data: dict[str, Any] = {
             "outfall_code": code,
             "county": ctx.data["county"],
@@ -127,15 +147,10 @@ def issue_notices(ctx: Context) -> None:
             "patrol_case_id": ctx.case_id,
             "river_chief": ctx.actor.name,
         }
-        photos = [p for e in entries for p in e.get("photos") or []]
-        if photos:
-            data["photos"] = photos
-        # one open notice per outfall: a problem at an outfall whose notice is still open is
-        # linked to that notice (the department is already handling the outfall)
-        case_id, opened = ctx.ops.open_case_if_absent("patrol_notice", data, subject=code)
-        notices.append(
-            {"outfall_code": code, "department": department, "case_id": case_id, "new": opened}
-        )
+        if entry.get("photos"):
+            data["photos"] = list(entry["photos"])
+        case_id = ctx.ops.open_case("patrol_notice", data, subject=code)
+        notices.append({"outfall_code": code, "department": department, "case_id": case_id})
     ctx.data["outfalls_checked"] = len(outfalls)
     ctx.data["problems_found"] = len(found)
     ctx.data["notices"] = notices

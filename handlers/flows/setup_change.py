@@ -50,6 +50,7 @@ EX_OFFICIO = ("banned", "merged")  # 行政许可法 art. 70: the authority canc
 # the authority that decided the setup, back to the EIA level that routes to it
 EIA_OF_AUTHORITY = {"basin_bureau": "national", "province": "provincial", "city": "city"}
 REGISTRARS = ("approval_bureau", "county_eeb")  # who registered: the county's offices
+PARTIES = ("applicant", "discharger")  # who apply for their own outfall only
 RESULTS = {("change", True): "准予变更", ("cancel", True): "注销", ("change", False): "不予变更"}
 RESULTS[("cancel", False)] = "不予注销"
 
@@ -69,6 +70,7 @@ def check_change_application(ctx: Context) -> None:
     the authority of the outfall's setup (三(四)2)."""
     code = outfall_code(ctx)
     record = ctx.ops.get_subject(OUTFALL, code)
+    _refuse_others_outfall(ctx, record)
     if record is None:
         raise InputRefused.at("data", "$.outfall_code", f"outfall {code} is not in the ledger")
     refuse_another_countys_outfall(ctx)
@@ -93,6 +95,25 @@ def check_change_application(ctx: Context) -> None:
     else:
         _check_cancellation(ctx)
     _route(ctx, record)
+
+
+def _refuse_others_outfall(ctx: Context, record: dict[str, Any] | None) -> None:
+    """A party (applicant, discharger) applies only for an outfall it is responsible for: the
+    record's ``responsible_party`` or the unit its setup approved. Any other code, whether
+    another's, unknown, abolished or of another county, gets one neutral refusal, so that a
+    party learns nothing of outfalls not its own."""
+    if ctx.actor.role not in PARTIES:
+        return
+    setup = (record or {}).get("setup")
+    units = {(record or {}).get("responsible_party")}
+    if isinstance(setup, dict):
+        units.add(setup.get("discharging_unit"))
+    if record is None or ctx.actor.name not in units - {None, ""}:
+        raise InputRefused.at(
+            "data",
+            "$.outfall_code",
+            f"no outfall of {ctx.actor.name} with this code can be changed or cancelled",
+        )
 
 
 def _check_changes(ctx: Context, record: dict[str, Any]) -> None:
@@ -141,8 +162,20 @@ def _route(ctx: Context, record: dict[str, Any]) -> None:
         ctx.data.pop("authority_department", None)
         return
     setup = record.get("setup") if isinstance(record.get("setup"), dict) else {}
-    if "eia_level" not in ctx.data:
-        ctx.data["eia_level"] = EIA_OF_AUTHORITY.get(str(setup.get("authority")), "county")
+    if setup.get("authority"):
+        # the ledger records who decided the setup: that routes it, not the caller
+        level = EIA_OF_AUTHORITY.get(str(setup["authority"]), "county")
+        given = ctx.data.get("eia_level")
+        if given is not None and given != level:
+            raise InputRefused.at(
+                "data",
+                "$.eia_level",
+                "the ledger records the authority that decided this outfall's setup: "
+                "leave eia_level out",
+            )
+        ctx.data["eia_level"] = level
+    elif "eia_level" not in ctx.data:
+        ctx.data["eia_level"] = "county"
     setup_approval.route_authority(ctx)
 
 

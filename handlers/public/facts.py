@@ -68,7 +68,10 @@ class OutfallFacts:
     rectification_deadline: str
     delisted_on: str
     decisions: list[Decision] = field(default_factory=list)
-    # public information of the record (issue 19); the party's credit code is never shown here
+    # public information of the record (issue 19). The party's credit code is not a field of
+    # the page, but the permit number's first 18 characters are it: a 排污许可证 is issued to a
+    # unit (排污单位) and is public on the national permit platform, so it is shown, except
+    # when the responsible party is masked as a natural person (then it would name them)
     permit_number: str = ""
     supervising_department: str = ""
 
@@ -207,9 +210,17 @@ def public_facts(engine: Engine, code: str) -> OutfallFacts:
         rectification_deadline=deadline,
         delisted_on=delisted,
         decisions=[*setup_decisions, *rect_decisions],
-        permit_number=_text(record.get("permit_number")),
+        permit_number=_permit_number(record),
         supervising_department=_supervisor_name(reference, record.get("supervising_department")),
     )
+
+
+def _permit_number(record: Mapping[str, Any]) -> str:
+    """The permit number, unless the party's name is masked (a natural person's)."""
+    party = record.get("responsible_party")
+    if party and public_name(party) != str(party).strip():
+        return ""
+    return _text(record.get("permit_number"))
 
 
 def _supervisor_name(reference: Mapping[str, Any], code: Any) -> str:

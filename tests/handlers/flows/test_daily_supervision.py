@@ -122,6 +122,9 @@ def test_a_problem_without_a_violation_is_rectified_and_reinspected_by_the_deadl
     assert datetime.fromisoformat(late.data["reinspection_overdue_at"]) == datetime(
         2024, 3, 22, 16, 0, tzinfo=UTC
     )
+    # the missed re-inspection escalates the inspecting department (the EEB: its county)
+    ladder = city.get_case(late.data["escalation_case_id"])
+    assert ladder.case.subject == "donge:daily_supervision"
     with pytest.raises(Refused):
         city.fire(view.id, "reinspect", URBAN, {"rectified": True, "note": "已整改"})
     failed = city.fire(
@@ -131,5 +134,7 @@ def test_a_problem_without_a_violation_is_rectified_and_reinspected_by_the_deadl
         {"violation_type": "other", "note": "标识牌仍未设置"},
     )
     assert failed.state == "closed"
-    # the outfall's enforcement case (借道排污) is still open: the failure is linked to it
-    assert failed.data["enforcement_case_ids"] == [ordered.data["referrals"][0]["case_id"]]
+    # 一事一案: the failure opens its own enforcement case, though 借道排污's is still open
+    first = ordered.data["referrals"][0]["case_id"]
+    assert len(failed.data["enforcement_case_ids"]) == 2
+    assert first in failed.data["enforcement_case_ids"]

@@ -178,3 +178,50 @@ def test_an_eeb_notice_is_handled_by_the_county_branch_and_escalates_the_county(
     pass_time(river, clock, datetime(2024, 3, 9, 1, 0, tzinfo=UTC))
     ladder = river.get_case(river.get_case(notice.id).data["escalation_case_id"])
     assert ladder.case.subject == "donge:patrol_notice"
+
+
+def test_a_notice_is_opened_only_by_a_patrol_and_to_the_outfalls_department(
+    river: Engine,
+) -> None:
+    data = {
+        "outfall_code": "371524-0002",
+        "county": "donge",
+        "department": "water_city",
+        "problem": "手工交办",
+    }
+    for actor in (CHIEF, WATER, DONGE_EEB):
+        with pytest.raises(Refused, match="river patrol"):
+            river.create_case("patrol_notice", data, actor, subject="371524-0002")
+    admin = Actor("admin", "admin")
+    with pytest.raises(InvalidInput, match="department"):
+        river.create_case("patrol_notice", data, admin, subject="371524-0002")
+
+
+def test_each_patrols_problem_at_one_outfall_opens_its_own_notice(river: Engine) -> None:
+    first = _notice(river)
+    entry = {"outfall_code": "371524-0002", "checks": OK, "problem": "排口有异味"}
+    view = _patrol(river, [entry], date="2024-02-29")
+    second = river.fire(view.id, "submit", GRID)
+    (ref_,) = second.data["notices"]
+    assert ref_["case_id"] != first.id
+    assert river.get_case(ref_["case_id"]).data["problem"] == "排口有异味"
+
+
+def test_a_patrol_in_the_future_or_recording_an_outfall_twice_is_refused(river: Engine) -> None:
+    _failed_check(river, lambda: _patrol(river, [], date="2030-01-01"), "$.date")
+    twice = [{"outfall_code": "371524-0001", "checks": OK}] * 2
+    _failed_check(river, lambda: _patrol(river, twice), "$.outfalls[1].outfall_code")
+    view = _patrol(river, twice[:1])
+    with pytest.raises(InvalidInput) as raised:
+        river.fire(view.id, "record_outfall", CHIEF, twice[0])
+    assert [e.json_path for e in raised.value.errors] == ["$.outfall_code"]
+
+
+def test_each_referral_of_a_notice_opens_its_own_enforcement_case(river: Engine) -> None:
+    notice = _notice(river)
+    river.fire(notice.id, "acknowledge", URBAN)
+    for violation in ("dry_weather_discharge", "hidden_pipe"):
+        handled = river.fire(
+            notice.id, "refer_to_enforcement", URBAN, {"violation_type": violation}
+        )
+    assert len(set(handled.data["enforcement_case_ids"])) == 2

@@ -33,16 +33,29 @@ def flows(engine: Engine) -> Engine:
     engine.load([ROOT / "workflows" / f"{n}.yaml" for n in ("setup_change", "escalation")])
     seed_ledger(
         engine,
-        outfall(APPROVED, river="tuhaihe", basin="haihe", setup_basis="approval", setup=SETUP),
+        outfall(
+            APPROVED,
+            river="tuhaihe",
+            basin="haihe",
+            setup_basis="approval",
+            setup=SETUP,
+            responsible_party=UNIT.name,
+        ),
         outfall(
             REGISTERED,
             sub_type="aquaculture_large",
             setup_basis="registration",
             river="tuhaihe",
             basin="haihe",
+            responsible_party=UNIT.name,
         ),
-        outfall("371524-01-003", setup_basis="legacy"),
-        outfall("371524-01-004", setup_basis="approval", status="abolished"),
+        outfall("371524-01-003", setup_basis="legacy", responsible_party=UNIT.name),
+        outfall(
+            "371524-01-004",
+            setup_basis="approval",
+            status="abolished",
+            responsible_party=UNIT.name,
+        ),
     )
     return engine
 
@@ -139,7 +152,7 @@ def test_refusals_name_their_field(
     flows: Engine, code: str, data: dict[str, Any], path: str, message: str
 ) -> None:
     with pytest.raises(InvalidInput) as caught:
-        _apply(flows, code, **data)
+        _apply(flows, code, DONGE_EEB, **data)
     assert caught.value.status == 422
     (error,) = caught.value.errors
     assert error.json_path == path
@@ -178,3 +191,29 @@ def test_the_limit_lapses_overdue_and_escalated_over_the_timeline(
         case_id, "approve", CITY_APPROVAL, {"decision_number": "聊审批排〔2024〕11号"}
     )
     assert done.state == "approved"  # late, but still decided
+
+
+OTHER = Actor("东阿县另一家公司", "applicant", "donge")
+
+
+@pytest.mark.parametrize("code", [APPROVED, "371524-01-004", "371524-09-999"])
+def test_a_party_applies_only_for_its_own_outfall_and_learns_nothing_of_others(
+    flows: Engine, code: str
+) -> None:
+    # the same refusal for another party's outfall, an abolished one and an unknown code
+    with pytest.raises(InvalidInput) as caught:
+        _apply(flows, code, OTHER, **CANCEL)
+    (error,) = caught.value.errors
+    assert error.json_path == "$.outfall_code"
+    neutral = "no outfall of 东阿县另一家公司 with this code can be changed or cancelled"
+    assert error.message == neutral
+    assert (ledger_record(flows, APPROVED) or {})["status"] == "active"
+
+
+def test_the_eia_level_is_the_recorded_authoritys(flows: Engine) -> None:
+    # the ledger records a city approval: the caller cannot route it to the county
+    with pytest.raises(InvalidInput) as caught:
+        _apply(flows, APPROVED, kind="change", changes=CHANGES, eia_level="county")
+    assert [e.json_path for e in caught.value.errors] == ["$.eia_level"]
+    case_id = _apply(flows, APPROVED, kind="change", changes=CHANGES, eia_level="city")
+    assert flows.get_case(case_id).data["authority"] == "city"
