@@ -30,9 +30,10 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
 
 
 def format_limits(limits: Mapping[str, Any]) -> str:
-    """``{"COD": 50, "NH3-N": 5}`` → ``COD=50;NH3-N=5`` (whole numbers without ``.0``)."""
+    """``{"COD": 50, "NH3-N": 5}`` → ``COD=50;NH3-N=5`` (whole numbers without ``.0``), the
+    parameters in code order: the store may not keep the order they were written in (JSONB)."""
     parts = []
-    for name, value in limits.items():
+    for name, value in sorted(limits.items()):
         number = float(value)
         shown = str(int(number)) if number.is_integer() else repr(number)
         parts.append(f"{name}={shown}")

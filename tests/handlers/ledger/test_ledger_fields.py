@@ -192,3 +192,12 @@ def test_the_api_takes_and_returns_them(loaded: Engine, record: Record) -> None:
         )
         assert bad.status_code == 422
         assert "$.supervising_department" in bad.text
+
+
+def test_a_limits_cell_lists_the_parameters_in_one_order_whatever_the_store_kept() -> None:
+    """PostgreSQL's JSONB keeps an object's keys shortest first ({"TP", "COD", "NH3-N"}), SQLite
+    as written: the cell, the ID card and the export read the same on both."""
+    from handlers.ledger.fields import format_limits
+
+    assert format_limits({"TP": 0.5, "COD": 100, "NH3-N": 15}) == "COD=100;NH3-N=15;TP=0.5"
+    assert format_limits({"NH3-N": 15, "TP": 0.5, "COD": 100.0}) == "COD=100;NH3-N=15;TP=0.5"
