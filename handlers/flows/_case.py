@@ -9,6 +9,7 @@ from engine.errors import InputRefused
 from engine.handlers import Context
 from handlers.flows import escalation
 from handlers.reference import data as ref
+from handlers.reference import sectors
 
 __all__ = [
     "OUTFALL",
@@ -18,6 +19,7 @@ __all__ = [
     "outfall_code",
     "put_outfall",
     "refuse_another_countys_outfall",
+    "supervisor_target",
     "update_outfall",
 ]
 
@@ -62,6 +64,12 @@ def refuse_another_countys_outfall(ctx: Context) -> None:
 def put_outfall(ctx: Context, code: str, record: dict[str, Any]) -> None:
     """Store a ledger record a flow changed, in its own county (or the case's)."""
     ctx.ops.put_subject(OUTFALL, code, record, jurisdiction=record.get("county") or county_of(ctx))
+
+
+def supervisor_target(department: str, county: str) -> str:
+    """Whom a department's lapsed duty escalates (督办): a city department itself; for the EEB,
+    the outfall's county (its branch there handles the county's outfalls)."""
+    return county if department == sectors.UNIFIED_SUPERVISOR else department
 
 
 def government_name(ctx: Context, county: str) -> str:

@@ -20,7 +20,7 @@ from engine.definition.model import ADMIN, SYSTEM
 from engine.errors import InputRefused, Refused
 from engine.handlers import Context, Registry
 from handlers.flows import escalation
-from handlers.flows._case import refuse_another_countys_outfall
+from handlers.flows._case import refuse_another_countys_outfall, supervisor_target
 from handlers.periods import period_due
 from handlers.reference import data as ref
 from handlers.reference import sectors
@@ -214,8 +214,7 @@ def flag_reinspection_overdue(ctx: Context) -> None:
     ctx.data["reinspection_overdue"] = True
     ctx.data["reinspection_overdue_at"] = ctx.now.isoformat()
     department = str(ctx.data.get("department") or sectors.UNIFIED_SUPERVISOR)
-    county = str(ctx.data["county"])
-    target = county if department == sectors.UNIFIED_SUPERVISOR else department
+    target = supervisor_target(department, str(ctx.data["county"]))
     reason = (
         f"日常监督检查整改逾期未复查：排污口{ctx.data['outfall_code']}，"
         f"复查期限{ctx.data.get('rectify_by', '')}"

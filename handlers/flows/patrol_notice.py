@@ -19,6 +19,7 @@ from engine.errors import InputRefused, Refused
 from engine.handlers import Context, Registry
 from handlers.dates import local_day
 from handlers.flows import escalation
+from handlers.flows._case import supervisor_target
 from handlers.periods import period_due
 from handlers.reference import data as ref
 from handlers.reference import sectors
@@ -154,12 +155,6 @@ def record_notice_send_back(ctx: Context) -> None:
     ctx.data.pop("replied_on_time", None)
 
 
-def escalation_target(reference: Mapping[str, Any], department: str, county: str) -> str:
-    """Whom a lapsed notice escalates: a city department itself; the EEB's county (its branch
-    handles the county's notices)."""
-    return county if department == sectors.UNIFIED_SUPERVISOR else department
-
-
 @registry.action("flag_notice_overdue")
 def flag_notice_overdue(ctx: Context) -> None:
     """The reply deadline lapsed: the notice is marked overdue (at the timer's due time) and
@@ -171,7 +166,7 @@ def flag_notice_overdue(ctx: Context) -> None:
     ctx.data["overdue_at"] = ctx.now.isoformat()
     ctx.data["overdue_due"] = ctx.data["reply_due"]
     department = str(ctx.data["department"])
-    target = escalation_target(ctx.reference, department, str(ctx.data["county"]))
+    target = supervisor_target(department, str(ctx.data["county"]))
     reason = (
         f"巡河问题交办单逾期未答复：排污口{ctx.data['outfall_code']}，"
         f"答复期限{ctx.data['reply_due']}（{ctx.data.get('department_name', department)}）"
