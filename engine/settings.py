@@ -1,5 +1,9 @@
-"""Settings from ``config/`` (folder from ``QINGLIU_CONFIG``, default ``./config``) and the
-environment, and the one place that assembles an ``Engine`` from them.
+"""Settings from the home's ``config/`` (engine/home.py: ``--home``, ``QINGLIU_HOME``,
+``QINGLIU_CONFIG`` or the working directory) and the environment, and the one place that
+assembles an ``Engine`` from them. Relative paths of the settings file (the SQLite file of
+``database_url``, ``keys``, ``blobs_dir``, ``workflows``) are relative to the home; those given
+in the environment (``QINGLIU_DATABASE_URL``, ``QINGLIU_KEYS``, ``QINGLIU_BLOBS``) to the
+working directory.
 
 ``config/settings.yaml``::
 
@@ -28,12 +32,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from engine.blobs import FileBlobStore
 from engine.clock import Clock
 from engine.domain import Domain, load_domain
 from engine.errors import ConfigError
+from engine.home import locate, within
 from engine.keys import KeyRing
 from engine.runtime import Engine
 from engine.scope import Scope
@@ -42,7 +48,15 @@ from engine.store.repository import Store
 from engine.time.calendar import WorkingCalendar
 from engine.time.logical import InstallationClock
 
-__all__ = ["Settings", "blobs_of", "build_engine", "calendar_of", "load_settings", "scope_of"]
+__all__ = [
+    "Settings",
+    "blobs_of",
+    "build_engine",
+    "calendar_of",
+    "load_settings",
+    "require_home",
+    "scope_of",
+]
 
 DEFAULT_DATABASE_URL = "sqlite:///var/qingliu.db"
 # Where agencies reach the HTTP API; outfall QR codes point at records under it.
@@ -50,6 +64,7 @@ DEFAULT_PUBLIC_BASE_URL = "http://localhost:8000"
 # The largest request body the HTTP API reads (413 beyond it): JSON and YAML alike.
 DEFAULT_MAX_BODY_BYTES = 1 << 20
 DEFAULT_BLOBS_DIR = "var/blobs"
+DEFAULT_KEYS_DIR = "var/keys"
 KNOWN_SETTINGS = {
     "database_url",
     "handlers",
@@ -72,6 +87,13 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     blobs_dir: str | None = None  # None: QINGLIU_BLOBS, else beside the SQLite file (blobs_of)
     reference: dict[str, Any] = field(default_factory=dict)
+    # No home was found (engine/home.py): the refusal of every command that needs the database.
+    home_problem: str | None = None
+
+    @property
+    def home(self) -> Path:
+        """The home folder: the parent of ``config_dir``."""
+        return self.config_dir.parent
 
 
 def _read_yaml(path: Path) -> Any:
@@ -84,7 +106,15 @@ def _read_yaml(path: Path) -> Any:
 
 
 def load_settings(config_dir: str | Path | None = None) -> Settings:
-    folder = Path(config_dir or os.environ.get("QINGLIU_CONFIG") or "config")
+    """The settings of ``config_dir`` (its parent is the home), else of the home found by
+    ``engine.home.locate``."""
+    if config_dir is not None:
+        folder = Path(config_dir).absolute()
+        problem = None
+    else:
+        located = locate()
+        folder, problem = located.config_dir, located.problem
+    home = folder.parent
     raw: dict[str, Any] = {}
     settings_file = folder / "settings.yaml"
     if settings_file.exists():
@@ -100,18 +130,39 @@ def load_settings(config_dir: str | Path | None = None) -> Settings:
     if reference_dir.is_dir():
         for path in sorted(reference_dir.glob("*.yaml")):
             reference[path.stem] = _read_yaml(path)
-    url = os.environ.get("QINGLIU_DATABASE_URL") or raw.get("database_url") or DEFAULT_DATABASE_URL
+    url = os.environ.get("QINGLIU_DATABASE_URL") or _in_home(
+        home, str(raw.get("database_url") or DEFAULT_DATABASE_URL), settings_file
+    )
+    keys = os.environ.get("QINGLIU_KEYS") or within(home, str(raw.get("keys") or DEFAULT_KEYS_DIR))
+    blobs = os.environ.get("QINGLIU_BLOBS") or raw.get("blobs_dir")
+    if blobs and "QINGLIU_BLOBS" not in os.environ:
+        blobs = within(home, str(blobs))
     return Settings(
         config_dir=folder,
         database_url=str(url),
         handlers=str(raw.get("handlers", "handlers")),
-        workflows=str(raw.get("workflows", "workflows")),
+        workflows=str(within(home, str(raw.get("workflows", "workflows")))),
         public_base_url=str(raw.get("public_base_url", DEFAULT_PUBLIC_BASE_URL)).rstrip("/"),
-        keys_dir=os.environ.get("QINGLIU_KEYS") or raw.get("keys") or None,
+        keys_dir=str(keys),
         max_body_bytes=_positive(raw, "max_body_bytes", DEFAULT_MAX_BODY_BYTES, settings_file),
-        blobs_dir=os.environ.get("QINGLIU_BLOBS") or raw.get("blobs_dir") or None,
+        blobs_dir=str(blobs) if blobs else None,
         reference=reference,
+        home_problem=problem,
     )
+
+
+def _in_home(home: Path, url: str, settings_file: Path) -> str:
+    """``url`` with a relative SQLite file made relative to the home."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"{settings_file}: database_url is not a database URL: {exc}") from exc
+    database = parsed.database
+    if not parsed.drivername.startswith("sqlite") or not database or database == ":memory:":
+        return url
+    if database.startswith("file:") or Path(database).is_absolute():
+        return url
+    return parsed.set(database=str(home / database)).render_as_string(hide_password=False)
 
 
 def _positive(raw: dict[str, Any], name: str, default: int, path: Path) -> int:
@@ -129,7 +180,7 @@ def check_reference(settings: Settings, domain: Domain) -> None:
         folder = settings.config_dir / "reference"
         lines = "\n  ".join(problems)
         raise ConfigError(
-            f"{folder} has {len(problems)} problem(s) (QINGLIU_CONFIG names the config folder):"
+            f"{folder} has {len(problems)} problem(s) (the home's config folder, engine/home.py):"
             f"\n  {lines}"
         )
 
@@ -162,8 +213,14 @@ def _open_store(url: str) -> Store:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(
             f"cannot use database {shown}: {reason} (QINGLIU_DATABASE_URL, or database_url "
-            "in config/settings.yaml)"
+            "in the home's config/settings.yaml)"
         ) from exc
+
+
+def require_home(settings: Settings) -> None:
+    """Refuse (ConfigError) when no home was found: before any file is made."""
+    if settings.home_problem:
+        raise ConfigError(settings.home_problem)
 
 
 def calendar_of(settings: Settings) -> WorkingCalendar:
@@ -178,13 +235,13 @@ def scope_of(settings: Settings) -> Scope:
 
 def blobs_of(settings: Settings) -> Path:
     """The blob folder: ``blobs_dir`` (or ``QINGLIU_BLOBS``), else ``blobs`` beside an
-    embedded SQLite database file, else ``var/blobs``."""
+    embedded SQLite database file, else the home's ``var/blobs``."""
     if settings.blobs_dir:
         return Path(settings.blobs_dir)
     url = settings.database_url
     if url.startswith("sqlite:///") and ":memory:" not in url:
         return Path(url.removeprefix("sqlite:///")).parent / "blobs"
-    return Path(DEFAULT_BLOBS_DIR)
+    return settings.home / DEFAULT_BLOBS_DIR
 
 
 def build_engine(settings: Settings | None = None, clock: Clock | None = None) -> Engine:
@@ -192,6 +249,7 @@ def build_engine(settings: Settings | None = None, clock: Clock | None = None) -
     first use; any other database must be at the schema head (`qingliu db upgrade`). Without
     an injected ``clock`` it keeps the installation's (the logical time, when set)."""
     settings = settings or load_settings()
+    require_home(settings)
     domain = load_domain(settings.handlers)
     check_reference(settings, domain)
     store = _open_store(settings.database_url)

@@ -13,6 +13,7 @@ errors become exit codes in one place (``base.QingliuGroup``: each error class o
     users.py    user create|list|passwd|disable|enable: console users
     handlers.py handlers [NAME] [--json|--markdown]: the catalogue of guards and actions
     admin.py    migrate, case correct|cancel|reopen|reassign (admin)
+    init.py     init DIR: a new home folder (engine/home.py)
 
 The domain's commands (``engine.domain.Domain.cli_commands``: ledger, reports, demo ...) are
 added by ``main`` under their own names; an engine command of the same name wins.
@@ -24,7 +25,8 @@ import sys
 
 import click
 
-from engine.cli import admin, cases, clock, db, diagram, serve, simulate, timers, users
+from engine import home
+from engine.cli import admin, cases, clock, db, diagram, init, serve, simulate, timers, users
 from engine.cli.base import CommandFailed, QingliuGroup, actor_options
 from engine.cli.handlers import handlers_command
 from engine.domain import load_domain
@@ -34,8 +36,23 @@ from engine.settings import load_settings
 __all__ = ["CommandFailed", "QingliuGroup", "actor_options", "cli", "main"]
 
 
+def _use_home(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        home.use_home_option(value)
+
+
 @click.group(cls=QingliuGroup)
 @click.version_option(package_name="qingliu")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    default=None,
+    expose_value=False,
+    is_eager=True,
+    callback=_use_home,
+    help="the home folder (config/, workflows/, var/); else QINGLIU_HOME, QINGLIU_CONFIG's "
+    "parent, or the working directory",
+)
 def cli() -> None:
     """Qingliu (清流): workflows for supervising sewage outfalls into rivers."""
 
@@ -59,6 +76,7 @@ for _command in (
     users.user,
     serve.serve,
     handlers_command,
+    init.init,
 ):
     cli.add_command(_command)
 cases.case.add_command(timers.case_timers)
@@ -80,6 +98,9 @@ def _add_domain_commands() -> None:
 
 def main() -> None:
     try:
+        given = home.home_from_argv(sys.argv[1:])
+        if given is not None:
+            home.use_home_option(given)
         _add_domain_commands()
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

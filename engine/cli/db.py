@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.settings import load_settings
+from engine.settings import load_settings, require_home
 from engine.store import migrate
 from engine.store.repository import Store
 
@@ -13,6 +13,7 @@ __all__ = ["db"]
 
 def _store() -> Store:
     settings = load_settings()
+    require_home(settings)
     migrate.ensure_folder(settings.database_url)
     return Store(settings.database_url)
 

@@ -201,6 +201,8 @@ def test_config_check_names_workflow_roles_missing_from_roles_yaml(
 ) -> None:
     config = tmp_path / "config"
     shutil.copytree(ROOT / "config", config)
+    # the home is config's parent: its workflows/ are checked (engine/home.py)
+    shutil.copytree(ROOT / "workflows", tmp_path / "workflows")
     roles = [r for r in shipped["roles"]["roles"] if r["code"] != "province_gov"]
     (config / "reference" / "roles.yaml").write_text(
         yaml.safe_dump({"roles": roles}, allow_unicode=True), encoding="utf-8"
