@@ -10,14 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.parser import BpmnParser
-from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Column, Integer, MetaData, Table, Text, func, insert, select, update
 
+from bench.extra import missing_message
 from bench.workload import BPMN, PAYLOAD, TRIGGERS, case_data
 from engine.store.repository import make_engine
+
+try:  # the bench extra (bench/extra.py)
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+    from SpiffWorkflow.bpmn.parser import BpmnParser
+    from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+    from SpiffWorkflow.util.task import TaskState
+except ImportError as exc:
+    raise SystemExit(missing_message((exc.name or "SpiffWorkflow").split(".")[0])) from exc
 
 __all__ = ["SpiffPersisted"]
 

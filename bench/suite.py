@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bench.extra import missing, missing_message
+
 __all__ = ["BENCHES", "main"]
 
 FLAT_BYTES = 100.0
@@ -166,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--pg-url", help="a PostgreSQL server to use instead of a private one")
     args = parser.parse_args(argv)
+    absent = missing()
+    if absent:
+        print(f"error: {missing_message(absent)}", file=sys.stderr)
+        return 2
     skipped = {name.strip() for name in args.skip.split(",") if name.strip()}
     unknown = skipped - {b.name for b in BENCHES}
     if unknown:
