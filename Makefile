@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export QINGLIU_CONFIG ?= config
 
-.PHONY: install run test test-postgres lint typecheck pytest docs screenshots clean
+.PHONY: install run test test-postgres lint typecheck pytest docs screenshots bench wheelhouse clean
 
 # Tests marked `postgres` need a server: they run only when QINGLIU_TEST_DATABASE names one.
 PYTEST_MARK := $(if $(filter postgresql%,$(QINGLIU_TEST_DATABASE)),,-m "not postgres")
@@ -50,5 +50,18 @@ docs: install
 screenshots: install
 	QINGLIU_SCREENSHOTS=1 $(BIN)/pytest -m "not postgres" tests/console tests/public
 
+# The benchmark suite (bench/suite.py, ~30 minutes; BENCH_ARGS=--quick for a smoke run) with the
+# `bench` extra: the reference engines it compares against and a profiler.
+bench: install
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.suite $(BENCH_ARGS)
+
+# Every wheel an installation needs, for a machine without registry access (docs/deployment.md):
+# qingliu itself, its dependencies and those of the dev and bench extras, and the build tools
+# of an editable install. Then: pip install --no-index --find-links wheelhouse 'qingliu[dev]'
+WHEELHOUSE ?= wheelhouse
+wheelhouse: install
+	$(BIN)/pip wheel --quiet --wheel-dir $(WHEELHOUSE) '.[dev,bench]' 'setuptools>=68' wheel pip
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build
