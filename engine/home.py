@@ -27,7 +27,15 @@ from pathlib import Path
 
 from engine.errors import ConfigError
 
-__all__ = ["CONFIG_ENV", "HOME_ENV", "Located", "home_from_argv", "locate", "use_home_option"]
+__all__ = [
+    "CONFIG_ENV",
+    "HOME_ENV",
+    "Located",
+    "command_from_argv",
+    "home_from_argv",
+    "locate",
+    "use_home_option",
+]
 
 HOME_ENV = "QINGLIU_HOME"
 CONFIG_ENV = "QINGLIU_CONFIG"
@@ -57,17 +65,29 @@ def use_home_option(folder: str | Path) -> None:
 def home_from_argv(argv: Sequence[str]) -> str | None:
     """The ``--home`` among the group's own options (those before the command's name), read
     before click parses: the domain's commands are added from the settings it names."""
-    words = list(argv)
-    for index, word in enumerate(words):
+    return _group_words(argv)[0]
+
+
+def command_from_argv(argv: Sequence[str]) -> str | None:
+    """The name of the command ``argv`` runs (the first word after the group's options)."""
+    return _group_words(argv)[1]
+
+
+def _group_words(argv: Sequence[str]) -> tuple[str | None, str | None]:
+    words, found, index = list(argv), None, 0
+    while index < len(words):
+        word = words[index]
         if word == "--":
-            return None
+            return found, words[index + 1] if index + 1 < len(words) else None
         if not word.startswith("-"):
-            return None  # the command's name: options after it are the command's
+            return found, word  # the command's name: options after it are the command's
         if word == "--home":
-            return words[index + 1] if index + 1 < len(words) else None
-        if word.startswith("--home="):
-            return word.removeprefix("--home=")
-    return None
+            found = words[index + 1] if index + 1 < len(words) else None
+            index += 1
+        elif word.startswith("--home="):
+            found = word.removeprefix("--home=")
+        index += 1
+    return found, None
 
 
 def _explicit(folder: Path, source: str) -> Located:

@@ -101,6 +101,8 @@ def main() -> None:
         given = home.home_from_argv(sys.argv[1:])
         if given is not None:
             home.use_home_option(given)
+        if home.command_from_argv(sys.argv[1:]) != "init":  # init makes the home it names
+            home.locate()  # a place named (--home, QINGLIU_HOME) that holds no home: exit 9
         _add_domain_commands()
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

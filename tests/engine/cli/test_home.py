@@ -117,7 +117,7 @@ def test_no_home_refuses_and_creates_nothing(elsewhere: Path) -> None:
 
 def test_qingliu_home_and_home_option_beats_it(tmp_path: Path, elsewhere: Path) -> None:
     first, second = tmp_path / "first", tmp_path / "second"
-    qingliu("init", str(first), cwd=tmp_path)
+    qingliu("init", str(first), cwd=tmp_path, QINGLIU_HOME=str(first))  # the home to be
     qingliu("init", str(second), cwd=tmp_path)
     qingliu("load", cwd=elsewhere, QINGLIU_HOME=str(first))
     assert (first / "var" / "qingliu.db").is_file()
@@ -234,3 +234,9 @@ def test_the_template_of_an_installed_wheel(
 )
 def test_home_option_read_before_click(argv: list[str], found: str | None) -> None:
     assert home.home_from_argv(argv) == found
+
+
+def test_the_command_read_before_click() -> None:
+    assert home.command_from_argv(["--home", "init", "init", "x"]) == "init"
+    assert home.command_from_argv(["--home=/srv/q", "serve", "--home", "x"]) == "serve"
+    assert home.command_from_argv(["--version"]) is None
