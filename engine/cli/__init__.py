@@ -25,6 +25,7 @@ import sys
 import click
 
 from engine.cli import admin, cases, clock, db, diagram, serve, simulate, timers, users
+from engine.cli import backup as backups
 from engine.cli.base import CommandFailed, QingliuGroup, actor_options
 from engine.cli.handlers import handlers_command
 from engine.domain import load_domain
@@ -59,6 +60,8 @@ for _command in (
     users.user,
     serve.serve,
     handlers_command,
+    backups.backup,
+    backups.restore,
 ):
     cli.add_command(_command)
 cases.case.add_command(timers.case_timers)
