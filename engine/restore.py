@@ -155,7 +155,7 @@ def _restore_pg(
     except BaseException:
         backup_pg.drop_schema(url, staged_name)
         raise
-    return aside, copied
+    return (f"schema {aside} (in the same database)" if aside else None), copied
 
 
 def _same_as_manifest(folder: Path, url: str) -> None:
