@@ -230,7 +230,7 @@ def _file_problems(folder: Path, manifest: dict[str, Any]) -> list[str]:
     problems = []
     for name, digest in sorted(listed.items()):
         path = folder / name
-        if ".." in Path(name).parts or not path.is_file():
+        if ".." in Path(name).parts or Path(name).is_absolute() or not path.is_file():
             problems.append(f"{name}: missing (the manifest lists it)")
         elif file_digest(path) != digest:
             problems.append(f"{name}: its SHA-256 does not match the manifest (it was altered)")

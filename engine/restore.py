@@ -34,7 +34,7 @@ from typing import Any
 
 from engine.backup import BLOBS, BackupRefused, read_manifest, staged
 from engine.backup import file_digest as digest_of_file
-from engine.errors import Conflict
+from engine.errors import ConfigError, Conflict
 from engine.keys import KeyRing
 from engine.store import backup_pg
 from engine.store.backup_db import SIDE_FILES, facts, holds_data, sqlite_path
@@ -104,7 +104,13 @@ def restore(
     ``blobs``, as the module docstring says."""
     manifest = read_manifest(folder)
     suffix = now.strftime("%Y%m%dT%H%M%SZ")
-    if url.startswith("sqlite"):
+    backend = "sqlite" if url.startswith("sqlite") else "postgresql"
+    if manifest.get("backend") != backend:
+        raise ConfigError(
+            f"backup {folder} is of a {manifest.get('backend')} database and "
+            f"{hidden(url)} is {backend}: a backup restores into the backend it was taken on"
+        )
+    if backend == "sqlite":
         aside, copied = _restore_sqlite(folder, url, keys, blobs, suffix, replace)
     else:
         aside, copied = _restore_pg(folder, url, keys, blobs, suffix, replace)

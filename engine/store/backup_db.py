@@ -20,6 +20,7 @@ from pathlib import Path
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select, table
 
+from engine.errors import ConfigError
 from engine.store.repository import Store, Tx
 from engine.store.tables import attachments, cases, events, subject_events, subjects
 
@@ -90,7 +91,7 @@ def sqlite_path(url: str) -> Path:
     """The file of a SQLite URL (``sqlite:///var/qingliu.db``)."""
     path = url.partition(":///")[2].partition("?")[0]
     if not path or ":memory:" in path or path.startswith("file:"):
-        raise ValueError(f"not a SQLite database file: {url}")
+        raise ConfigError(f"{url} is not a SQLite database file: there is nothing to back up")
     return Path(path)
 
 

@@ -255,3 +255,14 @@ def test_without_pg_dump_a_postgresql_backup_is_refused_clearly(
         backup_pg.tool("pg_dump")
     assert backup_pg.schema_of("postgresql+psycopg://u@h/db?options=-csearch_path%3Dt_1") == "t_1"
     assert backup_pg.schema_of("postgresql+psycopg://u@h/db") == "public"
+
+
+def test_a_backup_restores_only_into_the_backend_it_was_taken_on(
+    live: Install, tmp_path: Path
+) -> None:
+    live.run("backup", str(tmp_path / "b"))
+    url = "postgresql+psycopg://qingliu:s3cret@127.0.0.1:1/nowhere"  # never reached
+    other = installation(tmp_path / "pg", url)
+    out = other.run("restore", str(tmp_path / "b"), code=9)
+    assert "is of a sqlite database and postgresql+psycopg://qingliu:***@" in out
+    assert "s3cret" not in out
