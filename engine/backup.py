@@ -344,7 +344,11 @@ def _staged_pg(folder: Path, url: str, manifest: dict[str, Any]) -> Iterator[Sto
     schema = str(manifest.get("schema") or "public")
     with backup_pg.staging_database(url) as database:
         staging_url = backup_pg.with_schema(url, schema, database)
-        backup_pg.restore(staging_url, folder / PG_FILE, clean=True)
+        backup_pg.tool("pg_restore")  # missing, it is a ConfigError; a dump it fails on is not
+        try:
+            backup_pg.restore(staging_url, folder / PG_FILE, clean=True)
+        except ConfigError as exc:
+            raise BackupRefused(folder, [f"{PG_FILE}: it does not restore: {exc}"]) from exc
         store = Store(staging_url)
         try:
             yield store

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from engine.errors import ConfigError
@@ -164,8 +165,15 @@ def staging_database(url: str) -> Iterator[str]:
     """A new empty database beside the URL's: its name; dropped (with any connection left on
     it) when the block ends."""
     name = f"qingliu_staging_{uuid.uuid4().hex[:12]}"
-    with _autocommit(url) as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        with _autocommit(url) as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except DBAPIError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise ConfigError(
+            f"cannot create a staging database on {hidden(url)} to check the backup in (the "
+            f"role needs CREATEDB): {reason}"
+        ) from exc
     try:
         yield name
     finally:

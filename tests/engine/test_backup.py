@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.backup import MANIFEST, check, sign, take
+from engine.backup import MANIFEST, check, take
 from engine.clock import FakeClock
 from engine.errors import ConfigError
 from engine.keys import KeyRing
 from engine.store import backup_pg
-from tests.backupkit import CLERK, PHOTO, Install, fill, installation
+from tests.backupkit import CLERK, PHOTO, Install, fill, installation, resign
 from tests.conftest import START
 
 DB = "database.sqlite3"
@@ -51,16 +51,6 @@ def _state(install: Install) -> tuple[str, list[str]]:
     path = Path(install.url.removeprefix("sqlite:///"))
     files = sorted(str(p.relative_to(install.blobs)) for p in install.blobs.rglob("*"))
     return _sha(path), files
-
-
-def _resign(backup: Path, keys: Path, *changed: str) -> None:
-    """Record the new digests of ``changed`` files and sign the manifest again with the key,
-    as someone who holds the key could: only the history audit is left to catch them."""
-    manifest = json.loads((backup / MANIFEST).read_text(encoding="utf-8"))
-    for name in changed:
-        manifest["files"][name] = _sha(backup / name)
-    manifest["signature"] = sign(KeyRing(keys), manifest)
-    (backup / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
 
 def _tamper_payload(backup: Path) -> None:
@@ -150,7 +140,7 @@ def test_a_payload_changed_in_the_backup_is_refused_and_nothing_live_changes(
     fresh.run("restore", str(tmp_path / "b"), code=1)
     assert not Path(fresh.url.removeprefix("sqlite:///")).exists()
 
-    _resign(tmp_path / "b", live.keys, DB)  # the digest made to match: the chain still tells
+    resign(tmp_path / "b", live.keys, DB)  # the digest made to match: the chain still tells
     out = fresh.run("restore", str(tmp_path / "b"), code=1)
     assert "case 2 event 3: content does not match its hash" in out
     assert not Path(fresh.url.removeprefix("sqlite:///")).exists()
@@ -168,7 +158,7 @@ def test_a_blob_changed_in_the_backup_is_refused(
     blob.write_bytes(PHOTO[:-1] + b"\x00")
     out = fresh.run("restore", str(tmp_path / "b"), code=1)
     assert f"{name}: its SHA-256 does not match the manifest" in out
-    _resign(tmp_path / "b", live.keys, name)
+    resign(tmp_path / "b", live.keys, name)
     out = fresh.run("restore", "--check", str(tmp_path / "b"), code=1)
     assert f"attachment {digest} does not hash to its digest" in out
     assert not fresh.blobs.exists()
@@ -185,6 +175,9 @@ def test_an_edited_manifest_and_an_added_file_are_refused(live: Install, tmp_pat
     assert f"{MANIFEST}: its signature does not verify: it was altered" in out
     assert f"{DB}: its SHA-256 does not match the manifest" in out
     assert "blobs/extra: not in the manifest (added after the backup)" in out
+    before = _state(live)
+    live.run("restore", "--replace", str(tmp_path / "b"), code=1)
+    assert _state(live) == before
 
 
 def test_a_backup_made_with_another_key_is_refused_naming_both_fingerprints(

@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 
 from engine.backup import MANIFEST
 from tests import backends
-from tests.backupkit import CLERK, PHOTO, Install, fill, installation
+from tests.backupkit import CLERK, PHOTO, Install, fill, installation, resign
 
 pytestmark = pytest.mark.postgres
 
@@ -102,14 +102,19 @@ def test_a_damaged_dump_is_refused_and_replace_keeps_the_old_schema_aside(
     live.run("backup", str(tmp_path / "b"))
     with live.engine() as engine:
         engine.create_case("mp_steps", {"worker": 7}, CLERK)  # after the backup
-    dump = tmp_path / "b" / "database.pgdump"
-    good = dump.read_bytes()
+    dump, manifest = tmp_path / "b" / "database.pgdump", tmp_path / "b" / MANIFEST
+    good, signed = dump.read_bytes(), manifest.read_text(encoding="utf-8")
     dump.write_bytes(good[:-64] + bytes(64))
     out = live.run("restore", "--replace", str(tmp_path / "b"), code=1)
     assert "database.pgdump: its SHA-256 does not match the manifest" in out
     assert "replayed 5 case(s)" in live.run("replay")  # the live schema as it was
+    resign(tmp_path / "b", live.keys, "database.pgdump")
+    out = live.run("restore", "--replace", str(tmp_path / "b"), code=1)
+    assert "database.pgdump: it does not restore: pg_restore failed" in out
+    assert "replayed 5 case(s)" in live.run("replay")
 
     dump.write_bytes(good)
+    manifest.write_text(signed, encoding="utf-8")
     out = live.run("restore", str(tmp_path / "b"), code=6)
     assert "is not empty: restore over it with --replace" in out
     out = live.run("restore", "--replace", str(tmp_path / "b"))
