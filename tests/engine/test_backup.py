@@ -80,8 +80,11 @@ def test_a_backup_restores_into_a_new_installation_that_verifies_and_replays(
     assert not list(tmp_path.glob(".b.partial-*"))
 
     assert "verified (sqlite)" in live.run("backup", "--verify", str(tmp_path / "b"))
+    fresh.run("db", "upgrade")  # an empty database is simply replaced, nothing kept aside
     out = fresh.run("restore", str(tmp_path / "b"))
     assert "blobs: 3 file(s) written" in out  # the photo and its public and thumbnail copies
+    assert "kept aside" not in out
+    assert not list((tmp_path / "new").glob("qingliu.db.*"))
     assert "every chain verified" in fresh.run("audit", "verify")
     assert "replayed 4 case(s), 0 mismatch(es)" in fresh.run("replay")
     digest = hashlib.sha256(PHOTO).hexdigest()
