@@ -154,7 +154,10 @@ def _copy_blobs(root: Path, target: Path) -> None:
         if path.is_file() and not path.name.startswith(_INCOMING):
             copy = target / path.relative_to(root)
             copy.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, copy)
+            try:
+                shutil.copyfile(path, copy)
+            except FileNotFoundError:  # deleted meanwhile (no upload names it): the check
+                continue  # below reports it if the copied database still does
 
 
 def _snapshot_database(store: Store, folder: Path) -> tuple[str, Facts, dict[str, Any]]:
