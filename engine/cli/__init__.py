@@ -27,6 +27,7 @@ import click
 
 from engine import home
 from engine.cli import admin, cases, clock, db, diagram, init, serve, simulate, timers, users
+from engine.cli import backup as backups
 from engine.cli.base import CommandFailed, QingliuGroup, actor_options
 from engine.cli.handlers import handlers_command
 from engine.domain import load_domain
@@ -77,6 +78,8 @@ for _command in (
     serve.serve,
     handlers_command,
     init.init,
+    backups.backup,
+    backups.restore,
 ):
     cli.add_command(_command)
 cases.case.add_command(timers.case_timers)
