@@ -97,6 +97,7 @@ class Ledger:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._writer_roles: frozenset[str] | None = None
 
     @property
     def reference(self) -> Mapping[str, Any]:
@@ -162,7 +163,7 @@ class Ledger:
         return True
 
     def _checked(self, record: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
-        if actor.role not in WRITER_ROLES | sectors.sector_roles(self.reference):
+        if actor.role not in self._writers():
             raise Forbidden(f"role {actor.role!r} may not change the ledger", role=actor.role)
         full = complete(self.reference, record)
         errors = check_outfall(self.reference, full)
@@ -175,9 +176,16 @@ class Ledger:
             )
         return full
 
+    def _writers(self) -> frozenset[str]:
+        """The roles that write the ledger (the reference data's, read once: an import asks
+        for every row)."""
+        if self._writer_roles is None:
+            self._writer_roles = WRITER_ROLES | sectors.sector_roles(self.reference)
+        return self._writer_roles
+
     def _own_sector(self, actor: Actor, sub_type: str) -> None:
         """A sector department (四(二)) records and changes the outfalls of its own sector."""
-        if actor.role not in WRITER_ROLES | sectors.sector_roles(self.reference):
+        if actor.role not in self._writers():
             raise Forbidden(f"role {actor.role!r} may not change the ledger", role=actor.role)
         if sectors.role_may_act(self.reference, actor.role, sub_type):
             return
@@ -253,6 +261,7 @@ class Ledger:
             if len(views) < page:
                 return
             after = views[-1].code
+            del views  # one page held at a time, not two
 
     def count(self, actor: Actor | None = None, **filters: str | None) -> int:
         with self.engine.store.read() as tx:
