@@ -4,6 +4,7 @@ result line."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +29,10 @@ def import_bar(quiet: bool = False, stream: IO[str] | None = None) -> Iterator[P
     if quiet or not is_terminal(out):
         yield None
         return
-    bar = tqdm(total=None, desc="导入台账", unit="行", file=out, dynamic_ncols=True)
+    # The terminal's size, 80 × 24 when it reports none: tqdm draws nothing on a terminal of
+    # 0 columns or 0 lines (a pty nobody sized, e.g. under `script` or a CI runner).
+    size = shutil.get_terminal_size((80, 24))
+    bar = tqdm(desc="导入台账", unit="行", file=out, ncols=min(size.columns, 120), nrows=size.lines)
 
     def advance(done: int, total: int) -> None:
         if bar.total != total:
