@@ -162,3 +162,41 @@ class TxOps:
             "at": written,
         }
         self._tx.append_subject_event(change, self._keys.get(HISTORY_KEY))
+
+    def add_subjects(
+        self,
+        kind: str,
+        items: list[tuple[str, Mapping[str, Any], str | None]],
+        *,
+        by: Actor | None = None,
+    ) -> None:
+        """Write subjects new to the store, ``(key, data, jurisdiction)``, in one statement,
+        each with the ``created`` row of its history (a bulk import): what ``put_subject``
+        writes for a subject that does not exist yet. Only outside a case (``within`` None):
+        the caller has checked its reach and that the keys are absent."""
+        if self._within is not None:
+            raise Forbidden("subjects are added in bulk only outside a case", role=self._actor.role)
+        for key, _, _ in items:
+            _bounded(kind, key)
+        written = self._wall or self._now
+        self._tx.insert_subjects(kind, items, written)
+        if self._keys is None:
+            return
+        who = by or self._actor
+        rows = []
+        for key, data, _ in items:
+            patch = diff({}, data)
+            if patch:
+                rows.append(
+                    {
+                        "subject_kind": kind,
+                        "subject_key": key,
+                        "change": "created",
+                        "actor": who.name,
+                        "role": who.role,
+                        "jurisdiction": who.jurisdiction,
+                        "patch": patch,
+                        "at": written,
+                    }
+                )
+        self._tx.append_first_subject_events(rows, self._keys.get(HISTORY_KEY))

@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -185,6 +185,7 @@ class HistoryQueries:
     conn: Connection
     _hot: HotStatements
     _pending: list[tuple[str, dict[str, Any]]] | None = None
+    _seqs: dict[tuple[str, str], int] | None = None  # queued_seqs(), rebuilt when None
     _chain_key: bytes | None = None
 
     def _queue(self, table: str, values: dict[str, Any], key: bytes) -> None:
@@ -217,19 +218,41 @@ class HistoryQueries:
         ``role``, ``jurisdiction``, ``patch``, ``at``); returns its number in the subject's
         history."""
         kind, subject = values["subject_kind"], values["subject_key"]
-        stored = self.conn.execute(
-            select(func.max(subject_events.c.seq)).where(
-                subject_events.c.subject_kind == kind, subject_events.c.subject_key == subject
-            )
-        ).scalar()
-        queued = [
-            int(row["seq"])
-            for table, row in self._pending or ()
-            if table == _SUBJECT and (row["subject_kind"], row["subject_key"]) == (kind, subject)
-        ]
-        seq = max([int(stored or 0), *queued]) + 1
+        last = self.queued_seqs().get((kind, subject))
+        if last is None:
+            stored = self.conn.execute(
+                select(func.max(subject_events.c.seq)).where(
+                    subject_events.c.subject_kind == kind, subject_events.c.subject_key == subject
+                )
+            ).scalar()
+            last = int(stored or 0)
+        seq = last + 1
         self._queue(_SUBJECT, {**values, "seq": seq}, key)
+        self.queued_seqs()[(kind, subject)] = seq
         return seq
+
+    def append_first_subject_events(self, rows: Sequence[Mapping[str, Any]], key: bytes) -> None:
+        """The ``created`` rows of subjects new in this transaction (``Tx.insert_subjects``):
+        each the first of its subject's history (seq 1), queued as ``append_subject_event``
+        queues one, without a query per row (a bulk import)."""
+        seqs = self.queued_seqs()
+        for values in rows:
+            name = (values["subject_kind"], values["subject_key"])
+            if name in seqs:
+                raise ValueError(f"subject {name} already has history in this transaction")
+            self._queue(_SUBJECT, {**values, "seq": 1}, key)
+            seqs[name] = 1
+
+    def queued_seqs(self) -> dict[tuple[str, str], int]:
+        """(kind, key) -> the last seq queued in this transaction (kept beside ``_pending``:
+        looking it up is not a scan of every queued row)."""
+        if self._seqs is None:
+            self._seqs = {
+                (row["subject_kind"], row["subject_key"]): int(row["seq"])
+                for table, row in self._pending or ()
+                if table == _SUBJECT
+            }
+        return self._seqs
 
     def seal_history(self) -> None:
         """Number, link and write the queued rows, and move the head: the last statements of
@@ -259,7 +282,7 @@ class HistoryQueries:
         hot.insert_events(self.conn, events_rows)
         if len(events_rows) < len(pending):
             self.conn.execute(insert(subject_events), [r for t, r in pending if t == _SUBJECT])
-        self._pending = None
+        self._pending = self._seqs = None
 
     def _from_head(
         self,

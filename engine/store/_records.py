@@ -79,6 +79,40 @@ class RecordQueries:
 
     # History rows queued until the commit (``_chain.HistoryQueries``).
     _pending: list[tuple[str, dict[str, Any]]] | None
+    _seqs: dict[tuple[str, str], int] | None
+
+    def insert_subjects(
+        self, kind: str, rows: Sequence[tuple[str, Mapping[str, Any], str | None]], now: datetime
+    ) -> None:
+        """New subjects ``(key, data, jurisdiction)`` in one statement (executemany); an
+        existing key fails it (IntegrityError): callers insert only keys they found absent."""
+        if rows:
+            self.conn.execute(
+                insert(subjects),
+                [
+                    {
+                        "kind": kind,
+                        "key": key,
+                        "data": dict(data),
+                        "jurisdiction": jurisdiction,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for key, data, jurisdiction in rows
+                ],
+            )
+
+    def existing_keys(self, kind: str, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` are subjects of ``kind`` (by the primary key, 500 at a time)."""
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            found.update(
+                self.conn.execute(
+                    select(subjects.c.key).where(subjects.c.kind == kind, subjects.c.key.in_(chunk))
+                ).scalars()
+            )
+        return found
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -92,6 +126,7 @@ class RecordQueries:
         except BaseException:
             if self._pending:
                 del self._pending[mark:]
+                self._seqs = None  # rebuilt from what is left
             raise
 
     def list_subjects(

@@ -14,6 +14,7 @@ from engine.settings import Settings, build_engine, load_settings
 from handlers.ledger import io as ledger_io
 from handlers.ledger.fields import format_limits
 from handlers.ledger.idcard import write_card
+from handlers.ledger.progress import import_bar
 from handlers.ledger.record import LIST_FILTERS
 from handlers.ledger.service import Ledger, change_json
 from handlers.ledger.tabular import format_table, table_format
@@ -48,11 +49,15 @@ def ledger_group() -> None:
 @ledger_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--partial", is_flag=True, help="keep the good rows when some rows are bad")
+@click.option("--quiet", "-q", is_flag=True, help="no progress bar on the terminal")
 @actor_options
-def ledger_import(file: str, partial: bool, actor: Actor) -> None:
+def ledger_import(file: str, partial: bool, quiet: bool, actor: Actor) -> None:
     """Import a .csv or .xlsx file. All or nothing unless --partial; every bad row is printed
-    as FILE:LINE: COLUMN: MESSAGE (exit status 7)."""
-    result = ledger_io.import_file(open_ledger(), file, actor, partial=partial)
+    as FILE:LINE: COLUMN: MESSAGE (exit status 7). A progress bar on stderr when it is a
+    terminal (not with --quiet)."""
+    ledger = open_ledger()
+    with import_bar(quiet) as progress:
+        result = ledger_io.import_file(ledger, file, actor, partial=partial, progress=progress)
     click.echo(f"{file}: {result.rows} row(s): {result.added} added, {result.updated} updated")
 
 

@@ -14,7 +14,7 @@ outfall's history (``Ledger.history``), in the engine's keyed global chain (``en
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +39,14 @@ from handlers.ledger.record import (
 from handlers.reference import data as ref
 from handlers.reference import sectors
 
-__all__ = ["Ledger", "OutfallView", "change_json", "ledger_actor", "record_setup_in"]
+__all__ = [
+    "Ledger",
+    "OutfallView",
+    "change_json",
+    "ledger_actor",
+    "open_responsibility",
+    "record_setup_in",
+]
 
 RESPONSIBILITY = "responsibility"
 
@@ -90,6 +97,7 @@ class Ledger:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._writer_roles: frozenset[str] | None = None
 
     @property
     def reference(self) -> Mapping[str, Any]:
@@ -104,14 +112,20 @@ class Ledger:
 
     def add_in(self, tx: Tx, ops: CaseOps, record: Mapping[str, Any], actor: Actor) -> int:
         """Add inside an open transaction; returns the responsibility case id."""
-        full = self._checked(record, actor)
+        full = self.new_record(record, actor)
         code = full["code"]
         if tx.get_subject(KIND, code) is not None:
             raise OutfallExists(code)
+        ops.put_subject(KIND, code, full, jurisdiction=full["county"], by=actor)
+        return open_responsibility(ops, full)
+
+    def new_record(self, record: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
+        """The record as a new outfall is stored, checked (InvalidOutfall, Forbidden) without
+        reading or writing the store: a bulk import checks every row first."""
+        full = self._checked(record, actor)
         # the day it entered the ledger: its found day when found_at is not given (新增排污口)
         full.setdefault("recorded_on", local_day(self.engine.clock.now()).isoformat())
-        ops.put_subject(KIND, code, full, jurisdiction=full["county"], by=actor)
-        return _open_responsibility(ops, full)
+        return full
 
     def update(self, code: str, changes: Mapping[str, Any], actor: Actor) -> OutfallView:
         with self.engine.transaction(ledger_actor(actor)) as (tx, ops):
@@ -149,7 +163,7 @@ class Ledger:
         return True
 
     def _checked(self, record: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
-        if actor.role not in WRITER_ROLES | sectors.sector_roles(self.reference):
+        if actor.role not in self._writers():
             raise Forbidden(f"role {actor.role!r} may not change the ledger", role=actor.role)
         full = complete(self.reference, record)
         errors = check_outfall(self.reference, full)
@@ -162,9 +176,16 @@ class Ledger:
             )
         return full
 
+    def _writers(self) -> frozenset[str]:
+        """The roles that write the ledger (the reference data's, read once: an import asks
+        for every row)."""
+        if self._writer_roles is None:
+            self._writer_roles = WRITER_ROLES | sectors.sector_roles(self.reference)
+        return self._writer_roles
+
     def _own_sector(self, actor: Actor, sub_type: str) -> None:
         """A sector department (四(二)) records and changes the outfalls of its own sector."""
-        if actor.role not in WRITER_ROLES | sectors.sector_roles(self.reference):
+        if actor.role not in self._writers():
             raise Forbidden(f"role {actor.role!r} may not change the ledger", role=actor.role)
         if sectors.role_may_act(self.reference, actor.role, sub_type):
             return
@@ -228,6 +249,20 @@ class Ledger:
             )
         return [_view(r) for r in rows]
 
+    def iterate(
+        self, actor: Actor | None = None, *, page: int = 1000, **filters: str | None
+    ) -> Iterator[OutfallView]:
+        """``list``'s records one page of ``page`` at a time (by code, after the last one
+        read), so an export holds one page in memory however big the ledger is."""
+        after: str | None = None
+        while True:
+            views = self.list(actor, after=after, limit=page, **filters)
+            yield from views
+            if len(views) < page:
+                return
+            after = views[-1].code
+            del views  # one page held at a time, not two
+
     def count(self, actor: Actor | None = None, **filters: str | None) -> int:
         with self.engine.store.read() as tx:
             return tx.count_subjects(KIND, **self._where(actor, filters))
@@ -282,7 +317,8 @@ def ledger_actor(actor: Actor) -> Actor:
     return Actor(f"ledger:{actor.name}", SYSTEM, None)
 
 
-def _open_responsibility(ops: CaseOps, record: Mapping[str, Any]) -> int:
+def open_responsibility(ops: CaseOps, record: Mapping[str, Any]) -> int:
+    """Open the responsibility case (溯源) a new outfall starts."""
     try:
         return ops.open_case(RESPONSIBILITY, responsibility_data(record), subject=record["code"])
     except WorkflowNotFound as exc:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from engine.errors import FieldError, InvalidInput
@@ -151,17 +152,25 @@ def _excel_value(value: Any) -> Any:
     return str(value)
 
 
-def _as_text(cell: Any) -> None:
-    """openpyxl makes a string that begins with ``=`` a formula cell: keep it a string."""
-    if isinstance(cell.value, str) and cell.data_type == "f":
+def _xlsx_cell(sheet: Any, value: Any, bold: bool = False) -> Any:
+    """A value as appended to a write-only sheet: openpyxl makes a string that begins with
+    ``=`` a formula cell, so such a string (and a header cell, to be bold) is a cell kept a
+    string; any other value goes in as it is."""
+    if not bold and not (isinstance(value, str) and value.startswith("=")):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    if bold:
+        cell.font = Font(bold=True)
+    if isinstance(value, str) and cell.data_type == "f":
         cell.data_type = "s"
+    return cell
 
 
-def write_table(
-    path: str | Path, header: Sequence[str], rows: Iterator[Sequence[Any]] | Sequence[Sequence[Any]]
-) -> int:
+def write_table(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Write a table as .csv (UTF-8 with BOM, so Excel reads the Chinese) or .xlsx; returns
-    the number of rows written."""
+    the number of rows written. ``rows`` is consumed one row at a time and each row written
+    as it comes (csv.writer; openpyxl's write-only workbook, which streams rows to a
+    temporary file): a generator of rows is never held in memory whole."""
     path = Path(path)
     kind = table_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -174,19 +183,13 @@ def write_table(
                 writer.writerow([_csv_text(v) for v in row])
                 count += 1
         return count
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.append(list(header))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        _as_text(cell)
-    for row in rows:
-        sheet.append([_excel_value(v) for v in row])
-        for cell in sheet[sheet.max_row]:
-            _as_text(cell)
-        count += 1
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
     sheet.freeze_panes = "A2"
+    sheet.append([_xlsx_cell(sheet, h, bold=True) for h in header])
+    for row in rows:
+        sheet.append([_xlsx_cell(sheet, _excel_value(v)) for v in row])
+        count += 1
     book.save(path)
     return count
 
