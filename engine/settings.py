@@ -58,6 +58,7 @@ KNOWN_SETTINGS = {
     "keys",
     "max_body_bytes",
     "blobs_dir",
+    "log_format",  # qingliu serve: text or json (QINGLIU_LOG_FORMAT wins; docs/operations.md)
 }
 
 
@@ -71,6 +72,7 @@ class Settings:
     keys_dir: str | None = None  # None: QINGLIU_KEYS, else var/keys (engine.keys)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     blobs_dir: str | None = None  # None: QINGLIU_BLOBS, else beside the SQLite file (blobs_of)
+    log_format: str = "text"
     reference: dict[str, Any] = field(default_factory=dict)
 
 
@@ -110,6 +112,7 @@ def load_settings(config_dir: str | Path | None = None) -> Settings:
         keys_dir=os.environ.get("QINGLIU_KEYS") or raw.get("keys") or None,
         max_body_bytes=_positive(raw, "max_body_bytes", DEFAULT_MAX_BODY_BYTES, settings_file),
         blobs_dir=os.environ.get("QINGLIU_BLOBS") or raw.get("blobs_dir") or None,
+        log_format=str(os.environ.get("QINGLIU_LOG_FORMAT") or raw.get("log_format") or "text"),
         reference=reference,
     )
 
