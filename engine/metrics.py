@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -40,6 +40,27 @@ class Instruments:
     sweeps: Counter
     turn_waits: Counter
     turn_wait_seconds: Counter
+    # The labelled children of the hot paths, by label values: prometheus_client's labels()
+    # checks and locks on every call, several times the cost of the increment itself.
+    _children: dict[tuple[str, ...], Any] = field(default_factory=dict)
+
+    def transition(self, workflow: str, trigger: str) -> None:
+        key = ("t", workflow, trigger)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.transitions.labels(workflow, trigger)
+        child.inc()
+
+    def request(self, route: str, method: str, status: int, seconds: float) -> None:
+        key = ("r", route, method, str(status))
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = (
+                self.http_requests.labels(route, method, key[3]),
+                self.http_latency.labels(route, method),
+            )
+        found[0].inc()
+        found[1].observe(seconds)
 
 
 def multiprocess_dir() -> Path | None:
