@@ -9,13 +9,16 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from engine.api.app import create_app
 from engine.clock import FakeClock
+from engine.handlers import Registry
 from engine.runtime import Engine
 from engine.settings import Settings, build_engine
-from engine.time.scheduler import run_sweep
+from engine.store.repository import Store
+from engine.time.scheduler import run_sweep, scheduler_name, start_background_sweeper
 from tests.engine.api.conftest import FIXTURE
 from tests.engine.api.helpers import problem
 
@@ -49,9 +52,6 @@ def test_healthz_answers_without_a_token() -> None:
 
 def _nowhere() -> Engine:
     """An engine whose database is unreachable (a folder that does not exist)."""
-    from engine.handlers import Registry
-    from engine.store.repository import Store
-
     return Engine(Store("sqlite:////nonexistent-qingliu-folder/q.db"), Registry())
 
 
@@ -155,4 +155,23 @@ def test_an_unreachable_database_says_nothing_of_where_it_is() -> None:
     assert "nonexistent" not in answer.text
     assert answer.json()["request_id"] == "probe-1"
     assert answer.headers["x-request-id"] == "probe-1"
+    engine.store.dispose()
+
+
+def test_the_servers_sweeper_sweeps_at_once_and_beats(engine: Engine) -> None:
+    stop = start_background_sweeper(engine, interval_seconds=3600)
+    stop()  # waits for the first sweep, which does not wait one interval
+    with engine.store.read() as tx:
+        [beat] = tx.heartbeats()
+    assert beat.name == scheduler_name("serve")
+    assert beat.name.startswith("serve@")
+    assert beat.interval_seconds == 3600
+
+
+def test_a_failed_sweep_is_counted_as_failed(tmp_path: Path) -> None:
+    engine = Engine(Store(f"sqlite:///{tmp_path / 'missing' / 'q.db'}"), Registry())
+    before = REGISTRY.get_sample_value("qingliu_sweeps_total", {"result": "failed"}) or 0
+    assert run_sweep(engine, name="serve@test", interval_seconds=INTERVAL) is None
+    after = REGISTRY.get_sample_value("qingliu_sweeps_total", {"result": "failed"})
+    assert after == before + 1
     engine.store.dispose()
