@@ -28,8 +28,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
 
+from engine.errors import ConfigError
+
 __all__ = [
     "LOG_FORMATS",
+    "configured_format",
     "REQUEST",
     "HideQueryTokens",
     "JsonLines",
@@ -129,6 +132,17 @@ def _access_line(record: logging.LogRecord) -> str | None:
         _client, method, path, version, status = args
         return f"{method} {path} HTTP/{version} {status}"
     return None
+
+
+def configured_format(value: str) -> str:
+    """``log_format`` of the settings (or ``QINGLIU_LOG_FORMAT``), checked."""
+    fmt = value.strip().lower()
+    if fmt not in LOG_FORMATS:
+        raise ConfigError(
+            f"log_format {value!r} is not a log format: use text or json "
+            "(config/settings.yaml, or QINGLIU_LOG_FORMAT)"
+        )
+    return fmt
 
 
 def log_config(fmt: str = "text", level: str = "INFO") -> dict[str, Any]:

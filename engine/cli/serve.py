@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from engine.api.logs import LOG_FORMATS, HideQueryTokens, log_config
+from engine.api.logs import LOG_FORMATS, HideQueryTokens, configured_format, log_config
 from engine.api.tokens import (
     DEFAULT_EXPIRES,
     create_token,
@@ -126,17 +126,6 @@ def token_revoke(token_id: str | None, name: str | None) -> None:
 WORKER_HEALTHCHECK = 30  # seconds (see _serve_workers)
 
 
-def _log_format(given: str | None, configured: str) -> str:
-    fmt = (given or configured).strip().lower()
-    if fmt not in LOG_FORMATS:
-        raise click.BadParameter(
-            f"{fmt!r} is not a log format (text or json; log_format in settings.yaml, "
-            "QINGLIU_LOG_FORMAT)",
-            param_hint="--log-format",
-        )
-    return fmt
-
-
 def _sayer(fmt: str, config: dict[str, Any]) -> Callable[[str], None]:
     """How serve tells what it loaded: on stderr as text, or (json) as log lines of its own,
     with logging configured now, before uvicorn configures it again the same way, so that the
@@ -221,7 +210,7 @@ def serve(
     share their metrics through prometheus_client's multiprocess mode (docs/operations.md).
     Health: /healthz, /readyz; Prometheus: /metrics."""
     settings = load_settings()
-    fmt = _log_format(log_format, settings.log_format)
+    fmt = log_format.lower() if log_format else configured_format(settings.log_format)
     folder, ours = _metrics_folder() if workers > 1 else (None, False)
     undo = use_multiprocess(folder) if folder is not None else None
     try:

@@ -189,5 +189,7 @@ def test_serve_refuses_an_unknown_log_format(database_url: str) -> None:
     given = CliRunner(env=env).invoke(cli, ["serve", "--log-format", "yaml"])
     assert given.exit_code == 2
     configured = CliRunner(env=env).invoke(cli, ["serve", "--no-scheduler"])
-    assert configured.exit_code == 2
-    assert "'xml' is not a log format" in configured.output
+    assert configured.exit_code == 9  # a ConfigError
+    assert "log_format 'xml' is not a log format: use text or json" in configured.output
+    scheduler = CliRunner(env=env).invoke(cli, ["scheduler"])
+    assert scheduler.exit_code == 9
