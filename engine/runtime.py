@@ -39,6 +39,7 @@ from engine.history import (
     event_row,
 )
 from engine.keys import KeyRing
+from engine.metrics import instruments
 from engine.migration import Migrations
 from engine.roles import RoleBook
 from engine.scope import Scope
@@ -304,6 +305,7 @@ class Engine(CaseAdmin, Migrations, Worklist):
         event.update(trigger=trigger, transition=taken.index, from_state=row.state)
         event.update(to_state=dest, due_at=due_at)
         view = self._commit(tx, wf, row, event, stored, dest)
+        instruments().transition(d.name, trigger)  # GET /metrics
         for note in armed.notes:
             view = self.record_in(tx, case_id, note.kind, note.payload, actor, due_at=due_at)
         return self.sign_off.settle(tx, wf, taken, view, settling)

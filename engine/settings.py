@@ -73,6 +73,7 @@ KNOWN_SETTINGS = {
     "keys",
     "max_body_bytes",
     "blobs_dir",
+    "log_format",  # qingliu serve: text or json (QINGLIU_LOG_FORMAT wins; docs/operations.md)
 }
 
 
@@ -86,6 +87,7 @@ class Settings:
     keys_dir: str | None = None  # None: QINGLIU_KEYS, else var/keys (engine.keys)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     blobs_dir: str | None = None  # None: QINGLIU_BLOBS, else beside the SQLite file (blobs_of)
+    log_format: str = "text"
     reference: dict[str, Any] = field(default_factory=dict)
     # No home was found (engine/home.py): the refusal of every command that needs the database.
     home_problem: str | None = None
@@ -146,6 +148,7 @@ def load_settings(config_dir: str | Path | None = None) -> Settings:
         keys_dir=str(keys),
         max_body_bytes=_positive(raw, "max_body_bytes", DEFAULT_MAX_BODY_BYTES, settings_file),
         blobs_dir=str(blobs) if blobs else None,
+        log_format=str(os.environ.get("QINGLIU_LOG_FORMAT") or raw.get("log_format") or "text"),
         reference=reference,
         home_problem=problem,
     )

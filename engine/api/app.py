@@ -5,7 +5,9 @@ the console, ``engine.console``, which also serves its pages on this app). Every
 ``application/problem+json`` (``engine.api.problems``). The domain's routers
 (``engine.domain.Domain.api_routers``) are mounted under ``/api/v1`` (a router whose prefix
 already starts with ``/api/`` is mounted as is), with ``engine.api.auth.current_actor`` and
-``engine.api.deps.get_engine`` for their dependencies.
+``engine.api.deps.get_engine`` for their dependencies. ``/healthz``, ``/readyz``
+(``engine.api.ops``) and ``/metrics`` (``engine.api.metrics``) are for operators
+(docs/operations.md); every answer carries an ``X-Request-ID`` (``engine.api.observe``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from engine.api import (
+    metrics,
+    ops,
     problems,
     routes_admin,
     routes_attachments,
@@ -29,6 +33,7 @@ from engine.api.deps import reject_unknown_query
 from engine.api.headers import SecurityHeaders
 from engine.api.limits import BodyLimits
 from engine.api.models import TransitionRequest
+from engine.api.observe import Observe
 from engine.api.routes_handlers import router as handlers_router
 from engine.console import mount_console
 from engine.console.web import refused_page
@@ -84,6 +89,8 @@ def create_app(
     problems.install(app)
     # The busiest route, first: a request is matched against the routes in order.
     app.router.routes.insert(0, transition.route)
+    ops.install(app)  # /healthz, /readyz: no token (docs/operations.md)
+    metrics.install(app, engine)  # /metrics: loopback or QINGLIU_METRICS_TOKEN
     # Every other route refuses a query parameter it does not declare.
     checked = [Depends(reject_unknown_query)]
     app.include_router(routes_workflows.router, dependencies=checked)
@@ -111,6 +118,7 @@ def create_app(
     )
     app.add_middleware(problems.Shield)  # outside: it answers what BodyLimits raises too
     app.add_middleware(SecurityHeaders)  # on every answer
+    app.add_middleware(Observe)  # outermost: request id, log fields, request metrics
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from engine.api.logs import current_request_id
 from engine.errors import (
     FieldError,
     HandlerFailed,
@@ -89,6 +90,7 @@ class ProblemDetails(BaseModel):
     existing_case_id: int | None = None
     current_version: int | None = None
     error_id: str | None = None
+    request_id: str | None = None  # the X-Request-ID of the request (engine.api.observe)
 
 
 def problem_response(
@@ -109,6 +111,9 @@ def problem_response(
     if instance is not None:
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})
+    request_id = current_request_id()
+    if request_id is not None:
+        body.setdefault("request_id", request_id)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

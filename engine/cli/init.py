@@ -57,6 +57,10 @@ max_body_bytes: 1048576
 # Evidence files (photos, PDFs), named by SHA-256 (docs/attachments.md). Back the folder up
 # with the database. QINGLIU_BLOBS in the environment wins.
 blobs_dir: var/blobs
+
+# The log lines of `qingliu serve` and `qingliu scheduler`: text, or json (one object a line
+# with a request id; docs/operations.md). QINGLIU_LOG_FORMAT in the environment wins.
+log_format: text
 """
 
 

@@ -1,16 +1,20 @@
 """The HTTP API from the command line: ``token create|list|rotate|revoke`` and ``serve``
-(whose access log never shows a token sent in a query string)."""
+(whose access log never shows a token sent in a query string: ``engine.api.logs``)."""
 
 from __future__ import annotations
 
-import copy
 import logging
+import logging.config
+import shutil
+import tempfile
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_plus
 
 import click
 
+from engine.api.logs import LOG_FORMATS, HideQueryTokens, configured_format, log_config
 from engine.api.tokens import (
     DEFAULT_EXPIRES,
     create_token,
@@ -23,7 +27,8 @@ from engine.cli.base import configured_engine
 from engine.cli.cases import published_line
 from engine.domain import load_domain
 from engine.errors import TokenError
-from engine.settings import build_engine, load_settings
+from engine.metrics import multiprocess_dir, use_multiprocess
+from engine.settings import Settings, build_engine, load_settings
 from engine.time.scheduler import start_background_sweeper
 
 __all__ = ["HideQueryTokens", "log_config", "serve", "token"]
@@ -117,44 +122,29 @@ def token_revoke(token_id: str | None, name: str | None) -> None:
 
 # -- serve -------------------------------------------------------------------------------------
 
-# Query parameters whose values the access log never shows (compared case-insensitively).
-SECRET_PARAMETERS = frozenset({"token", "access_token", "api_key"})
+
+WORKER_HEALTHCHECK = 30  # seconds (see _serve_workers)
 
 
-def _hide(query: str) -> str:
-    parts = []
-    for part in query.split("&"):
-        name, eq, _ = part.partition("=")
-        secret = bool(eq) and unquote_plus(name).strip().lower() in SECRET_PARAMETERS
-        parts.append(f"{name}=***" if secret else part)
-    return "&".join(parts)
+def _sayer(fmt: str, config: dict[str, Any]) -> Callable[[str], None]:
+    """How serve tells what it loaded: on stderr as text, or (json) as log lines of its own,
+    with logging configured now, before uvicorn configures it again the same way, so that the
+    sweep's first lines are JSON too."""
+    if fmt != "json":
+        return lambda line: click.echo(line, err=True)
+    logging.config.dictConfig(config)
+    return logging.getLogger(__name__).info
 
 
-class HideQueryTokens(logging.Filter):
-    """Masks the values of ``token``, ``access_token`` and ``api_key`` in the request line of
-    uvicorn's access log (``args``: client address, method, path with query, HTTP version,
-    status). Such a request is refused anyway; its token must not end up in a log file."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            path, mark, query = args[2].partition("?")
-            if mark:
-                record.args = (*args[:2], f"{path}?{_hide(query)}", *args[3:])
-        return True
-
-
-def log_config() -> dict[str, Any]:
-    """uvicorn's logging configuration with ``HideQueryTokens`` on ``uvicorn.access`` (as a
-    dict, so that every worker process installs it too)."""
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config.setdefault("filters", {})["hide_query_tokens"] = {
-        "()": f"{__name__}.{HideQueryTokens.__qualname__}"
-    }
-    config["loggers"]["uvicorn.access"]["filters"] = ["hide_query_tokens"]
-    return config
+def _metrics_folder() -> tuple[Path, bool]:
+    """Where the processes of ``--workers N`` keep their metrics: ``PROMETHEUS_MULTIPROC_DIR``
+    when the operator sets it (shared with a ``qingliu scheduler``; wipe it before starting),
+    else a new private temporary folder, removed when the server stops (True)."""
+    given = multiprocess_dir()
+    if given is not None:
+        given.mkdir(parents=True, exist_ok=True)
+        return given, False
+    return Path(tempfile.mkdtemp(prefix="qingliu-metrics-")), True
 
 
 def _serve_workers(workers: int, options: dict[str, Any]) -> None:
@@ -168,7 +158,16 @@ def _serve_workers(workers: int, options: dict[str, Any]) -> None:
     from uvicorn.supervisors import Multiprocess
 
     factory = "engine.api.app:app_from_settings"
-    config = uvicorn.Config(factory, factory=True, workers=workers, **options)
+    # A new worker answers the supervisor's health pings only once it has imported the engine:
+    # on a busy 2-core machine that took longer than uvicorn's 5 s, and it was killed, again
+    # and again. A hung worker is still replaced, after WORKER_HEALTHCHECK seconds.
+    config = uvicorn.Config(
+        factory,
+        factory=True,
+        workers=workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK,
+        **options,
+    )
     listening = config.bind_socket()
     listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     Multiprocess(config, sockets=[listening]).run()
@@ -189,29 +188,67 @@ def _serve_workers(workers: int, options: dict[str, Any]) -> None:
     type=click.IntRange(1, 64),
     help="server processes (the timer sweep stays in this one)",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS, case_sensitive=False),
+    default=None,
+    help="text (default) or json lines; else log_format in settings.yaml, QINGLIU_LOG_FORMAT",
+)
 def serve(
-    host: str, port: int, no_scheduler: bool, sweep_seconds: int, access_log: bool, workers: int
+    host: str,
+    port: int,
+    no_scheduler: bool,
+    sweep_seconds: int,
+    access_log: bool,
+    workers: int,
+    log_format: str | None,
 ) -> None:
     """Load the configured workflows folder and serve the HTTP API (docs at /docs).
 
     With --workers N, N processes serve requests on the same port (each with its own engine
-    and connections); on SQLite they take turns to write (engine/store/_turn.py)."""
+    and connections); on SQLite they take turns to write (engine/store/_turn.py), and they
+    share their metrics through prometheus_client's multiprocess mode (docs/operations.md).
+    Health: /healthz, /readyz; Prometheus: /metrics."""
+    settings = load_settings()
+    fmt = log_format.lower() if log_format else configured_format(settings.log_format)
+    folder, ours = _metrics_folder() if workers > 1 else (None, False)
+    undo = use_multiprocess(folder) if folder is not None else None
+    try:
+        _serve(settings, fmt, host, port, no_scheduler, sweep_seconds, access_log, workers)
+    finally:
+        if undo is not None:
+            undo()
+        if folder is not None and ours:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _serve(
+    settings: Settings,
+    fmt: str,
+    host: str,
+    port: int,
+    no_scheduler: bool,
+    sweep_seconds: int,
+    access_log: bool,
+    workers: int,
+) -> None:
     import uvicorn
 
     from engine.api.app import create_app
 
-    settings = load_settings()
+    config = log_config(fmt)
+    say = _sayer(fmt, config)
     engine = build_engine(settings)
     for published in engine.load([settings.workflows]):
-        click.echo(published_line(published), err=True)
+        say(published_line(published))
     stop = None if no_scheduler else start_background_sweeper(engine, sweep_seconds)
-    click.echo(f"Qingliu on http://{host}:{port} (console: /, API docs: /docs)", err=True)
+    say(f"Qingliu on http://{host}:{port} (console: /, API docs: /docs)")
     options: dict[str, Any] = {
         "host": host,
         "port": port,
         "log_level": "info",
         "access_log": access_log,
-        "log_config": log_config(),
+        "log_config": config,
     }
     try:
         if workers == 1:

@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 import signal
 
 import click
 
+from engine.api.logs import configured_format, log_config
 from engine.cli.base import actor_options, configured_engine, echo_json
 from engine.clock import FakeClock
 from engine.handlers import Actor
 from engine.runtime import Engine
+from engine.settings import load_settings
 from engine.time.recompute import recompute_provisional
 from engine.time.scheduler import DEFAULT_INTERVAL, job_options, run_scheduler
 from engine.time.sweep import BehindHistory, SweepResult, check_not_behind, sweep
@@ -87,7 +90,10 @@ def scheduler(interval: int) -> None:
         options = job_options(interval)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--interval") from exc
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    if configured_format(load_settings().log_format) == "json":  # docs/operations.md
+        logging.config.dictConfig(log_config("json", level="WARNING"))
+    else:
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("engine.time").setLevel(logging.INFO)
     click.echo(
         f"sweeping every {interval}s (coalesce={options['coalesce']}, "

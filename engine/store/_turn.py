@@ -7,18 +7,22 @@ queue before ``BEGIN IMMEDIATE`` instead: the threads of a process on a lock, th
 sidecar file ``<database>-turn``, which the kernel hands to the next waiter as soon as it is
 released. SQLite's own locking still guarantees correctness; the turn only makes waiting
 prompt and orderly. Without ``fcntl`` (not POSIX) or a file path (``:memory:``), only threads
-take turns.
+take turns. A write that had to wait is counted, with the seconds it waited
+(``engine.metrics``: ``qingliu_write_turn_waits_total``, ``..._wait_seconds_total``).
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX
     fcntl = None  # type: ignore[assignment]
+
+from engine.metrics import instruments
 
 __all__ = ["WriteTurn"]
 
@@ -32,12 +36,23 @@ class WriteTurn:
 
     def acquire(self, blocking: bool = True) -> bool:
         """Take the turn; without ``blocking``, False at once when someone else has it."""
-        if not self._threads.acquire(blocking=blocking):
-            return False
-        if self._depth == 0 and not self._lock_file(blocking):
-            self._threads.release()
-            return False
+        began: float | None = None  # when this write started waiting, if it had to
+        if not self._threads.acquire(blocking=False):
+            if not blocking:
+                return False
+            began = time.monotonic()
+            self._threads.acquire()
+        if self._depth == 0 and not self._lock_file(blocking=False):
+            if not blocking:
+                self._threads.release()
+                return False
+            began = time.monotonic() if began is None else began
+            self._lock_file(blocking=True)
         self._depth += 1
+        if began is not None:
+            waited = instruments()
+            waited.turn_waits.inc()
+            waited.turn_wait_seconds.inc(time.monotonic() - began)
         return True
 
     def release(self) -> None:

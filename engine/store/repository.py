@@ -25,6 +25,7 @@ from engine.store._attachments import AttachmentQueries
 from engine.store._chain import EVENT_COLUMNS, HistoryQueries, SubjectEventRow
 from engine.store._connect import make_engine
 from engine.store._hot import HotStatements
+from engine.store._ops import OpsQueries
 from engine.store._parties import PartyQueries
 from engine.store._public import PublicQueries
 from engine.store._records import RecordQueries
@@ -172,6 +173,7 @@ class Tx(
     WorklistQueries,
     PublicQueries,
     AttachmentQueries,
+    OpsQueries,
 ):
     """The storage contract, bound to one open transaction."""
 

@@ -13,11 +13,18 @@
 The scheduler keeps wall-clock time; the sweep asks the engine's clock what "now" is (the
 installation's logical time when one is set, re-read before each sweep). A failing
 sweep is logged and the job keeps its schedule.
+
+Each sweep that ran writes its scheduler's heartbeat (``serve@host`` or ``scheduler@host``:
+the wall-clock time and the interval, ``engine.store._ops``), which ``GET /readyz`` reads, and
+adds to the sweep counters of ``engine.metrics``. The server's sweeper runs once at start too,
+so that a new server is ready without waiting one interval.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
+import threading
 from collections.abc import Callable
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
@@ -26,6 +33,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from engine.clock import Clock
+from engine.metrics import instruments
 from engine.time.logical import InstallationClock
 from engine.time.sweep import SweepResult, sweep
 
@@ -37,6 +46,8 @@ __all__ = [
     "JOB_ID",
     "build_scheduler",
     "job_options",
+    "scheduler_name",
+    "wall_clock",
     "run_scheduler",
     "run_sweep",
     "start_background_sweeper",
@@ -56,16 +67,44 @@ def job_options(interval_seconds: int) -> dict[str, Any]:
     return {"coalesce": True, "max_instances": 1, "misfire_grace_time": interval_seconds}
 
 
-def run_sweep(engine: Engine, on_result: OnResult | None = None) -> SweepResult | None:
+def scheduler_name(kind: str) -> str:
+    """The heartbeat's name of a scheduler of ``kind`` (``serve``, ``scheduler``) here."""
+    return f"{kind}@{socket.gethostname()}"[:128]
+
+
+def wall_clock(engine: Engine) -> Clock:
+    """The clock of heartbeats: real time even while the installation's logical time stands
+    still (its fallback); an injected clock (tests) as it is."""
+    clock = engine.clock
+    return clock.fallback if isinstance(clock, InstallationClock) else clock
+
+
+def run_sweep(
+    engine: Engine,
+    on_result: OnResult | None = None,
+    *,
+    name: str | None = None,
+    interval_seconds: int = DEFAULT_INTERVAL,
+) -> SweepResult | None:
     """One scheduled sweep; errors are logged, never raised into the scheduler. The
-    installation's logical clock is read again first (``qingliu time set`` in another process)."""
+    installation's logical clock is read again first (``qingliu time set`` in another process).
+    With a ``name``, a sweep that ran records the heartbeat of that scheduler."""
+    counts = instruments()
     try:
         if isinstance(engine.clock, InstallationClock):
             engine.clock.refresh()
         result = sweep(engine, limit=SWEEP_LIMIT)
     except Exception:
+        counts.sweeps.labels("failed").inc()
         log.exception("scheduled sweep failed")
         return None
+    counts.sweeps.labels("ok").inc()
+    fired = [f for f in result.firings if f.outcome == "fired"]
+    counts.timers_fired.inc(len(fired))
+    counts.timers_fired_late.inc(sum(1 for f in fired if f.late))
+    counts.timers_skipped.inc(result.count("skipped"))
+    if name is not None:
+        _beat(engine, name, interval_seconds)
     if result.firings or result.recomputed:
         log.info(
             "sweep at %s: %d fired, %d skipped, %d recomputed",
@@ -79,12 +118,21 @@ def run_sweep(engine: Engine, on_result: OnResult | None = None) -> SweepResult 
     return result
 
 
+def _beat(engine: Engine, name: str, interval_seconds: int) -> None:
+    try:
+        with engine.store.write() as tx:
+            tx.beat(name, wall_clock(engine).now(), interval_seconds)
+    except Exception:  # the sweep itself went through; readiness will notice a stale beat
+        log.exception("could not record the heartbeat of %s", name)
+
+
 def build_scheduler(
     engine: Engine,
     interval_seconds: int = DEFAULT_INTERVAL,
     *,
     blocking: bool = False,
     on_result: OnResult | None = None,
+    name: str | None = None,
 ) -> BaseScheduler:
     """A scheduler (not started) with the sweep job, first run one interval after start."""
     options = job_options(interval_seconds)
@@ -96,6 +144,7 @@ def build_scheduler(
         "interval",
         seconds=interval_seconds,
         args=[engine, on_result],
+        kwargs={"name": name, "interval_seconds": interval_seconds},
         id=JOB_ID,
         name="qingliu timer sweep",
         **options,
@@ -107,8 +156,11 @@ def run_scheduler(
     engine: Engine, interval_seconds: int = DEFAULT_INTERVAL, on_result: OnResult | None = None
 ) -> None:
     """Sweep now, then every ``interval_seconds`` until interrupted (``qingliu scheduler``)."""
-    scheduler = build_scheduler(engine, interval_seconds, blocking=True, on_result=on_result)
-    run_sweep(engine, on_result)
+    name = scheduler_name("scheduler")
+    scheduler = build_scheduler(
+        engine, interval_seconds, blocking=True, on_result=on_result, name=name
+    )
+    run_sweep(engine, on_result, name=name, interval_seconds=interval_seconds)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
@@ -121,12 +173,23 @@ def run_scheduler(
 def start_background_sweeper(
     engine: Engine, interval_seconds: int = DEFAULT_INTERVAL
 ) -> Callable[[], None]:
-    """Start sweeping in a background thread (the HTTP server); returns the function that stops
-    it (waiting for a running sweep to finish). Calling it twice is harmless."""
-    scheduler = build_scheduler(engine, interval_seconds)
+    """Start sweeping in a background thread (the HTTP server), now and then every
+    ``interval_seconds``; returns the function that stops it (waiting for a running sweep to
+    finish). Calling it twice is harmless."""
+    name = scheduler_name("serve")
+    scheduler = build_scheduler(engine, interval_seconds, name=name)
+    first = threading.Thread(
+        target=run_sweep,
+        args=[engine],
+        kwargs={"name": name, "interval_seconds": interval_seconds},
+        name="qingliu-first-sweep",
+        daemon=True,
+    )
+    first.start()  # now, not one interval after start (a sweep may overlap it: that is safe)
     scheduler.start()
 
     def stop() -> None:
+        first.join()
         if scheduler.running:
             scheduler.shutdown(wait=True)
 

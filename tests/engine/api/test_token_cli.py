@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from uvicorn.logging import AccessFormatter
 
+from engine.api import logs
 from engine.cli import cli
 from engine.cli import serve as serve_cli
 from engine.clock import FakeClock
@@ -269,8 +270,8 @@ def access_filter(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     config = seen["log_config"]
     [name] = config["loggers"]["uvicorn.access"]["filters"]
     module, _, attribute = config["filters"][name]["()"].rpartition(".")
-    assert module == serve_cli.__name__
-    return getattr(serve_cli, attribute)()
+    assert module == logs.__name__
+    return getattr(logs, attribute)()
 
 
 @pytest.mark.parametrize(
