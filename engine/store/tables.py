@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any
-
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -25,15 +19,17 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+
+from engine.store.types import UTCDateTime, dumps
 
 __all__ = [
+    "UTCDateTime",
     "api_tokens",
     "attachments",
     "case_parties",
     "cases",
     "definitions",
+    "dumps",
     "events",
     "history_head",
     "idempotency_keys",
@@ -48,53 +44,6 @@ __all__ = [
     "user_sessions",
     "users",
 ]
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware datetimes in, aware UTC datetimes out; naive UTC in the database."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store: pass an aware datetime")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
-
-    # On SQLite, the two steps of each way (to naive UTC, then to SQLAlchemy's text format
-    # ``YYYY-MM-DD HH:MM:SS.ffffff``; back by ``fromisoformat``) in one function: the same text,
-    # with a quarter of the calls on the hot path.
-
-    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        if dialect.name != "sqlite":
-            return super().bind_processor(dialect)
-
-        def process(value: datetime | None) -> str | None:
-            if value is None:
-                return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to the store: pass an aware datetime")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-        return process
-
-    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
-        if dialect.name != "sqlite":
-            return super().result_processor(dialect, coltype)
-
-        def process(value: str | None) -> datetime | None:
-            return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-        return process
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 Json = JSON().with_variant(JSONB(), "postgresql")
@@ -140,6 +89,8 @@ cases = Table(
     Column("subject_unique", Boolean, nullable=False, server_default=true()),
     Index("ix_cases_workflow_state", "workflow", "state"),
     Index("ix_cases_jurisdiction", "jurisdiction"),
+    # The open case of a workflow about a subject (Tx.open_case_for_subject; revision 0014).
+    Index("ix_cases_workflow_subject", "workflow", "subject"),
     # The work list (revision 0008): its (version, state) pairs, counted from the index.
     Index("ix_cases_definition_state", "definition_id", "state", "jurisdiction", "is_open"),
     Index(
