@@ -175,43 +175,64 @@ def measure(home: Path, args: argparse.Namespace) -> dict[str, Any]:
         )
         f["report_progress_s"] = _best(lambda: compute.progress(ledger, as_of, CITY))
         f["report_deadlines_s"] = _best(lambda: compute.deadlines(ledger, as_of, CITY))
-        cpu = time.process_time()
-        report, seconds, _ = _peak(
-            lambda: audit.verify_store(engine.store, engine.keys, None, engine.attachments.blobs)
-        )
-        cpu = time.process_time() - cpu
-        f["audit_problems"] = len(report.problems)
-        f["audit_rows"] = report.head
-        f["audit_events_per_s"] = round(report.head / seconds)
-        f["audit_cpu_events_per_s"] = round(report.head / cpu)
-        with engine.store.read() as tx:
-            ids = tx.case_ids()
-        step = max(1, len(ids) // args.replay_sample)
-        sample = ids[::step]
-        start = time.perf_counter()
-        mismatches = sum(0 if r.matches(row) else 1 for row, r in map(engine.replay, sample))
-        f["replay_cases"], f["replay_mismatches"] = len(sample), mismatches
-        f["replay_cases_per_s"] = round(len(sample) / (time.perf_counter() - start))
+        if "audit" not in args.skip:
+            _audit(engine, f)
+        if "replay" not in args.skip:
+            _replay(engine, f, args.replay_sample)
         with tempfile.TemporaryDirectory(prefix="province-bench-") as tmp:
-            for kind in ("csv", "xlsx"):
-                path = Path(tmp) / f"ledger.{kind}"
-                count, seconds, peak = _peak(lambda p=path: ledger_io.export_file(ledger, p))
-                f[f"export_{kind}_rows"] = count
-                f[f"export_{kind}_rows_per_s"] = round(count / seconds)
-                f[f"export_{kind}_peak_mb"] = round(peak, 1)
-            source = _import_file(ledger, Path(tmp), args.import_rows)
-            result, seconds, peak = _peak(lambda: ledger_io.import_file(ledger, source, ADMIN))
-            f["import_rows"], f["import_added"] = result.rows, result.added
-            f["import_rows_per_s"] = round(result.rows / seconds)
-            f["import_peak_mb"] = round(peak, 1)
-        f["sweep_due"] = _due_timers(engine, 1000)
-        start = time.perf_counter()
-        fired = sweep(engine, now=END, limit=1000)
-        f["sweep_fired"] = len(fired.firings)
-        f["sweep_timers_per_s"] = round(len(fired.firings) / (time.perf_counter() - start))
+            if "export" not in args.skip:
+                _export(ledger, f, Path(tmp))
+            if "import" not in args.skip:
+                _import(ledger, f, Path(tmp), args.import_rows)
+        if "sweep" not in args.skip:
+            f["sweep_due"] = _due_timers(engine, 1000)
+            start = time.perf_counter()
+            fired = sweep(engine, now=END, limit=1000)
+            f["sweep_fired"] = len(fired.firings)
+            f["sweep_timers_per_s"] = round(len(fired.firings) / (time.perf_counter() - start))
     finally:
         engine.store.dispose()
     return f
+
+
+def _audit(engine: Engine, f: dict[str, Any]) -> None:
+    cpu = time.process_time()
+    report, seconds, _ = _peak(
+        lambda: audit.verify_store(engine.store, engine.keys, None, engine.attachments.blobs)
+    )
+    cpu = time.process_time() - cpu
+    f["audit_problems"] = len(report.problems)
+    f["audit_rows"] = report.head
+    f["audit_events_per_s"] = round(report.head / seconds)
+    f["audit_cpu_events_per_s"] = round(report.head / cpu)
+
+
+def _replay(engine: Engine, f: dict[str, Any], wanted: int) -> None:
+    with engine.store.read() as tx:
+        ids = tx.case_ids()
+    step = max(1, len(ids) // wanted)
+    sample = ids[::step]
+    start = time.perf_counter()
+    mismatches = sum(0 if r.matches(row) else 1 for row, r in map(engine.replay, sample))
+    f["replay_cases"], f["replay_mismatches"] = len(sample), mismatches
+    f["replay_cases_per_s"] = round(len(sample) / (time.perf_counter() - start))
+
+
+def _export(ledger: Ledger, f: dict[str, Any], tmp: Path) -> None:
+    for kind in ("csv", "xlsx"):
+        path = tmp / f"ledger.{kind}"
+        count, seconds, peak = _peak(lambda p=path: ledger_io.export_file(ledger, p))
+        f[f"export_{kind}_rows"] = count
+        f[f"export_{kind}_rows_per_s"] = round(count / seconds)
+        f[f"export_{kind}_peak_mb"] = round(peak, 1)
+
+
+def _import(ledger: Ledger, f: dict[str, Any], tmp: Path, rows: int) -> None:
+    source = _import_file(ledger, tmp, rows)
+    result, seconds, peak = _peak(lambda: ledger_io.import_file(ledger, source, ADMIN))
+    f["import_rows"], f["import_added"] = result.rows, result.added
+    f["import_rows_per_s"] = round(result.rows / seconds)
+    f["import_peak_mb"] = round(peak, 1)
 
 
 def main() -> None:
@@ -223,8 +244,12 @@ def main() -> None:
     parser.add_argument("--import-rows", type=int, default=2000)
     parser.add_argument("--replay-sample", type=int, default=5000)
     parser.add_argument("--fresh", action="store_true", help="generate every province again")
+    parser.add_argument(
+        "--skip", default="", help="comma-separated: audit,replay,export,import,sweep"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    args.skip = set(filter(None, args.skip.split(",")))
     load_start = os.getloadavg()
     results: dict[int, dict[str, Any]] = {}
     generated: dict[int, Any] = {}
