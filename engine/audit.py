@@ -16,7 +16,9 @@ checkpoint``).
 - every attachment the history names: its blob is in the store and hashes to its digest
   (``engine/blobs/audit.py``).
 
-So a chain recomputed without the key, a deleted case, a rolled-back case and a case with no
+Every check streams its rows in big batches (``engine/store/_audit_reads.py``) and keeps only
+what it reports, so memory stays flat over a history of millions of rows. So a chain
+recomputed without the key, a deleted case, a rolled-back case and a case with no
 events are each reported. Someone who holds the key and the database can still rewrite the
 history and every link after the change; a checkpoint kept elsewhere (``--since``) catches that,
 and a database restored whole to an older state (docs/security.md).
@@ -25,28 +27,30 @@ and a database restored whole to an older state (docs/security.md).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
+from operator import attrgetter, itemgetter
 from typing import Any
 
-from engine.blobs.audit import blob_problems
+from engine.audit_checkpoint import Checkpoint
+from engine.blobs.audit import _verdict, attachments_in
 from engine.blobs.store import BlobStore
 from engine.errors import ConfigError, QingliuError
 from engine.keys import KeyRing
+from engine.store._audit_reads import AuditEvent
 from engine.store._chain import (
     GENESIS,
     HeadRow,
     SubjectEventRow,
-    chain_hash,
+    case_hash,
     genesis,
     head_mac,
-    keyed,
     link,
     subject_digest,
 )
-from engine.store.repository import EventRow, Store, Tx
+from engine.store.repository import Store, Tx
 
 __all__ = [
     "HISTORY_KEY",
@@ -61,8 +65,10 @@ __all__ = [
 HISTORY_KEY = "history"  # the chain's key in the engine's KeyRing
 _MANY = 10  # broken links reported one by one; the rest are counted
 _DELETED = "deleted (a deleted case, the last events of a rolled-back case, or ledger history)"
-# A row of the global chain: (gseq, ghash, its digest, what it is, its case id if it is an event).
-_Link = tuple[int, "str | None", str, str, "int | None"]
+# A row of the global chain: (gseq, ghash, its digest, what it is, its case id if it is an event);
+# what it is as the parts of its label, put into words only when a problem names it.
+_Link = tuple[int, "str | None", str, tuple[Any, ...], "int | None"]
+_NOT_SEEN = object()
 
 
 class AuditFailed(QingliuError):
@@ -81,48 +87,6 @@ class AuditFailed(QingliuError):
         return {"problems": self.problems}
 
 
-@dataclass(frozen=True)
-class Checkpoint:
-    """The head of the global chain at one moment, signed with the key: kept elsewhere, it
-    proves later that nothing at or before it changed."""
-
-    gseq: int
-    hash: str
-    at: datetime
-    signature: str
-
-    FORMAT = "qingliu-history-checkpoint/1"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "format": self.FORMAT,
-            "gseq": self.gseq,
-            "hash": self.hash,
-            "at": self.at.isoformat(),
-            "signature": self.signature,
-        }
-
-    @classmethod
-    def from_json(cls, value: Any) -> Checkpoint:
-        """Raises ``ValueError`` with a sentence when ``value`` is not a checkpoint."""
-        if not isinstance(value, Mapping) or value.get("format") != cls.FORMAT:
-            raise ValueError(f"not a checkpoint (its format must be {cls.FORMAT!r})")
-        gseq, hash_, at, signature = (value.get(k) for k in ("gseq", "hash", "at", "signature"))
-        if not (isinstance(gseq, int) and gseq >= 0 and isinstance(hash_, str)):
-            raise ValueError("a checkpoint has a global number (gseq) and a hash")
-        if not (isinstance(at, str) and isinstance(signature, str)):
-            raise ValueError("a checkpoint has a time (at) and a signature")
-        try:
-            when = datetime.fromisoformat(at)
-        except ValueError as exc:
-            raise ValueError(f"the checkpoint's time is not ISO 8601: {at!r}") from exc
-        return cls(gseq, hash_, when, signature)
-
-    @staticmethod
-    def sign(key: bytes, gseq: int, hash_: str, at: datetime) -> str:
-        return keyed(key, "checkpoint", str(gseq), hash_, at.isoformat())
-
-
 @dataclass
 class Report:
     problems: list[str] = field(default_factory=list)
@@ -134,13 +98,20 @@ class Report:
 class _Audit:
     """One run of ``verify`` over one read transaction."""
 
-    def __init__(self, tx: Tx, keys: KeyRing) -> None:
-        self.tx, self.keys = tx, keys
+    def __init__(
+        self, tx: Tx, keys: KeyRing, want: int | None = None, blobs: BlobStore | None = None
+    ) -> None:
+        self.tx, self.keys, self.blobs = tx, keys, blobs
         self.report = Report()
         self.broken: set[int] = set()  # cases already reported
         self.explained = 0  # missing rows that a case's or a subject's own gap accounts for
         self._key: bytes | None = None
-        self.seen: dict[int, str | None] = {}  # global number -> link, for the checkpoint
+        # The checkpoint's global number (``want``): its link as the walk saw it, and the last
+        # number walked, so the walk keeps no row.
+        self.want, self.wanted, self.last_seen = want, _NOT_SEEN, 0
+        self.blob_problems: list[str] = []
+        self._verdicts: dict[str, str | None] = {}
+        self._current: Sequence[Any] | None = None  # the case row the walk has reached
 
     def key(self) -> bytes:
         if self._key is None:
@@ -159,41 +130,58 @@ class _Audit:
     # -- each case ------------------------------------------------------------------------------
 
     def cases(self) -> None:
-        last_hashes = self.tx.case_last_hashes()
-        self.report.cases = len(last_hashes)
-        with_events: set[int] = set()
-        for case_id, group in groupby(self.tx.chained_events(), key=lambda e: e[0].case_id):
+        """Every case's chain, walking the cases and their events side by side in id order
+        (as the engine reads them: nothing kept but the cases reported)."""
+        case_rows = iter(self.tx.case_last_hashes())
+        silent: list[int] = []  # cases without events
+
+        def case_row(case_id: float) -> str | None:
+            """The last hash of case ``case_id``, None if it has no row: the cases before it
+            have no events."""
+            while self._current is not None and self._current[0] <= case_id:
+                found, self._current = self._current, next(case_rows, None)
+                self.report.cases += 1
+                if found[0] == case_id:
+                    return str(found[1])
+                silent.append(int(found[0]))
+            return None
+
+        self._current = next(case_rows, None)
+        for case_id, group in groupby(self.tx.audit_events(), key=attrgetter("case_id")):
             rows = list(group)
-            with_events.add(case_id)
-            if case_id not in last_hashes:
+            if self.blobs is not None:
+                self._attachments(rows)
+            last_hash = case_row(case_id)
+            if last_hash is None:
                 self.problem(
                     f"case {case_id}: its case row is missing but {len(rows)} event(s) of it "
                     "remain (a deleted case)"
                 )
                 continue
             problem = self._case(rows)
-            if problem is None and last_hashes[case_id] != rows[-1][0].hash:
+            if problem is None and last_hash != rows[-1].hash:
                 problem = f"case {case_id}: the last event is not the one the case points at"
             if problem:
                 self.broken.add(case_id)
                 self.problem(problem)
-        for case_id in sorted(set(last_hashes) - with_events):
+        case_row(float("inf"))
+        for case_id in silent:
             self.problem(f"case {case_id}: has no history (every event of it was deleted)")
 
-    def _case(self, rows: list[tuple[EventRow, int | None]]) -> str | None:
+    def _case(self, rows: list[AuditEvent]) -> str | None:
         """The first broken row of one case, or None."""
         prev, keyed_before = GENESIS, False
-        for expected, (row, gseq) in enumerate(rows, start=1):
+        for expected, row in enumerate(rows, start=1):
             where = f"case {row.case_id} event {row.seq}"
             if row.seq != expected:
-                if keyed_before and gseq is not None:
+                if keyed_before and row.gseq is not None:
                     self.explained += row.seq - expected
                 return f"case {row.case_id}: event {expected} is missing (found seq {row.seq})"
             if row.prev_hash != prev:
                 return f"{where}: prev_hash does not match event {row.seq - 1}"
-            if chain_hash(prev, row.__dict__) != row.hash:
+            if case_hash(prev, row.body) != row.hash:
                 return f"{where}: content does not match its hash"
-            if gseq is not None:
+            if row.gseq is not None:
                 keyed_before = True
             elif keyed_before:
                 return f"{where}: has no global number: it was written outside the engine"
@@ -202,23 +190,39 @@ class _Audit:
             prev = row.hash
         return None
 
+    def _attachments(self, rows: list[AuditEvent]) -> None:
+        """Every attachment the rows name: its blob is in the store and hashes to its digest
+        (``engine/blobs/audit.py``; each blob read once)."""
+        assert self.blobs is not None
+        for row in rows:
+            if '"sha256"' not in row.body:  # no attachment value in its payload or patch
+                continue
+            for digest in dict.fromkeys(attachments_in([row.payload, row.patch])):
+                if digest not in self._verdicts:
+                    self._verdicts[digest] = _verdict(self.blobs, digest)
+                if self._verdicts[digest] is not None:
+                    self.blob_problems.append(
+                        f"case {row.case_id} event {row.seq}: attachment {digest} "
+                        f"{self._verdicts[digest]}"
+                    )
+
     # -- subjects' own numbering ------------------------------------------------------------------
 
-    def subjects(self, changes: list[SubjectEventRow]) -> None:
-        ordered = sorted(changes, key=lambda c: (c.subject_kind, c.subject_key, c.seq))
-        for (kind, key), group in groupby(ordered, key=lambda c: (c.subject_kind, c.subject_key)):
-            for expected, change in enumerate(group, start=1):
-                if change.seq != expected:
-                    self.explained += change.seq - expected
-                    self.problem(f"{kind} {key}: change {expected} is missing (found {change.seq})")
+    def subjects(self) -> None:
+        for (kind, key), group in groupby(self.tx.subject_numbers(), key=itemgetter(0, 1)):
+            for expected, (_, _, seq) in enumerate(group, start=1):
+                if seq != expected:
+                    self.explained += seq - expected
+                    self.problem(f"{kind} {key}: change {expected} is missing (found {seq})")
                     break
 
     # -- the global chain -------------------------------------------------------------------------
 
-    def chain(self, head: HeadRow | None, changes: list[SubjectEventRow]) -> None:
+    def chain(self, head: HeadRow | None) -> None:
         if head is None:
             self.problem("history: the head row (table history_head) is missing")
-        rows = heapq.merge(self._event_links(), _subject_links(changes), key=lambda r: r[0])
+        changes = _subject_links(self.tx.subject_links())
+        rows = heapq.merge(self._event_links(), changes, key=itemgetter(0))
         last, last_hash, gaps = self._walk(rows)
         if sum(b - a + 1 for a, b in gaps) != self.explained:
             for a, b in gaps:
@@ -237,7 +241,7 @@ class _Audit:
             if gseq == 1:  # the keyed chain starts from the rows that predate it
                 prev = genesis(self.key(), self.tx.legacy_digest())
             if gseq < expected:
-                self.problem(f"history: global event {gseq} appears twice ({label})")
+                self.problem(f"history: global event {gseq} appears twice ({_label(label)})")
                 continue
             if gseq > expected:  # its link cannot be checked: its predecessor is gone
                 gaps.append((expected, gseq - 1))
@@ -246,8 +250,10 @@ class _Audit:
                 if case_id is not None:
                     self.broken.add(case_id)  # the first of its rows names the case
                 if unlinked <= _MANY:
-                    self.problem(_unlinked(gseq, label))
-            self.seen[gseq] = ghash
+                    self.problem(_unlinked(gseq, _label(label)))
+            if gseq == self.want:
+                self.wanted = ghash
+            self.last_seen = gseq
             prev, last_hash, expected = ghash or "", ghash, gseq + 1
         if unlinked > _MANY:
             self.problem(f"history: {unlinked - _MANY} more global events do not chain")
@@ -255,7 +261,7 @@ class _Audit:
 
     def _event_links(self) -> Iterator[_Link]:
         for gseq, ghash, hash_, case_id, seq in self.tx.event_links():
-            yield gseq, ghash, hash_, f"case {case_id} event {seq}", case_id
+            yield gseq, ghash, hash_, ("case", case_id, "event", seq), case_id
 
     def _head(self, head: HeadRow, last: int, last_hash: str | None) -> None:
         self.report.head = head.gseq
@@ -286,13 +292,13 @@ class _Audit:
                 "(forged, edited, or made with another key)"
             )
             return
-        seen: str | None = None
+        seen: object = None
         if mark.gseq == 0:
             seen = genesis(self.key(), self.tx.legacy_digest())
-        elif mark.gseq in self.seen:
-            seen = self.seen[mark.gseq]
+        elif self.wanted is not _NOT_SEEN and mark.gseq == self.want:
+            seen = self.wanted
         else:
-            ends = max(self.seen, default=0)
+            ends = self.last_seen
             if ends < mark.gseq:
                 self.problem(
                     f"checkpoint of {when}: it saw global event {mark.gseq}, the history now "
@@ -321,9 +327,13 @@ def _unlinked(gseq: int, label: str) -> str:
     )
 
 
-def _subject_links(changes: list[SubjectEventRow]) -> Iterator[_Link]:
+def _label(parts: tuple[Any, ...]) -> str:
+    return " ".join(str(p) for p in parts)
+
+
+def _subject_links(changes: Iterable[SubjectEventRow]) -> Iterator[_Link]:
     for c in changes:
-        label = f"{c.subject_kind} {c.subject_key} change {c.seq}"
+        label = (c.subject_kind, c.subject_key, "change", c.seq)
         yield c.gseq, c.ghash, subject_digest(c.__dict__), label, None
 
 
@@ -332,16 +342,14 @@ def verify(
 ) -> Report:
     """Every check of the module docstring, in ``tx``: the report's ``problems`` name each
     damage (case by case first, then the global chain, then the blobs), empty when sound."""
-    audit = _Audit(tx, keys)
+    audit = _Audit(tx, keys, since.gseq if since is not None else None, blobs)
     audit.cases()
-    changes = tx.all_subject_events()
-    audit.subjects(changes)
+    audit.subjects()
     head = tx.history_head()
-    audit.chain(head, changes)
+    audit.chain(head)
     if since is not None:
         audit.since(since)
-    if blobs is not None:
-        audit.report.problems.extend(blob_problems(tx, blobs))
+    audit.report.problems.extend(audit.blob_problems)
     return audit.report
 
 

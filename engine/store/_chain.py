@@ -40,16 +40,19 @@ from sqlalchemy import Connection, func, insert, select
 from engine.errors import ConfigError
 from engine.store._hot import HotStatements
 from engine.store.rows import EventRow
-from engine.store.tables import cases, events, history_head, subject_events
+from engine.store.tables import events, history_head, subject_events
 
 __all__ = [
     "EVENT_COLUMNS",
     "GENESIS",
+    "HASHED",
     "HeadRow",
     "HistoryQueries",
     "SubjectEventRow",
+    "case_hash",
     "chain_hash",
     "genesis",
+    "hashed_body",
     "head_mac",
     "keyed",
     "link",
@@ -128,6 +131,12 @@ _HASHED_BODY = json.JSONEncoder(
 ).encode
 
 
+# The hashed names in the encoder's (sorted) order with their place in ``HASHED``, and its
+# string encoding (ensure_ascii off).
+_SORTED = tuple(sorted((name, i) for i, name in enumerate(HASHED)))
+_STRING = json.encoder.encode_basestring
+
+
 # One keyed HMAC state per key: copying it skips the key schedule and OpenSSL's digest lookup.
 _KEYED: dict[bytes, hmac.HMAC] = {}
 
@@ -146,6 +155,32 @@ def chain_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
     """A case event's per-case hash: SHA-256 over the case's previous hash and its content."""
     body = _HASHED_BODY({name: content.get(name) for name in HASHED})
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def case_hash(prev_hash: str, body: str) -> str:
+    """``chain_hash`` from the canonical text of the content (``hashed_body``)."""
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def hashed_body(values: Sequence[Any]) -> str:
+    """The canonical text ``chain_hash`` hashes, from the ``HASHED`` values in order (times
+    as ISO 8601 text): the same text, written key by key in sorted order instead of through a
+    dict and the encoder's sort (the audit's hot loop)."""
+    parts = []
+    for name, index in _SORTED:
+        value = values[index]
+        if value is None:
+            text = "null"
+        elif type(value) is str:
+            text = _STRING(value)
+        elif type(value) is int:
+            text = int.__repr__(value)
+        elif value == {}:
+            text = "{}"
+        else:
+            text = _HASHED_BODY(value)
+        parts.append(f'"{name}":{text}')
+    return "{" + ",".join(parts) + "}"
 
 
 def subject_digest(content: Mapping[str, Any]) -> str:
@@ -326,22 +361,6 @@ class HistoryQueries:
             gseq = values.pop("gseq")
             yield EventRow(**values), gseq
 
-    def event_links(self) -> Iterator[tuple[int, str | None, str, int, int]]:
-        """(gseq, ghash, hash, case_id, seq) of every chained event, in global order: the order
-        of ``id``, as rows are numbered and inserted under the head (a row out of that order
-        was moved, and the audit reports it as a gap or a repeat)."""
-        query = (
-            select(events.c.gseq, events.c.ghash, events.c.hash, events.c.case_id, events.c.seq)
-            .where(events.c.gseq.is_not(None))
-            .order_by(events.c.id)
-        )
-        for row in self.conn.execute(query.execution_options(yield_per=2000)):
-            yield row.gseq, row.ghash, row.hash, row.case_id, row.seq
-
-    def all_subject_events(self) -> list[SubjectEventRow]:
-        rows = self.conn.execute(select(subject_events).order_by(subject_events.c.gseq))
-        return [SubjectEventRow(**r._mapping) for r in rows]
-
     def subject_events(self, kind: str, key: str) -> list[SubjectEventRow]:
         rows = self.conn.execute(
             select(subject_events)
@@ -349,10 +368,6 @@ class HistoryQueries:
             .order_by(subject_events.c.seq)
         )
         return [SubjectEventRow(**r._mapping) for r in rows]
-
-    def case_last_hashes(self) -> dict[int, str]:
-        rows = self.conn.execute(select(cases.c.id, cases.c.last_hash).order_by(cases.c.id))
-        return {int(case_id): last for case_id, last in rows}
 
     def last_history_at(self) -> datetime | None:
         """The time of the last history row written (case event or subject change), read

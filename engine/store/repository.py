@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.store._accounts import AccountQueries
 from engine.store._attachments import AttachmentQueries
+from engine.store._audit_reads import AuditQueries
 from engine.store._chain import EVENT_COLUMNS, HistoryQueries, SubjectEventRow
 from engine.store._connect import make_engine
 from engine.store._hot import HotStatements
@@ -169,6 +170,7 @@ class Tx(
     RecordQueries,
     PartyQueries,
     HistoryQueries,
+    AuditQueries,
     AccountQueries,
     WorklistQueries,
     PublicQueries,
