@@ -14,7 +14,9 @@ settings.yaml, ``QINGLIU_LOG_FORMAT``), handed to uvicorn so that each worker in
   ``METHOD PATH HTTP/VERSION STATUS``, without the client's address.
 
 In both, the values of ``token``, ``access_token`` and ``api_key`` in query strings are
-masked (``HideQueryTokens``). No line carries a request's body, headers or form fields.
+masked, and on the public's 随手拍 pages (``/report``, ``/r/{receipt}``) neither the client's
+address nor the receipt code is shown (``HideQueryTokens``). No line carries a request's
+body, headers or form fields.
 """
 
 from __future__ import annotations
@@ -86,9 +88,18 @@ class HideQueryTokens(logging.Filter):
         args = record.args
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
             path, mark, query = args[2].partition("?")
-            if mark:
-                record.args = (*args[:2], f"{path}?{_hide(query)}", *args[3:])
+            client = args[0]
+            if _reporting(path):  # a 随手拍 reporter: no address, no receipt code
+                client = "-"
+                path = "/r/***" if path.startswith("/r/") else path
+            record.args = (client, args[1], f"{path}?{_hide(query)}" if mark else path, *args[3:])
         return True
+
+
+def _reporting(path: str) -> bool:
+    """The public's 随手拍 pages (handlers/public: /report, /r, /r/{receipt}), where an address
+    beside the report or its receipt would tie a person to what they reported."""
+    return any(path == p or path.startswith(p + "/") for p in ("/report", "/r"))
 
 
 class RequestFields(logging.Filter):

@@ -193,3 +193,47 @@ def test_serve_refuses_an_unknown_log_format(database_url: str) -> None:
     assert "log_format 'xml' is not a log format: use text or json" in configured.output
     scheduler = CliRunner(env=env).invoke(cli, ["scheduler"])
     assert scheduler.exit_code == 9
+
+
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        ("/r/K7QM-2XRD", "/r/***"),
+        ("/r/K7QM-2XRD?x=1", "/r/***?x=1"),
+        ("/report", "/report"),
+        ("/report/attachments", "/report/attachments"),
+    ],
+)
+def test_a_public_reporter_is_neither_named_by_address_nor_by_receipt(
+    path: str, shown: str
+) -> None:
+    """A 随手拍 reporter's address next to the report (POST /report) or next to its receipt
+    (GET /r/{receipt}) would tie the person to the report: the access line shows neither."""
+    record = _record(
+        '%s - "%s %s HTTP/%s" %d',
+        "203.0.113.7:5000",
+        "GET",
+        path,
+        "1.1",
+        200,
+        name="uvicorn.access",
+    )
+    HideQueryTokens().filter(record)
+    assert record.args is not None
+    assert record.args[0] == "-"
+    assert record.args[2] == shown
+    assert "203.0.113.7" not in record.getMessage()
+
+
+def test_other_access_lines_keep_the_client_address() -> None:
+    record = _record(
+        '%s - "%s %s HTTP/%s" %d',
+        "10.0.0.5:5000",
+        "GET",
+        "/api/v1/cases",
+        "1.1",
+        200,
+        name="uvicorn.access",
+    )
+    HideQueryTokens().filter(record)
+    assert record.args is not None and record.args[0] == "10.0.0.5:5000"
