@@ -30,6 +30,7 @@ def test_the_grouped_counts_are_the_outfall_by_outfall_ones_on_postgres(
                 expected = _python(ledger, actor, as_of, days)
                 assert _sql(ledger, actor, as_of, days) == expected, (actor, as_of)
         rows = compute.progress(ledger, date(2025, 12, 31), ACTORS[1]).rows
-        assert rows[-1][0] == "合计" and rows[-1][2] > 0
+        assert rows[-1][0] == "合计"
+        assert rows[-1][2] > 0
     finally:
         engine.store.dispose()
