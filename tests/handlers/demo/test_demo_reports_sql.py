@@ -9,8 +9,10 @@ from datetime import date
 
 import pytest
 
+from engine.errors import Forbidden
 from engine.handlers import Actor
 from engine.settings import Settings
+from engine.store._aggregates import Field
 from handlers.demo.city import DemoResult
 from handlers.ledger import Ledger
 from handlers.reports import compute
@@ -74,3 +76,15 @@ def test_the_grouped_counts_are_the_outfall_by_outfall_ones(
             assert _sql(ledger, actor, as_of, days) == expected, (actor, as_of)
             if actor is None or actor.role != "river_chief":
                 assert sum(expected.values()) > 0
+
+
+def test_a_party_is_refused_the_counts_as_it_is_the_reports(
+    demo_city: tuple[Settings, DemoResult],
+) -> None:
+    settings, _ = demo_city
+    party = Actor("某排污单位", "discharger", "dongchangfu")
+    for ledger in demo_ledger(settings):
+        with pytest.raises(Forbidden):
+            ledger.engine.count_subjects(party, "outfall", [Field("county")])
+        with pytest.raises(Forbidden):
+            compute.progress(ledger, date(2024, 12, 31), party)
