@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from engine import aggregates
 from engine.access import OPENED, Access
 from engine.admin_ops import CaseAdmin
 from engine.blobs import Attachments, BlobStore, MemoryBlobStore
@@ -389,3 +390,7 @@ class Engine(CaseAdmin, Migrations, Worklist):
 
     def _view(self, tx: Tx, wf: CompiledWorkflow, row: CaseRow, actor: Actor | None) -> CaseView:
         return self.seen_by(tx, wf, row, actor)
+
+    def count_subjects(self, actor: Actor | None, kind: str, group_by: Any, **where: Any) -> Any:
+        """Grouped subject counts in the actor's read scope (``engine.aggregates``)."""
+        return aggregates.count_subjects(self, actor, kind, group_by, **where)

@@ -24,20 +24,11 @@ from typing import Any
 from engine.handlers import Actor
 from engine.store.repository import CaseRow
 from handlers.dates import CST
-from handlers.ledger import Ledger, OutfallView
+from handlers.ledger import Ledger
 from handlers.reference import data as ref
 from handlers.reports import campaign, monitoring, patrols, screening
-from handlers.reports.facts import (
-    CLEARED,
-    EXEMPT,
-    STAGES,
-    Facts,
-    closed_by,
-    done_at,
-    gather,
-    is_new,
-    stage,
-)
+from handlers.reports.facts import EXEMPT, STAGES, Facts, closed_by, gather
+from handlers.reports.groups import Group, groups
 from handlers.reports.table import Report, cutoff
 from handlers.titles import Titles
 
@@ -76,17 +67,14 @@ def _progress_row(row: Mapping[str, int]) -> list[Any]:
 
 
 def progress(ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report:
-    facts = gather(ledger, actor, cutoff(as_of))
     reference = ledger.reference
     counts: dict[tuple[str, str], dict[str, int]] = {}
-    for outfall in facts.outfalls:
-        key = (str(outfall.record["county"]), str(outfall.record["sub_type"]))
-        row = counts.setdefault(key, dict.fromkeys(COUNTS, 0))
-        reached = stage(facts, outfall)
-        row[reached] += 1
-        if is_new(reference, outfall):
-            row["new"] += 1
-            row["new_cleared"] += reached in CLEARED
+    for group in groups(ledger, actor, cutoff(as_of)):
+        row = counts.setdefault((group.county, group.sub_type), dict.fromkeys(COUNTS, 0))
+        row[group.stage] += group.count
+        if group.new:
+            row["new"] += group.count
+            row["new_cleared"] += group.count if group.cleared else 0
     order = {code: i for i, code in enumerate(ref.county_codes(reference))}
     types = {s["code"]: (s.get("no", 99), s["name"]) for s in ref.sub_types(reference)}
     rows: list[list[Any]] = []
@@ -142,20 +130,16 @@ TALLY = (
 )
 
 
-def _tally(
-    facts: Facts, reference: Mapping[str, Any], outfall: OutfallView, day: date
-) -> list[str]:
-    """The columns of TALLY the outfall counts in, against the deadline ``day``."""
-    reached = stage(facts, outfall)
-    if is_new(reference, outfall):  # found after its campaign: its own deadline (动态清零)
-        return ["new", "new_cleared"] if reached in CLEARED else ["new"]
-    if reached in EXEMPT:
-        return ["outfalls", reached]
-    finished = done_at(facts, outfall)
-    if finished is None:
-        late = ["untraced"] if reached in ("untraced", "tracing") else []
+def _tally(group: Group, deadline: int) -> list[str]:
+    """The columns of TALLY the group's outfalls count in, against the ``deadline``-th day."""
+    if group.new:  # found after its campaign: its own deadline (动态清零)
+        return ["new", "new_cleared"] if group.cleared else ["new"]
+    if group.exempt:
+        return ["outfalls", group.stage]
+    if not group.finished:
+        late = ["untraced"] if group.stage in ("untraced", "tracing") else []
         return ["outfalls", "total", "open", *late]
-    return ["outfalls", "total", "on_time" if _cst_date(finished) <= day else "late"]
+    return ["outfalls", "total", "on_time" if group.on_time[deadline] else "late"]
 
 
 def _deadline_row(label: str, day: date, status: str, county: str, t: list[int]) -> list[Any]:
@@ -165,17 +149,19 @@ def _deadline_row(label: str, day: date, status: str, county: str, t: list[int])
 
 
 def deadlines(ledger: Ledger, as_of: date, actor: Actor | None = None) -> Report:
-    facts = gather(ledger, actor, cutoff(as_of))
     reference = ledger.reference
     order = ref.county_codes(reference)
     rows: list[list[Any]] = []
-    for basin, label, day in _deadline_scopes(reference):
-        scope = [o for o in facts.outfalls if basin is None or o.record.get("basin") == basin]
+    scopes = _deadline_scopes(reference)
+    found = groups(ledger, actor, cutoff(as_of), [day for _, _, day in scopes])
+    for i, (basin, label, day) in enumerate(scopes):
         tally: dict[str, list[int]] = {c: [0] * len(TALLY) for c in order}
-        for outfall in scope:
-            t = tally.setdefault(str(outfall.record["county"]), [0] * len(TALLY))
-            for column in _tally(facts, reference, outfall, day):
-                t[TALLY.index(column)] += 1
+        for group in found:
+            if basin is not None and group.basin != basin:
+                continue
+            t = tally.setdefault(group.county, [0] * len(TALLY))
+            for column in _tally(group, i):
+                t[TALLY.index(column)] += group.count
         status = "已到期" if as_of > day else "未到期"
         grand = [0] * len(TALLY)
         for county in order + sorted(set(tally) - set(order)):
