@@ -5,6 +5,7 @@ domain's registry and the workflow files; needs no database."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import click
 
@@ -46,7 +47,8 @@ def handlers_command(
     reads and writes, the reference data it reads and the workflows (file:line) that name it.
     With NAME: that one in full."""
     settings = load_settings()
-    catalog = build_catalog(load_domain(settings.handlers).registry, [folder or settings.workflows])
+    where = folder or _from_cwd(settings.workflows)
+    catalog = build_catalog(load_domain(settings.handlers).registry, [where])
     for problem in catalog.problems:
         click.echo(f"warning: {problem}", err=True)
     if name is not None:
@@ -152,3 +154,12 @@ def _entry_markdown(entry: Entry) -> list[str]:
     for use in entry.uses:
         lines.append(f"- Named at `{use.file}:{use.line}` (`{use.path}`)")
     return lines
+
+
+def _from_cwd(path: str) -> str:
+    """The configured folder (absolute: the home's) as seen from the working directory when it
+    lies below it: the catalogue then names ``workflows/X.yaml:LINE``, as docs/handlers.md."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path

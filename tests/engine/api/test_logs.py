@@ -236,4 +236,5 @@ def test_other_access_lines_keep_the_client_address() -> None:
         name="uvicorn.access",
     )
     HideQueryTokens().filter(record)
-    assert record.args is not None and record.args[0] == "10.0.0.5:5000"
+    assert record.args is not None
+    assert record.args[0] == "10.0.0.5:5000"

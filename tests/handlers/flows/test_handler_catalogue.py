@@ -72,3 +72,18 @@ def test_docs_handlers_md_is_the_catalogue_as_it_is_now(monkeypatch: pytest.Monk
     current = markdown(build_catalog(flows.registry(), ["workflows"]))
     written = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
     assert written == current, f"docs/handlers.md is out of date: run `{DOC_COMMAND}` (make docs)"
+
+
+def test_make_docs_writes_docs_handlers_md_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`qingliu handlers --markdown` at the root (make docs) names the files as
+    workflows/X.yaml, though the home resolves the configured folder to an absolute path."""
+    from click.testing import CliRunner
+
+    from engine.cli import cli
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("QINGLIU_HOME", raising=False)
+    monkeypatch.setenv("QINGLIU_CONFIG", str(ROOT / "config"))
+    result = CliRunner().invoke(cli, ["handlers", "--markdown"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == DOC.read_text(encoding="utf-8")
