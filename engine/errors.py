@@ -12,6 +12,7 @@ fails when one does not declare all four itself.
     ├── ConfigError                  500   configuration-error     9   settings or reference data
     ├── DefinitionError              422   invalid-definition      1   carries every Problem
     ├── AuditFailed                  500   audit-failed            1   in engine/audit.py
+    ├── BackupRefused                422   backup-refused          1   in engine/backup.py
     ├── TokenError                   422   token-refused           2   token create/rotate/revoke
     ├── Unavailable                  503   unavailable            10   in engine/store/faults.py
     │   └── UploadsBusy              503   uploads-busy           10   in engine/api/spool.py
