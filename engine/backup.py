@@ -10,9 +10,10 @@ A backup is a folder::
 
 The manifest records the format, the Qingliu version, the backend (and schema), the schema
 revision, the head of the global history chain (``gseq``, ``hash``), counts, the SHA-256 of
-every file, the time (the engine's clock) and the **fingerprint** of the history key (an HMAC
-of a fixed label under the key: it names the key without revealing it). The keys themselves
-never enter a backup: ``var/keys`` is backed up apart, offline.
+every file, the time (the engine's clock) and the **fingerprint** of the history key and of
+every other key file (the sealing key ...: an HMAC of a fixed label under the key: it names the
+key without revealing it); a restore refuses an installation that lacks one or holds
+another. The keys themselves never enter a backup: ``var/keys`` is backed up apart, offline.
 
 A backup is written into a hidden sibling of DEST and renamed to DEST at the end, after it was
 checked as ``--verify`` checks it: a failed backup leaves no half folder. A DEST that exists and
@@ -100,6 +101,40 @@ def _history_key(keys: KeyRing) -> bytes:
 def fingerprint(keys: KeyRing) -> str:
     """The history key's fingerprint: names the key, reveals nothing of it."""
     return keyed(_history_key(keys), "qingliu-key-fingerprint")[:32]
+
+
+def key_fingerprints(keys: KeyRing) -> dict[str, str]:
+    """The fingerprint of every key file of the installation (``history``, ``sealing`` ...):
+    the backup needs each of them back (without the sealing key, no sealed field of a
+    restored case opens). Read as the files are, never made."""
+    found = {}
+    for path in sorted(keys.folder.glob("*.key")) if keys.folder.is_dir() else []:
+        try:
+            secret = bytes.fromhex(path.read_text(encoding="ascii").strip())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"key {path} cannot be read: {exc}") from exc
+        found[path.stem] = keyed(secret, "qingliu-key-fingerprint")[:32]
+    return found
+
+
+def _key_problems(manifest: dict[str, Any], keys: KeyRing) -> list[str]:
+    """The keys the backup was made with that this installation lacks or holds another of."""
+    ours = key_fingerprints(keys)
+    problems = []
+    for name, theirs in sorted((manifest.get("keys") or {}).items()):
+        if name == HISTORY_KEY:
+            continue  # checked first, on its own (``_check_manifest``)
+        if name not in ours:
+            problems.append(
+                f"the {name} key it was made with (fingerprint {theirs}) is missing here "
+                f"({keys.path(name)}): restore the keys folder that belongs with it"
+            )
+        elif ours[name] != theirs:
+            problems.append(
+                f"it was made with another {name} key (fingerprint {theirs}); this "
+                f"installation's is {ours[name]}: restore the keys folder that belongs with it"
+            )
+    return problems
 
 
 def sign(keys: KeyRing, manifest: dict[str, Any]) -> str:
@@ -202,6 +237,7 @@ def take(
             "files": files,
             "taken_at": now.isoformat(),
             "key": {"name": HISTORY_KEY, "fingerprint": print_},
+            "keys": key_fingerprints(keys),
         }
         manifest["signature"] = sign(keys, manifest)
         text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -257,7 +293,9 @@ def _check_manifest(folder: Path, keys: KeyRing) -> dict[str, Any]:
                 f"installation's key is {ours}: restore the keys folder that belongs with it"
             ],
         )
-    problems = []
+    problems = _key_problems(manifest, keys)
+    if problems:
+        raise BackupRefused(folder, problems)
     if manifest.get("signature") != sign(keys, manifest):
         problems.append(f"{MANIFEST}: its signature does not verify: it was altered")
     problems += _file_problems(folder, manifest)

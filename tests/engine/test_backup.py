@@ -262,3 +262,29 @@ def test_a_backup_restores_only_into_the_backend_it_was_taken_on(
     out = other.run("restore", str(tmp_path / "b"), code=9)
     assert "is of a sqlite database and postgresql+psycopg://qingliu:***@" in out
     assert "s3cret" not in out
+
+
+def test_a_restore_where_the_sealing_key_is_missing_or_another_is_refused(
+    live: Install, tmp_path: Path
+) -> None:
+    """The history key alone proves the chain, but without the sealing key it was made with
+    no reporter's name of a restored 随手拍 report opens: refused before anything is written."""
+    live.run("backup", str(tmp_path / "b"))
+    manifest = json.loads((tmp_path / "b" / MANIFEST).read_text(encoding="utf-8"))
+    assert set(manifest["keys"]) >= {"history", "sealing"}
+    partial = tmp_path / "partial-keys"
+    partial.mkdir()
+    history = (live.keys / "history.key").read_text(encoding="ascii")
+    (partial / "history.key").write_text(history, encoding="ascii")
+    other = installation(tmp_path / "o", f"sqlite:///{tmp_path / 'o.db'}", partial)
+    out = other.run("restore", str(tmp_path / "b"), code=1)
+    theirs = manifest["keys"]["sealing"]
+    assert f"the sealing key it was made with (fingerprint {theirs}) is missing here" in out
+    assert not (tmp_path / "o.db").exists()
+    assert sorted(p.name for p in partial.iterdir()) == ["history.key"]  # none was made
+    KeyRing(tmp_path / "k3").get("sealing", 64)  # another deployment's sealing key
+    (partial / "sealing.key").write_text(
+        (tmp_path / "k3" / "sealing.key").read_text("ascii"), "ascii"
+    )
+    out = other.run("backup", "--verify", str(tmp_path / "b"), code=1)
+    assert f"it was made with another sealing key (fingerprint {theirs})" in out
