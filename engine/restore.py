@@ -14,8 +14,9 @@ live database's place at once:
 
 A live database that holds anything (``engine.store.backup_db.holds_data``) is refused
 (``Conflict``, exit 6) unless ``replace``: then it is kept aside, renamed with the time
-(``qingliu.db.replaced-20261207T013000Z``, schema ``NAME_replaced_20261207T013000Z``), and the
-result says where. An empty one is simply replaced. Stop ``qingliu serve`` and the scheduler
+(``qingliu.db.replaced-20261207t013000z_1a2b3c``, schema
+``NAME_replaced_20261207t013000z_1a2b3c``: the time and six random digits), and the result
+says where. An empty one is simply replaced. Stop ``qingliu serve`` and the scheduler
 first: a restore under a running server is not supported.
 """
 
@@ -103,7 +104,8 @@ def restore(
     """Restore the backup ``folder`` into the database of ``url`` and the blob folder
     ``blobs``, as the module docstring says."""
     manifest = read_manifest(folder)
-    suffix = now.strftime("%Y%m%dT%H%M%SZ")
+    # the time, and a few random digits: two restores in one second keep both asides
+    suffix = f"{now.strftime('%Y%m%dT%H%M%SZ').lower()}_{uuid.uuid4().hex[:6]}"
     backend = "sqlite" if url.startswith("sqlite") else "postgresql"
     if manifest.get("backend") != backend:
         raise ConfigError(
@@ -156,7 +158,7 @@ def _restore_pg(
     try:
         _same_as_manifest(folder, backup_pg.with_schema(url, staged_name))
         copied = copy_blobs(folder, blobs)
-        aside = f"{live[:40]}_replaced_{suffix}" if occupied else None
+        aside = f"{live[:30]}_replaced_{suffix}" if occupied else None  # ≤ 63 characters
         backup_pg.swap_schemas(url, staged_name, live, aside)
     except BaseException:
         backup_pg.drop_schema(url, staged_name)

@@ -13,7 +13,7 @@ from engine.cli.base import configured_engine
 from engine.clock import SystemClock
 from engine.keys import KeyRing
 from engine.restore import restore as restore_backup
-from engine.settings import blobs_of, load_settings
+from engine.settings import blobs_of, load_settings, require_home
 
 __all__ = ["backup", "restore"]
 
@@ -33,6 +33,7 @@ def _summary(manifest: dict[str, Any]) -> str:
 
 def _check(folder: Path) -> None:
     settings = load_settings()
+    require_home(settings)  # the keys are the home's: no home, nothing to check against
     manifest = check(folder, KeyRing(settings.keys_dir), settings.database_url)
     click.echo(f"backup {folder}: verified ({manifest.get('backend')}): {_summary(manifest)}")
 
@@ -84,6 +85,7 @@ def restore(src: Path, check_only: bool, replace: bool) -> None:
         _check(src)
         return
     settings = load_settings()
+    require_home(settings)  # never into a database beside whatever folder this is run in
     done = restore_backup(
         src,
         settings.database_url,

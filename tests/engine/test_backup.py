@@ -288,3 +288,29 @@ def test_a_restore_where_the_sealing_key_is_missing_or_another_is_refused(
     )
     out = other.run("backup", "--verify", str(tmp_path / "b"), code=1)
     assert f"it was made with another sealing key (fingerprint {theirs})" in out
+
+
+def test_restore_and_verify_refuse_without_a_home_and_make_nothing(
+    live: Install, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from a folder that is no home, `restore` would have written ./var/qingliu.db there
+    while the real home kept its old database: exit 9 instead, nothing made."""
+    from click.testing import CliRunner
+
+    from engine.cli import cli
+
+    live.run("backup", str(tmp_path / "b"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    env = {
+        "QINGLIU_CONFIG": None,
+        "QINGLIU_HOME": None,
+        "QINGLIU_DATABASE_URL": None,
+        "QINGLIU_KEYS": str(live.keys),
+    }
+    for args in (["restore", str(tmp_path / "b")], ["backup", "--verify", str(tmp_path / "b")]):
+        result = CliRunner().invoke(cli, args, env=env)
+        assert result.exit_code == 9, result.output
+        assert "no Qingliu home found" in result.output
+    assert list(elsewhere.iterdir()) == []
