@@ -9,8 +9,9 @@ It is looked up in this order, and the first place given decides:
 1. ``qingliu --home DIR ...`` (exported to the environment as ``QINGLIU_HOME``, so that the
    worker processes of ``serve --workers N`` find the same home);
 2. ``QINGLIU_HOME``;
-3. ``QINGLIU_CONFIG``, the legacy name of the config folder: its parent is the home (a config
-   folder without ``settings.yaml`` keeps the defaults, as before);
+3. ``QINGLIU_CONFIG``, the legacy name of the config folder: its parent is the home, but the
+   relative paths of its settings stay relative to the working directory, as before the home
+   (``engine.settings.load_settings``; a folder without ``settings.yaml`` keeps the defaults);
 4. the working directory, when it holds ``config/settings.yaml``.
 
 A place that is given but holds no home is a ``ConfigError``. When nothing is given and the

@@ -39,7 +39,7 @@ from engine.blobs import FileBlobStore
 from engine.clock import Clock
 from engine.domain import Domain, load_domain
 from engine.errors import ConfigError
-from engine.home import locate, within
+from engine.home import CONFIG_ENV, locate, within
 from engine.keys import KeyRing
 from engine.runtime import Engine
 from engine.scope import Scope
@@ -110,13 +110,19 @@ def _read_yaml(path: Path) -> Any:
 def load_settings(config_dir: str | Path | None = None) -> Settings:
     """The settings of ``config_dir`` (its parent is the home), else of the home found by
     ``engine.home.locate``."""
+    home: Path | None = None
     if config_dir is not None:
         folder = Path(config_dir).absolute()
         problem = None
     else:
         located = locate()
         folder, problem = located.config_dir, located.problem
-    home = folder.parent
+        if located.source == CONFIG_ENV:
+            # The legacy QINGLIU_CONFIG keeps its meaning of before the home: relative paths
+            # of its settings are relative to the working directory (an installation that
+            # sets it finds its database, keys and blobs where they always were).
+            home = Path.cwd()
+    home = home or folder.parent
     raw: dict[str, Any] = {}
     settings_file = folder / "settings.yaml"
     if settings_file.exists():

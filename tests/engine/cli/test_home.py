@@ -189,10 +189,17 @@ def test_relative_paths_resolve_against_the_home(
     assert settings.database_url == "sqlite:///here.db"
     assert settings.keys_dir == "keys-here"
     assert settings.blobs_dir == "blobs-here"
-    # the legacy QINGLIU_CONFIG names the config folder: its parent is the home
-    monkeypatch.delenv("QINGLIU_HOME")
+    # the legacy QINGLIU_CONFIG names the config folder, and its settings' relative paths keep
+    # their meaning of before the home: relative to the working directory
+    for name in ("QINGLIU_HOME", "QINGLIU_DATABASE_URL", "QINGLIU_KEYS", "QINGLIU_BLOBS"):
+        monkeypatch.delenv(name)
     monkeypatch.setenv("QINGLIU_CONFIG", str(site / "config"))
-    assert load_settings().workflows == str(site / "flows")
+    settings = load_settings()
+    assert settings.home == site
+    assert settings.workflows == str(elsewhere / "flows")
+    assert settings.database_url == f"sqlite:///{elsewhere / 'data' / 'q.db'}"
+    assert settings.keys_dir == str(elsewhere / "secret")
+    assert settings.blobs_dir == str(elsewhere / "files")
 
 
 def test_the_template_names_every_setting_with_its_default(tmp_path: Path) -> None:
