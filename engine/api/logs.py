@@ -92,6 +92,7 @@ class HideQueryTokens(logging.Filter):
             if _reporting(path):  # a 随手拍 reporter: no address, no receipt code
                 client = "-"
                 path = "/r/***" if path.startswith("/r/") else path
+                query = "***"  # the lookup form sends the code as ?code=...
             record.args = (client, args[1], f"{path}?{_hide(query)}" if mark else path, *args[3:])
         return True
 

@@ -122,7 +122,10 @@ def _allowed(request: Request, token: str | None) -> bool:
     if not token:
         return _loopback(request)
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+    # bytes: compare_digest refuses str of other characters than ASCII (a 500 otherwise)
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode("utf-8", "surrogateescape"), token.encode("utf-8")
+    )
 
 
 async def metrics(request: Request) -> Response:

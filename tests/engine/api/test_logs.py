@@ -199,7 +199,8 @@ def test_serve_refuses_an_unknown_log_format(database_url: str) -> None:
     ("path", "shown"),
     [
         ("/r/K7QM-2XRD", "/r/***"),
-        ("/r/K7QM-2XRD?x=1", "/r/***?x=1"),
+        ("/r/K7QM-2XRD?x=1", "/r/***?***"),
+        ("/r?code=QL-7K3M-9PXA", "/r?***"),
         ("/report", "/report"),
         ("/report/attachments", "/report/attachments"),
     ],

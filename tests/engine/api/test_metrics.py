@@ -176,6 +176,9 @@ def test_with_a_token_it_is_required_from_everywhere(
         right = remote.get("/metrics", headers={"Authorization": "Bearer scrape-secret-1"})
         wrong = remote.get("/metrics", headers={"Authorization": "Bearer scrape-secret-2"})
         none = remote.get("/metrics")
+        # a token of other characters than ASCII (sent as UTF-8) is another wrong one, not a 500
+        accented = remote.get("/metrics", headers={"Authorization": "Bearer été".encode()})
+    assert accented.status_code == 403
     with TestClient(app, client=LOOPBACK) as local:
         local_none = local.get("/metrics")
     assert right.status_code == 200
