@@ -164,7 +164,7 @@ def _in_home(home: Path, url: str, settings_file: Path) -> str:
     """``url`` with a relative SQLite file made relative to the home."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is no number
         raise ConfigError(f"{settings_file}: database_url is not a database URL: {exc}") from exc
     database = parsed.database
     if not parsed.drivername.startswith("sqlite") or not database or database == ":memory:":
@@ -217,7 +217,7 @@ def _open_store(url: str) -> Store:
     try:
         migrate.ensure_folder(url)
         return Store(url)
-    except (ArgumentError, ImportError, OSError) as exc:  # no such dialect or driver, no folder
+    except (ArgumentError, ImportError, OSError, ValueError) as exc:  # no driver, folder, port
         shown = url.partition("://")[0] + "://..." if "://" in url else repr(url)
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(

@@ -247,3 +247,20 @@ def test_the_command_read_before_click() -> None:
     assert home.command_from_argv(["--home", "init", "init", "x"]) == "init"
     assert home.command_from_argv(["--home=/srv/q", "serve", "--home", "x"]) == "serve"
     assert home.command_from_argv(["--version"]) is None
+
+
+def test_a_database_url_with_a_port_that_is_no_number_is_a_configuration_error(
+    tmp_path: Path, elsewhere: Path
+) -> None:
+    site = tmp_path / "site"
+    (site / "config").mkdir(parents=True)
+    (site / "config" / "settings.yaml").write_text(
+        "database_url: postgresql+psycopg://u:secret@db:54x2/q\n", encoding="utf-8"
+    )
+    out = qingliu("--home", str(site), "workflows", cwd=elsewhere, code=9)
+    assert "database_url is not a database URL" in out
+    assert "secret" not in out
+    env_url = "postgresql+psycopg://u:secret@db:54x2/q"
+    out = qingliu("workflows", cwd=ROOT, code=9, QINGLIU_DATABASE_URL=env_url)
+    assert "cannot use database postgresql+psycopg://..." in out
+    assert "secret" not in out
