@@ -3,6 +3,9 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 export QINGLIU_CONFIG ?= config
+# A home exported in the shell (docs/deployment.md) is not this checkout's: `make run` and the
+# tests use the repository's own config/ and workflows/.
+unexport QINGLIU_HOME
 
 .PHONY: install run test test-postgres lint typecheck pytest docs screenshots bench wheelhouse clean
 

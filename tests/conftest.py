@@ -32,6 +32,9 @@ def clock() -> FakeClock:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # A home exported in the shell (QINGLIU_HOME, as `qingliu init` suggests) would win over the
+    # QINGLIU_CONFIG every test names, and tests would read or write that installation.
+    os.environ.pop("QINGLIU_HOME", None)
     # Keys kept outside the database (engine/keys.py): one folder for the whole run, handed to
     # the CLI subprocesses through the environment, never the repository's var/keys.
     if "QINGLIU_KEYS" not in os.environ:
