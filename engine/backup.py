@@ -242,8 +242,8 @@ def take(
         manifest["signature"] = sign(keys, manifest)
         text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
         (folder / MANIFEST).write_text(text, encoding="utf-8")
-        if verify:
-            check(folder, keys, store.url)
+        if verify:  # the copy checked beside the backup: /tmp may be a small tmpfs
+            check(folder, keys, store.url, beside=folder.parent)
     return manifest
 
 
@@ -397,9 +397,10 @@ def _staged_pg(folder: Path, url: str, manifest: dict[str, Any]) -> Iterator[Sto
             store.dispose()
 
 
-def check(folder: Path, keys: KeyRing, url: str) -> dict[str, Any]:
+def check(folder: Path, keys: KeyRing, url: str, beside: Path | None = None) -> dict[str, Any]:
     """Check the backup ``folder`` as the module docstring says, without touching the live
-    database (PostgreSQL: a staging database on the server of ``url``): its manifest."""
-    with staged(folder, keys, url):
+    database (PostgreSQL: a staging database on the server of ``url``; SQLite: a copy in
+    ``beside``, else in a temporary folder): its manifest."""
+    with staged(folder, keys, url, beside):
         pass
     return read_manifest(folder)

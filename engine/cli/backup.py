@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import click
 from engine.backup import check, take
 from engine.cli.base import configured_engine
 from engine.clock import SystemClock
+from engine.errors import ConfigError
 from engine.keys import KeyRing
 from engine.restore import restore as restore_backup
 from engine.settings import blobs_of, load_settings, require_home
@@ -29,6 +32,17 @@ def _summary(manifest: dict[str, Any]) -> str:
         f"history head {head.get('gseq')}; schema {manifest.get('schema_revision')}; "
         f"taken {manifest.get('taken_at')}; key fingerprint {manifest['key']['fingerprint']}"
     )
+
+
+@contextmanager
+def _files(folder: Path) -> Iterator[None]:
+    """A file that cannot be written or read (no space, no permission, a path through a file)
+    is the operator's to fix: exit 9 naming it, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or folder
+        raise ConfigError(f"backup {folder}: cannot use {where}: {exc.strerror or exc}") from exc
 
 
 def _check(folder: Path) -> None:
@@ -51,6 +65,11 @@ def _check(folder: Path) -> None:
 def backup(dest: Path, verify_only: bool, no_check: bool) -> None:
     """Back the database and the evidence files up into the new folder DEST (with a signed
     manifest); the keys are not in it: back var/keys up separately, offline."""
+    with _files(dest):
+        _backup(dest, verify_only, no_check)
+
+
+def _backup(dest: Path, verify_only: bool, no_check: bool) -> None:
     if verify_only:
         _check(dest)
         return
@@ -81,6 +100,11 @@ def backup(dest: Path, verify_only: bool, no_check: bool) -> None:
 def restore(src: Path, check_only: bool, replace: bool) -> None:
     """Restore the backup SRC into the configured database and blob folder, after it verified
     on a staging copy. Stop the server and the scheduler first."""
+    with _files(src):
+        _restore(src, check_only, replace)
+
+
+def _restore(src: Path, check_only: bool, replace: bool) -> None:
     if check_only:
         _check(src)
         return

@@ -314,3 +314,13 @@ def test_restore_and_verify_refuse_without_a_home_and_make_nothing(
         assert result.exit_code == 9, result.output
         assert "no Qingliu home found" in result.output
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_backup_folder_that_cannot_be_made_is_a_configuration_error(
+    live: Install, tmp_path: Path
+) -> None:
+    """DEST under a file (or on a full or read-only disk): exit 9 naming it, no traceback."""
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    out = live.run("backup", str(tmp_path / "a-file" / "b"), code=9)
+    assert f"backup {tmp_path / 'a-file' / 'b'}: cannot use" in out
+    assert not list(tmp_path.glob("a-file*/.b.partial-*"))
