@@ -72,6 +72,16 @@ def _refuse_occupied(url: str, replace: bool) -> bool:
     return occupied
 
 
+def _still_empty(url: str) -> None:
+    """The live database found empty before the (long) check is still empty as it is about to
+    be replaced without being kept aside: else something wrote to it meanwhile."""
+    if _occupied(url):
+        raise Conflict(
+            f"database {hidden(url)} was written to while the backup was checked: stop the "
+            "server and the scheduler, then restore again (with --replace to keep it aside)"
+        )
+
+
 def copy_blobs(folder: Path, root: Path) -> int:
     """The backup's blob files into the blob folder ``root``; how many were written."""
     source = folder / BLOBS
@@ -131,6 +141,8 @@ def _restore_sqlite(
         with closing(sqlite3.connect(copy)) as conn:  # no -wal left beside the copy
             conn.execute("PRAGMA journal_mode=DELETE")
         copied = copy_blobs(folder, blobs)
+        if not occupied:
+            _still_empty(url)
         aside = target.with_name(f"{target.name}.replaced-{suffix}") if occupied else None
         for side in ("", *SIDE_FILES):  # a -wal of the old database must not meet the new one
             old = Path(f"{target}{side}")
@@ -158,6 +170,8 @@ def _restore_pg(
     try:
         _same_as_manifest(folder, backup_pg.with_schema(url, staged_name))
         copied = copy_blobs(folder, blobs)
+        if not occupied:
+            _still_empty(url)
         aside = f"{live[:30]}_replaced_{suffix}" if occupied else None  # ≤ 63 characters
         backup_pg.swap_schemas(url, staged_name, live, aside)
     except BaseException:

@@ -324,3 +324,26 @@ def test_a_backup_folder_that_cannot_be_made_is_a_configuration_error(
     out = live.run("backup", str(tmp_path / "a-file" / "b"), code=9)
     assert f"backup {tmp_path / 'a-file' / 'b'}: cannot use" in out
     assert not list(tmp_path.glob("a-file*/.b.partial-*"))
+
+
+def test_an_empty_database_written_to_during_the_check_is_not_replaced(
+    live: Install, fresh: Install, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found empty, then written to while the backup was checked (a server left running):
+    the restore stops (exit 6) rather than unlink what was written."""
+    import engine.restore as restore_module
+
+    live.run("backup", str(tmp_path / "b"))
+    fresh.run("db", "upgrade")
+    real = restore_module.copy_blobs
+
+    def a_server_writes(folder: Path, root: Path) -> int:
+        with fresh.engine() as engine:
+            fill(engine)
+        return real(folder, root)
+
+    monkeypatch.setattr(restore_module, "copy_blobs", a_server_writes)
+    out = fresh.run("restore", str(tmp_path / "b"), code=6)
+    assert "was written to while the backup was checked" in out
+    with fresh.engine() as engine:  # what the server wrote is there
+        assert len(engine.list_cases(workflow="mp_steps")) == 3
